@@ -1,0 +1,3 @@
+"""storyboard: a declarative storyboard compiler for AI video."""
+
+__version__ = "0.1.0"

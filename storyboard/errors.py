@@ -1,0 +1,172 @@
+"""The one exception tree of storyboard.
+
+Every error a user can cause is a ``StoryboardError``; the CLI prints its lines and
+exits non-zero, so no third-party traceback ever reaches a user::
+
+    StoryboardError
+    ├── SourceError                  problems in the user's files, each at file:line:col
+    │   ├── LoadError                YAML syntax, duplicate keys, size/alias/depth bounds
+    │   ├── SchemaError              the storyboard JSON Schema
+    │   ├── VariantError             matrix/rows expansion, ids, data files
+    │   ├── TemplateError            Jinja2 syntax, undefined names, sandbox escapes
+    │   ├── BudgetError              durations that cannot be budgeted into takes
+    │   └── RequestError             a compiled request breaks the API's input contract
+    ├── UsageError                   bad options or auxiliary files (pricing, plan JSON)
+    ├── BudgetExceeded               the plan costs more than the budget allows
+    ├── StateError                   the journal under .storyboard/
+    │   ├── JournalLocked            another run holds the state
+    │   └── JournalCorrupt           the journal cannot be read safely
+    └── ExecutionError               talking to the job API
+        ├── APIError                 an HTTP error status or a non-zero ``code``
+        │   ├── AuthError            401/403: the key is missing or wrong
+        │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
+        ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
+        ├── JobFailed                the job ended in a failed status
+        └── DownloadError            the video could not be fetched or verified
+
+Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
+and ``Problem.format()`` is the one place that writes ``file:line:col: error: ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where in a user's file something came from (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+    json_path: str = "$"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a user's input, with where it is and what to do."""
+
+    message: str
+    location: SourceLocation | None = None
+    severity: str = "error"
+
+    def format(self) -> str:
+        if self.location is None:
+            return f"{self.severity}: {self.message}"
+        where = f" (at {self.location.json_path})" if self.location.json_path else ""
+        return f"{self.location}: {self.severity}: {self.message}{where}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class StoryboardError(Exception):
+    """Base of every error storyboard reports to a user."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        """The lines to show a user, one per problem."""
+        return [f"error: {self}"]
+
+
+class SourceError(StoryboardError):
+    """One or more problems located in the user's files."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [p.format() for p in self.problems]
+
+
+class LoadError(SourceError):
+    pass
+
+
+class SchemaError(SourceError):
+    pass
+
+
+class VariantError(SourceError):
+    pass
+
+
+class TemplateError(SourceError):
+    pass
+
+
+class BudgetError(SourceError):
+    pass
+
+
+class RequestError(SourceError):
+    pass
+
+
+class UsageError(StoryboardError):
+    """A bad option or auxiliary file; the message says what to do."""
+
+    exit_code = 2
+
+
+class BudgetExceeded(StoryboardError):
+    """The plan is over ``budget.max_cost_usd``/``max_seconds`` (or ``--max-cost``)."""
+
+    exit_code = 1
+
+
+class StateError(StoryboardError):
+    pass
+
+
+class JournalLocked(StateError):
+    pass
+
+
+class JournalCorrupt(StateError):
+    pass
+
+
+class ExecutionError(StoryboardError):
+    pass
+
+
+class APIError(ExecutionError):
+    """The API answered with an HTTP error status or a non-zero ``code``."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 retry_after: float | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class AuthError(APIError):
+    pass
+
+
+class RetryableAPIError(APIError):
+    """The request certainly did not run (429, 503, ``code: 3000``); safe to send again."""
+
+
+class OutcomeUnknown(ExecutionError):
+    """A create was sent but its outcome is unknown; re-sending could pay twice."""
+
+
+class JobFailed(ExecutionError):
+    def __init__(self, message: str, *, status: int | None = None, refunded: bool = False) -> None:
+        self.status = status
+        self.refunded = refunded
+        super().__init__(message)
+
+
+class DownloadError(ExecutionError):
+    pass

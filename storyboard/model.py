@@ -1,0 +1,158 @@
+"""The data that flows between stages: frozen dataclasses, passed forward, never mutated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from storyboard.errors import SourceLocation
+
+DEFAULT_MODEL = "kwaivgi/kling-o3/text-to-video"
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 as is: the form a generation's identity is hashed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_hash(model: str, args: Mapping[str, Any]) -> str:
+    """sha256 of canonical ``{model, args}``; ``callback_url`` is deliberately not part of it."""
+    payload = canonical_json({"model": model, "args": args}).encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    max_cost_usd: Decimal | None = None
+    max_seconds: int | None = None
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One expansion of the campaign: its id and the data values it was made from."""
+
+    id: str
+    values: Mapping[str, Any]
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """A shot after rendering: its prompt and its (fixed or budgeted) duration."""
+
+    prompt: str
+    duration: int | None
+    weight: Decimal
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedClip:
+    """A clip of one variant with every template rendered, before budgeting.
+
+    ``kind`` is ``single`` (one prompt), ``customize`` (given shots) or
+    ``intelligence`` (``shots: auto``: the model cuts the shots).
+    """
+
+    variant: str
+    clip: str
+    kind: str
+    prompt: str
+    duration: int | None
+    mode: str
+    aspect_ratio: str
+    sound: str
+    shots: tuple[Shot, ...]
+    location: SourceLocation
+    prompt_location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """One generation's share of a clip: consecutive shots summing to ``duration``."""
+
+    index: int | None  # None when the clip fits one generation
+    duration: int
+    shot_durations: tuple[int, ...]  # empty for single-shot and model-cut clips
+    first_shot: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One API request: ``(variant, clip, take)`` -> ``{model, args}``."""
+
+    variant: str
+    clip: str
+    take: int | None
+    model: str
+    args: Mapping[str, Any]
+    hash: str
+    location: SourceLocation
+
+    @property
+    def id(self) -> str:
+        suffix = "" if self.take is None else f".{self.take}"
+        return f"{self.variant}/{self.clip}{suffix}"
+
+    @property
+    def seconds(self) -> int:
+        seconds: int = self.args["duration"]
+        return seconds
+
+    @property
+    def mode(self) -> str:
+        return str(self.args["mode"])
+
+    @property
+    def sound(self) -> str:
+        return str(self.args["sound"])
+
+    def request(self) -> dict[str, Any]:
+        return {"model": self.model, "args": dict(self.args)}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    generation: Generation
+    rate: Decimal
+    cost: Decimal
+    reused: bool = False  # the journal/cache already holds this generation's video
+
+    @property
+    def due(self) -> Decimal:
+        """What running this item would spend now: nothing when reused."""
+        return Decimal(0) if self.reused else self.cost
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    name: str
+    source: str
+    items: tuple[PlanItem, ...]
+    budget: Budget
+    pricing_version: str
+    pricing_source: str = ""
+    variants: tuple[str, ...] = field(default=())
+
+    @property
+    def total_seconds(self) -> int:
+        return sum(i.generation.seconds for i in self.items)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((i.cost for i in self.items), Decimal(0))
+
+    @property
+    def due_cost(self) -> Decimal:
+        return sum((i.due for i in self.items), Decimal(0))
+
+    def by_variant(self) -> dict[str, list[PlanItem]]:
+        grouped: dict[str, list[PlanItem]] = {}
+        for item in self.items:
+            grouped.setdefault(item.generation.variant, []).append(item)
+        return grouped
