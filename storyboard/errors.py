@@ -72,7 +72,7 @@ class StoryboardError(Exception):
 
     def lines(self) -> list[str]:
         """The lines to show a user, one per problem."""
-        return [f"error: {self}"]
+        return [f"error: {line}" for line in str(self).splitlines()]
 
 
 class SourceError(StoryboardError):
@@ -170,3 +170,40 @@ class JobFailed(ExecutionError):
 
 class DownloadError(ExecutionError):
     pass
+
+
+class ProblemCollector:
+    """Collects problems across variants and merges repeats into one line.
+
+    A typo in a template shared by a 1,000-variant campaign is one problem naming a few
+    of the variants it breaks, not a thousand identical lines.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[SourceLocation | None, str], list[str]] = {}
+
+    def add(self, message: str, location: SourceLocation | None,
+            variant: str | None = None) -> None:
+        variants = self._seen.setdefault((location, message), [])
+        if variant is not None:
+            variants.append(variant)
+
+    def extend(self, problems: Iterable[Problem], variant: str | None = None) -> None:
+        for p in problems:
+            self.add(p.message, p.location, variant)
+
+    def __bool__(self) -> bool:
+        return bool(self._seen)
+
+    def problems(self) -> list[Problem]:
+        out = []
+        for (location, message), variants in self._seen.items():
+            if len(variants) == 1:
+                message = f"{message} (variant '{variants[0]}')"
+            elif variants:
+                shown = ", ".join(variants[:3])
+                if len(variants) > 3:
+                    shown += f" and {len(variants) - 3} more"
+                message = f"{message} (variants {shown})"
+            out.append(Problem(message, location))
+        return out

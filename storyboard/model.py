@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from storyboard.errors import SourceLocation
+from storyboard.load import SourceMap
 
 DEFAULT_MODEL = "kwaivgi/kling-o3/text-to-video"
 
@@ -70,6 +71,8 @@ class RenderedClip:
     shots: tuple[Shot, ...]
     location: SourceLocation
     prompt_location: SourceLocation
+    # where each API setting (mode, aspect_ratio, sound, duration) came from
+    origins: Mapping[str, SourceLocation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +159,78 @@ class Plan:
         for item in self.items:
             grouped.setdefault(item.generation.variant, []).append(item)
         return grouped
+
+
+# --- the validated storyboard, before variants are expanded and templates rendered ---
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string from the storyboard: a Jinja2 template, with where it was written."""
+
+    source: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A non-string scalar from the storyboard (a fixed duration, a boolean sound)."""
+
+    value: Any
+    location: SourceLocation
+
+
+Setting = Text | Value
+
+
+@dataclass(frozen=True, slots=True)
+class ShotSpec:
+    prompt: Text
+    duration: Setting | None
+    weight: Decimal
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSpec:
+    id: str
+    index: int
+    kind: str  # single | customize | intelligence
+    prompt: Text | None
+    duration: Setting | None
+    shots: tuple[ShotSpec, ...]
+    settings: Mapping[str, Setting]  # mode, aspect_ratio, sound set on the clip itself
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class VariantsSpec:
+    id: Text | None
+    matrix: Mapping[str, tuple[Any, ...]] | None
+    include: tuple[Mapping[str, Any], ...]
+    exclude: tuple[Mapping[str, Any], ...]
+    rows: str | tuple[Mapping[str, Any], ...] | None
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class VarSpec:
+    """A template variable; strings nested anywhere in ``value`` are templates."""
+
+    name: str
+    value: Any
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Storyboard:
+    file: str  # as the user named it, for messages
+    root: str  # the storyboard's folder: includes and data files resolve here
+    name: str
+    model: str
+    vars: tuple[VarSpec, ...]
+    defaults: Mapping[str, Setting]
+    variants: VariantsSpec | None
+    budget: Budget
+    clips: tuple[ClipSpec, ...]
+    source_map: SourceMap  # where every JSON path of the storyboard was written

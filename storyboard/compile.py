@@ -1,0 +1,46 @@
+"""The compile pipeline, stage by stage: load, validate, expand, render, budget+emit, price.
+
+Each stage is a function of the previous one's result; reading this module top to
+bottom is reading DESIGN.md's pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.emit import emit
+from storyboard.load import load_file
+from storyboard.model import Generation, Plan, Storyboard, Variant
+from storyboard.plan import price
+from storyboard.pricing import PriceTable, load_price_table
+from storyboard.render import TemplateEngine, render_all
+from storyboard.validate import validate_document
+from storyboard.variants import expand_variants
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    storyboard: Storyboard
+    variants: tuple[Variant, ...]
+    generations: tuple[Generation, ...]
+
+
+def compile_file(path: str | Path) -> Compiled:
+    """Every generation of the storyboard at ``path``, or a ``SourceError`` with every problem."""
+    document = load_file(path)
+    storyboard = validate_document(document)
+    engine = TemplateEngine(Path(storyboard.root))
+    variants = expand_variants(storyboard, engine)
+    clips = render_all(storyboard, variants, engine)
+    generations = tuple(emit(clips, storyboard.model,
+                             name_variants=storyboard.variants is not None))
+    return Compiled(storyboard, variants, generations)
+
+
+def plan_file(path: str | Path, *, prices: PriceTable | None = None) -> Plan:
+    """The priced plan of the storyboard at ``path``."""
+    compiled = compile_file(path)
+    sb = compiled.storyboard
+    return price(sb.name, sb.file, compiled.generations, sb.budget,
+                 prices or load_price_table(), tuple(v.id for v in compiled.variants))

@@ -1,0 +1,145 @@
+"""Turn budgeted clips into generations: the exact ``{model, args}`` of each API request.
+
+Every argument is written out (no reliance on the API's defaults, which may change),
+durations are ints, and every request is checked against the API's input contract
+(``schemas/kling-o3.request.schema.json``) plus the multi-shot rule the schema cannot
+state. A failure points back at the storyboard line and names the variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+
+from storyboard.budget import budget_clip
+from storyboard.errors import BudgetError, Problem, ProblemCollector, RequestError
+from storyboard.model import Generation, RenderedClip, Take, request_hash
+from storyboard.resources import REQUEST_SCHEMA, load_schema
+
+MAX_PROMPT = 2500
+MAX_SHOT_PROMPT = 512
+
+
+@cache
+def _fast_check() -> Callable[[Any], Any]:
+    """A compiled validator: ~5 µs a request, so checking 50k requests stays cheap."""
+    return fastjsonschema.compile(load_schema(REQUEST_SCHEMA))
+
+
+@cache
+def _full_check() -> Draft202012Validator:
+    """jsonschema, for the detailed messages of requests the fast check rejected."""
+    return Draft202012Validator(load_schema(REQUEST_SCHEMA))
+
+
+def emit(clips: Iterable[RenderedClip], model: str, *,
+         name_variants: bool = True) -> Iterator[Generation]:
+    """Generations in storyboard order; every problem is collected before raising.
+
+    ``name_variants`` is false for a storyboard without ``variants:``, whose one variant
+    (``default``) would only be noise in a message.
+    """
+    budget_problems = ProblemCollector()
+    request_problems = ProblemCollector()
+    for clip in clips:
+        try:
+            takes = budget_clip(clip)
+        except BudgetError as exc:
+            budget_problems.extend(exc.problems, clip.variant if name_variants else None)
+            continue
+        for take in takes:
+            args = _args(clip, take)
+            found = check_request(model, args, clip)
+            if found:
+                request_problems.extend(found, clip.variant if name_variants else None)
+            elif not (budget_problems or request_problems):
+                yield Generation(clip.variant, clip.clip, take.index, model, args,
+                                 request_hash(model, args), clip.location)
+    if budget_problems:
+        raise BudgetError(budget_problems.problems() + request_problems.problems())
+    if request_problems:
+        raise RequestError(request_problems.problems())
+
+
+def _args(clip: RenderedClip, take: Take) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "prompt": clip.prompt,
+        "mode": clip.mode,
+        "duration": take.duration,
+        "aspect_ratio": clip.aspect_ratio,
+        "sound": clip.sound,
+        "multi_shot": clip.kind != "single",
+    }
+    if clip.kind == "intelligence":
+        args["shot_type"] = "intelligence"
+    elif clip.kind == "customize":
+        args["shot_type"] = "customize"
+        shots = clip.shots[take.first_shot:take.first_shot + len(take.shot_durations)]
+        args["multi_prompt"] = [
+            {"prompt": shot.prompt, "duration": seconds}
+            for shot, seconds in zip(shots, take.shot_durations, strict=True)
+        ]
+    return args
+
+
+def check_request(model: str, args: Mapping[str, Any], clip: RenderedClip) -> list[Problem]:
+    """Problems with one request, located in the storyboard; empty when it is valid."""
+    problems = []
+    if len(clip.prompt) > MAX_PROMPT:
+        problems.append(Problem(
+            f"rendered prompt of clip '{clip.clip}' is {len(clip.prompt):,} characters; "
+            f"the model takes at most {MAX_PROMPT:,} — shorten it",
+            clip.prompt_location))
+    for n, shot in enumerate(clip.shots, 1):
+        if len(shot.prompt) > MAX_SHOT_PROMPT:
+            problems.append(Problem(
+                f"rendered prompt of shot {n} of clip '{clip.clip}' is {len(shot.prompt):,} "
+                f"characters; a shot takes at most {MAX_SHOT_PROMPT} — shorten it",
+                shot.location))
+    if problems:
+        return problems
+    request = {"model": model, "args": dict(args)}
+    try:
+        _fast_check()(request)
+    except fastjsonschema.JsonSchemaException:
+        for error in _full_check().iter_errors(request):
+            problems.append(_request_problem(list(error.absolute_path), error.message,
+                                             error.instance, clip))
+    shots = args.get("multi_prompt")
+    if isinstance(shots, list) and sum(s["duration"] for s in shots) != args["duration"]:
+        problems.append(Problem(
+            f"shot durations of clip '{clip.clip}' sum to {sum(s['duration'] for s in shots)} "
+            f"but the take is {args['duration']} s", clip.location))
+    return problems
+
+
+def _request_problem(path: list[Any], message: str, instance: Any,
+                     clip: RenderedClip) -> Problem:
+    field = path[1] if len(path) > 1 and path[0] == "args" else None
+    location = clip.location
+    if isinstance(field, str):
+        location = clip.origins.get(field, clip.prompt_location if field == "prompt"
+                                    else clip.location)
+        if field == "prompt" and instance == "":
+            message = "the rendered prompt is empty"
+        elif isinstance(instance, str | int | bool) and field in (
+                "mode", "aspect_ratio", "sound", "duration"):
+            allowed = _allowed(field)
+            message = (f"{field} rendered to {instance!r}" +
+                       (f"; allowed: {', '.join(allowed)}" if allowed else f": {message}"))
+    elif path[:1] == ["model"]:
+        message = f"model: {message}"
+    return Problem(f"{message} in clip '{clip.clip}'", location)
+
+
+def _allowed(field: str) -> list[str]:
+    spec = load_schema(REQUEST_SCHEMA)["properties"]["args"]["properties"][field]
+    if "enum" in spec:
+        return [str(v) for v in spec["enum"]]
+    if "minimum" in spec:
+        return [f"{spec['minimum']}–{spec['maximum']}"]
+    return []

@@ -1,0 +1,483 @@
+"""The journal: a crash-safe record of every create attempt, kept forever.
+
+A paid job must never be lost and never be paid for twice, so each attempt is
+written *before* its create is sent (``begin`` -> ``submitting``) and again the moment
+its job id is known (``created`` -> ``pending``), each write committed durably
+(SQLite WAL, ``synchronous=FULL``) before the call returns. A row still
+``submitting`` after a crash may or may not have reached the API: it becomes
+``unknown`` and is reported, never re-sent blindly.
+
+Statuses and the only moves between them (anything else is a bug and raises)::
+
+    submitting ──created──▶ pending ──done──▶ done ◀─┐ (re-download)
+        │  │                   └──failed──▶ failed   │
+        │  └──rejected──▶ rejected         done ─────┘
+        └──unknown──▶ unknown ──created──▶ pending (its job id found later)
+
+One ``storyboard run`` at a time owns a state folder: ``open(exclusive=True)`` takes
+an ``flock`` on ``<state>/lock`` that the kernel drops when the process ends, however
+it ends. Readers (``status``) open without the lock and cannot write.
+
+Money is decimal TEXT, never REAL. The API key has no column and no parameter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from storyboard.errors import JournalCorrupt, JournalLocked, StateError
+from storyboard.model import canonical_json
+
+SCHEMA_VERSION = 1
+JOURNAL_FILE = "journal.sqlite3"
+LOCK_FILE = "lock"
+BUSY_TIMEOUT_MS = 10_000
+INTERRUPTED = ("interrupted: the previous run stopped after writing this attempt, so its "
+               "create may have been sent")
+
+
+class Status(StrEnum):
+    SUBMITTING = "submitting"  # written before the create is sent
+    PENDING = "pending"  # the API accepted it: job id known
+    DONE = "done"  # downloaded, verified, in the cache
+    FAILED = "failed"  # the job failed (maybe refunded)
+    REJECTED = "rejected"  # the API refused the create: certainly not run
+    UNKNOWN = "unknown"  # sent, outcome unknown: never re-sent blindly
+
+
+_MOVES: dict[Status, frozenset[Status]] = {  # target -> the statuses it may come from
+    Status.PENDING: frozenset({Status.SUBMITTING, Status.UNKNOWN}),
+    Status.UNKNOWN: frozenset({Status.SUBMITTING}),
+    Status.REJECTED: frozenset({Status.SUBMITTING}),
+    Status.FAILED: frozenset({Status.PENDING}),
+    Status.DONE: frozenset({Status.PENDING, Status.DONE}),
+}
+
+_SCHEMA = f"""
+CREATE TABLE attempts (
+    attempt_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash          TEXT NOT NULL,
+    generation_id TEXT NOT NULL,
+    storyboard    TEXT NOT NULL,
+    request_json  TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ({", ".join(repr(s.value) for s in Status)})),
+    job_id        TEXT,
+    estimated_usd TEXT,
+    charged_usd   TEXT,
+    refunded      INTEGER NOT NULL DEFAULT 0 CHECK (refunded IN (0, 1)),
+    job_status    INTEGER,
+    url           TEXT,
+    file          TEXT,
+    sha256        TEXT,
+    error         TEXT,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX attempts_by_hash ON attempts (hash, attempt_id);
+CREATE INDEX attempts_by_status ON attempts (status);
+"""
+_COLUMNS = frozenset({
+    "attempt_id", "hash", "generation_id", "storyboard", "request_json", "status", "job_id",
+    "estimated_usd", "charged_usd", "refunded", "job_status", "url", "file", "sha256",
+    "error", "created_at", "updated_at",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One create attempt of one generation, as the journal holds it."""
+
+    attempt_id: int
+    hash: str
+    generation_id: str
+    storyboard: str
+    request_json: str
+    status: Status
+    job_id: str | None
+    estimated_usd: Decimal | None
+    charged_usd: Decimal | None
+    refunded: bool
+    url: str | None
+    file: str | None
+    sha256: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    job_status: int | None = None  # the API's data.status when the job failed
+
+
+class Journal:
+    """The state folder's journal; open with ``Journal.open`` and close (or ``with``)."""
+
+    def __init__(self, conn: sqlite3.Connection, *, path: Path, state_dir: Path,
+                 lock_fd: int | None, clock: Callable[[], float]) -> None:
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self._clock = clock
+        self.path = path
+        self.state_dir = state_dir
+
+    @classmethod
+    def open(cls, state_dir: Path, *, exclusive: bool = True,
+             clock: Callable[[], float] = time.time) -> Journal:
+        """Open (and, when ``exclusive``, create and lock) the journal in ``state_dir``.
+
+        ``exclusive=False`` is for readers: it takes no lock, never writes, and creates
+        nothing; a folder without a journal reads as empty.
+        """
+        state_dir = Path(state_dir)
+        path = state_dir / JOURNAL_FILE
+        if not exclusive:
+            if not path.exists():
+                return cls(_empty_in_memory(), path=path, state_dir=state_dir, lock_fd=None,
+                           clock=clock)
+            conn = _connect(path, writable=False)
+            try:
+                if not _prepare(conn, path, writable=False):
+                    conn.close()
+                    conn = _empty_in_memory()
+            except BaseException:
+                conn.close()
+                raise
+            return cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"{state_dir}: cannot create the state folder: "
+                             f"{exc.strerror or exc}") from None
+        lock_fd = _lock(state_dir)
+        try:
+            conn = _connect(path, writable=True)
+            try:
+                _prepare(conn, path, writable=True)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd, clock=clock)
+
+    @property
+    def exclusive(self) -> bool:
+        return self._lock_fd is not None
+
+    def close(self) -> None:
+        """Close the database, then drop the lock (in that order: no writer after it)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            os.close(fd)  # closing the descriptor releases the flock
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "exclusive" if self.exclusive else "read-only"
+        return f"Journal({str(self.path)!r}, {mode})"
+
+    # ---------------------------------------------------------------- writing
+
+    def begin(self, *, hash: str, generation_id: str, storyboard: str,
+              request: Mapping[str, Any], estimated_usd: Decimal) -> int:
+        """Record an attempt as ``submitting``; durable before it returns (send after)."""
+        now = self._clock()
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "INSERT INTO attempts (hash, generation_id, storyboard, request_json, status, "
+                "estimated_usd, refunded, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                (hash, generation_id, storyboard, canonical_json(dict(request)),
+                 Status.SUBMITTING.value, _money(estimated_usd), now, now),
+            )
+            attempt_id = cursor.lastrowid
+        if attempt_id is None:
+            raise StateError(f"{self.path}: the journal did not return the new attempt's id")
+        return attempt_id
+
+    def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None) -> None:
+        """The API accepted the create: keep its job id (durable before returning)."""
+        if not job_id:
+            raise ValueError("a created attempt needs its job id")
+        self._move(attempt_id, Status.PENDING, job_id=job_id,
+                   charged_usd=None if charged_usd is None else _money(charged_usd), error=None)
+
+    def unknown(self, attempt_id: int, error: str) -> None:
+        self._move(attempt_id, Status.UNKNOWN, error=error)
+
+    def rejected(self, attempt_id: int, error: str) -> None:
+        self._move(attempt_id, Status.REJECTED, error=error)
+
+    def failed(self, attempt_id: int, reason: str, refunded: bool, status: int | None) -> None:
+        self._move(attempt_id, Status.FAILED, error=reason, refunded=int(bool(refunded)),
+                   job_status=status)
+
+    def done(self, attempt_id: int, *, url: str | None, file: str, sha256: str) -> None:
+        self._move(attempt_id, Status.DONE, url=url, file=file, sha256=sha256, error=None)
+
+    def note(self, attempt_id: int, error: str | None) -> None:
+        """Record a problem (say, a download that will be retried) without a new status."""
+        with self._writing() as conn:
+            self._status_of(conn, attempt_id)
+            conn.execute("UPDATE attempts SET error = ?, updated_at = ? WHERE attempt_id = ?",
+                         (error, self._clock(), attempt_id))
+
+    def reconcile_interrupted(self) -> list[Attempt]:
+        """Turn attempts a crashed run left ``submitting`` into ``unknown``; return them."""
+        with self._writing() as conn:
+            ids = [row["attempt_id"] for row in conn.execute(
+                "SELECT attempt_id FROM attempts WHERE status = ? ORDER BY attempt_id",
+                (Status.SUBMITTING.value,))]
+            conn.executemany(
+                "UPDATE attempts SET status = ?, error = ?, updated_at = ? WHERE attempt_id = ?",
+                [(Status.UNKNOWN.value, INTERRUPTED, self._clock(), i) for i in ids])
+        return [self._get(i) for i in ids]
+
+    # ---------------------------------------------------------------- reading
+
+    def get(self, attempt_id: int) -> Attempt | None:
+        rows = self._select("WHERE attempt_id = ?", (attempt_id,))
+        return rows[0] if rows else None
+
+    def latest(self, hash: str) -> Attempt | None:
+        """The most recent attempt for a generation hash."""
+        rows = self._select("WHERE hash = ? ORDER BY attempt_id DESC LIMIT 1", (hash,))
+        return rows[0] if rows else None
+
+    def latest_all(self) -> dict[str, Attempt]:
+        """Every hash's most recent attempt, in one query."""
+        rows = self._select(
+            "WHERE attempt_id IN (SELECT MAX(attempt_id) FROM attempts GROUP BY hash) "
+            "ORDER BY attempt_id", ())
+        return {attempt.hash: attempt for attempt in rows}
+
+    def attempts(self, hash: str | None = None) -> list[Attempt]:
+        """All attempts (or one hash's), oldest first."""
+        if hash is None:
+            return self._select("ORDER BY attempt_id", ())
+        return self._select("WHERE hash = ? ORDER BY attempt_id", (hash,))
+
+    # -------------------------------------------------------------- internals
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction; only the lock holder writes."""
+        if self._lock_fd is None:
+            raise StateError(f"{self.path}: the journal is open read-only "
+                             "(only a locked `storyboard run` writes it)")
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from exc
+
+    def _move(self, attempt_id: int, target: Status, **fields: Any) -> None:
+        unknown_columns = set(fields) - _COLUMNS
+        if unknown_columns:
+            raise ValueError(f"not journal columns: {sorted(unknown_columns)}")
+        with self._writing() as conn:
+            current = self._status_of(conn, attempt_id)
+            if current not in _MOVES[target]:
+                raise StateError(f"{self.path}: attempt {attempt_id} is {current}; "
+                                 f"it cannot become {target}")
+            assignments = ", ".join(f"{column} = ?" for column in fields)
+            conn.execute(
+                f"UPDATE attempts SET status = ?, {assignments}, updated_at = ? "
+                "WHERE attempt_id = ?",
+                (target.value, *fields.values(), self._clock(), attempt_id))
+
+    def _status_of(self, conn: sqlite3.Connection, attempt_id: int) -> Status:
+        row = conn.execute("SELECT status FROM attempts WHERE attempt_id = ?",
+                           (attempt_id,)).fetchone()
+        if row is None:
+            raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
+        return _status(self.path, row["status"])
+
+    def _get(self, attempt_id: int) -> Attempt:
+        attempt = self.get(attempt_id)
+        if attempt is None:
+            raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
+        return attempt
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Attempt]:
+        try:
+            rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from exc
+        return [_attempt(self.path, row) for row in rows]
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _lock(state_dir: Path) -> int:
+    """An exclusive, non-blocking flock on ``<state>/lock``; the kernel drops it at exit."""
+    lock_path = state_dir / LOCK_FILE
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise StateError(f"{lock_path}: cannot open the lock file: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _lock_holder(fd)
+        os.close(fd)
+        by = f" (pid {holder})" if holder else ""
+        raise JournalLocked(
+            f"{state_dir}: another storyboard run{by} is using this state folder; wait for it "
+            "to finish or stop it, or pass a different --state folder") from None
+    except OSError as exc:
+        os.close(fd)
+        raise StateError(f"{lock_path}: cannot lock the state folder: "
+                         f"{exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):  # who holds it, for the next one's message
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
+
+
+def _lock_holder(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _connect(path: Path, *, writable: bool) -> sqlite3.Connection:
+    try:
+        if writable:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                   isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise _failure(path, exc) from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _empty_in_memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
+    """Check the file is a sound journal of a version we read; create the schema in a
+    new one (writable). Returns False for a reader of a file with no schema yet."""
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
+        if version > SCHEMA_VERSION:
+            raise JournalCorrupt(
+                f"{path}: written by a newer storyboard (journal schema {version}; this one "
+                f"reads up to {SCHEMA_VERSION}): upgrade storyboard, or move it aside (the "
+                "jobs it lists may still be queryable)")
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise _corrupt(path, f"integrity check failed: {'; '.join(problems[:3])}")
+        if writable:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StateError(f"{path}: cannot switch the journal to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+        if version == 0:
+            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if objects:
+                raise _corrupt(path, "it is an SQLite database but not a storyboard journal")
+            if not writable:
+                return False
+            # One script, one transaction: a crash leaves either no schema or all of it.
+            conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
+                               f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+            return True
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
+        missing = _COLUMNS - columns
+        if missing:
+            raise _corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
+        return True
+    except sqlite3.Error as exc:
+        raise _failure(path, exc) from exc
+
+
+def _failure(path: Path, exc: sqlite3.Error) -> StateError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return _corrupt(path, str(exc))
+    return StateError(f"{path}: cannot use the journal: {exc}")
+
+
+def _corrupt(path: Path, why: str) -> JournalCorrupt:
+    return JournalCorrupt(f"{path}: the journal is damaged ({why}); move it aside (do not "
+                          "delete it: the jobs it lists may still be queryable) and run again")
+
+
+def _money(value: Decimal) -> str:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"an amount must be a finite Decimal, got {value!r}")
+    return str(value)
+
+
+def _decimal(path: Path, text: Any) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        raise _corrupt(path, f"an amount reads {text!r}") from None
+    return value
+
+
+def _status(path: Path, text: Any) -> Status:
+    try:
+        return Status(text)
+    except ValueError:
+        raise _corrupt(path, f"an attempt has status {text!r}") from None
+
+
+def _attempt(path: Path, row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        attempt_id=row["attempt_id"],
+        hash=row["hash"],
+        generation_id=row["generation_id"],
+        storyboard=row["storyboard"],
+        request_json=row["request_json"],
+        status=_status(path, row["status"]),
+        job_id=row["job_id"],
+        estimated_usd=_decimal(path, row["estimated_usd"]),
+        charged_usd=_decimal(path, row["charged_usd"]),
+        refunded=bool(row["refunded"]),
+        url=row["url"],
+        file=row["file"],
+        sha256=row["sha256"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        job_status=row["job_status"],
+    )

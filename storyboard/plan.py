@@ -1,0 +1,182 @@
+"""Price generations into a plan, check it against the budget, save and reload it.
+
+A saved plan (``storyboard plan FILE --out PLAN.json``) is what ``storyboard run
+PLAN.json`` executes, exactly: every request is stored whole and its hash re-checked
+on load, so an edited or corrupted plan file is refused rather than paid for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
+from storyboard.model import Budget, Generation, Plan, PlanItem, request_hash
+from storyboard.pricing import PriceTable, format_usd
+
+PLAN_FORMAT = 1
+
+
+def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
+          prices: PriceTable, variants: tuple[str, ...] = ()) -> Plan:
+    items = []
+    for g in generations:
+        rate = prices.rate(g.model, g.mode, g.sound)
+        items.append(PlanItem(g, rate, rate * g.seconds))
+    return Plan(name=name, source=source, items=tuple(items), budget=budget,
+                pricing_version=prices.version, pricing_source=prices.source,
+                variants=variants)
+
+
+def mark_reused(plan: Plan, reused: Iterable[str]) -> Plan:
+    """The plan with the generations whose hash is in ``reused`` marked as costing nothing."""
+    hashes = set(reused)
+    return replace(plan, items=tuple(replace(i, reused=i.generation.hash in hashes)
+                                     for i in plan.items))
+
+
+def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:
+    """Why the plan is over budget, one line each; empty when it is within.
+
+    The cost limit applies to what running the plan would spend now (reused
+    generations cost nothing); ``max_cost`` (``--max-cost``) replaces the storyboard's.
+    """
+    problems = []
+    limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
+    where = _where(plan.budget.location, "budget.max_cost_usd") if max_cost is None \
+        else "--max-cost"
+    if limit is not None and plan.due_cost > limit:
+        problems.append(
+            f"plan costs ${format_usd(plan.due_cost)}, over the budget of ${format_usd(limit)} "
+            f"({where}); raise the budget or pass --max-cost {format_usd(plan.due_cost)}")
+    if plan.budget.max_seconds is not None and plan.total_seconds > plan.budget.max_seconds:
+        problems.append(
+            f"plan has {plan.total_seconds} s of video, over the budget of "
+            f"{plan.budget.max_seconds} s "
+            f"({_where(plan.budget.location, 'budget.max_seconds')}); raise max_seconds or "
+            "render fewer variants")
+    return problems
+
+
+def check_budget(plan: Plan, max_cost: Decimal | None = None) -> None:
+    problems = budget_problems(plan, max_cost)
+    if problems:
+        raise BudgetExceeded("\n".join(problems))
+
+
+def _where(location: SourceLocation | None, key: str) -> str:
+    return f"{key} at {location}" if location else key
+
+
+def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
+    try:
+        value = Decimal(text.strip().lstrip("$"))
+    except InvalidOperation:
+        raise UsageError(f"{option} {text!r} is not an amount in dollars, e.g. 12.50") from None
+    if not value.is_finite() or value < 0:
+        raise UsageError(f"{option} must be a non-negative amount, got {text!r}")
+    return value
+
+
+# --- the plan as JSON: the `compile` lines and `plan --format json` share one shape ---
+
+
+def generation_json(item: PlanItem) -> dict[str, Any]:
+    g = item.generation
+    return {
+        "id": g.id,
+        "variant": g.variant,
+        "clip": g.clip,
+        "take": g.take,
+        "hash": g.hash,
+        "seconds": g.seconds,
+        "mode": g.mode,
+        "sound": g.sound,
+        "rate_usd": format_usd(item.rate),
+        "cost_usd": format_usd(item.cost),
+        "reused": item.reused,
+        "request": g.request(),
+    }
+
+
+def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
+    problems = budget_problems(plan, max_cost)
+    limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
+    return {
+        "format": PLAN_FORMAT,
+        "name": plan.name,
+        "source": plan.source,
+        "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
+        "generations": [generation_json(i) for i in plan.items],
+        "variants": {v: {"seconds": sum(i.generation.seconds for i in items),
+                         "cost_usd": format_usd(sum((i.cost for i in items), Decimal(0)))}
+                     for v, items in plan.by_variant().items()},
+        "total_seconds": plan.total_seconds,
+        "total_cost_usd": format_usd(plan.total_cost),
+        "due_cost_usd": format_usd(plan.due_cost),
+        "budget": {
+            "max_cost_usd": format_usd(limit) if limit is not None else None,
+            "max_seconds": plan.budget.max_seconds,
+            "within": not problems,
+            "problems": problems,
+        },
+    }
+
+
+def load_plan(path: str | Path) -> Plan:
+    """A plan saved by ``storyboard plan --out``; every request's hash is re-checked."""
+    file = str(path)
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such plan file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{file}: not a plan JSON file ({exc}); make one with "
+                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT or not isinstance(
+            raw.get("generations"), list):
+        raise UsageError(f"{file}: not a storyboard plan (format {PLAN_FORMAT}); make one with "
+                         "`storyboard plan STORYBOARD --out PLAN.json`")
+    items = []
+    for n, entry in enumerate(raw["generations"]):
+        items.append(_item(entry, file, n))
+    budget_raw = raw.get("budget") or {}
+    cost = budget_raw.get("max_cost_usd")
+    return Plan(
+        name=str(raw.get("name", "plan")),
+        source=str(raw.get("source", file)),
+        items=tuple(items),
+        budget=Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
+                      max_seconds=budget_raw.get("max_seconds"),
+                      location=SourceLocation(file, 1, 1, "$.budget")),
+        pricing_version=str((raw.get("pricing") or {}).get("version", "")),
+        pricing_source=str((raw.get("pricing") or {}).get("source", "")),
+        variants=tuple(raw.get("variants") or ()),
+    )
+
+
+def _item(entry: Any, file: str, n: int) -> PlanItem:
+    where = f"{file}: generation {n + 1}"
+    try:
+        request = entry["request"]
+        model, args = request["model"], request["args"]
+        if not isinstance(args, Mapping) or not isinstance(model, str):
+            raise TypeError
+        take = entry["take"]
+        generation = Generation(str(entry["variant"]), str(entry["clip"]),
+                                int(take) if take is not None else None, model, dict(args),
+                                str(entry["hash"]),
+                                SourceLocation(file, 1, 1, f"$.generations[{n}]"))
+        rate = Decimal(entry["rate_usd"])
+        cost = Decimal(entry["cost_usd"])
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise UsageError(f"{where} is incomplete; regenerate the plan with "
+                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    if request_hash(model, args) != generation.hash:
+        raise UsageError(f"{where} ({generation.id}): the request does not match its hash; "
+                         "the plan file was edited — regenerate it")
+    return PlanItem(generation, rate, cost)

@@ -1,0 +1,288 @@
+"""Render every template of a storyboard for each variant.
+
+Templates run in Jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``: an
+unknown name is an error at the template's line, never an empty string in a paid
+prompt. Each distinct template text is compiled once per storyboard and rendered
+per variant. Values that come from data (matrix values, CSV cells) enter only as
+context, so they are never rendered as templates themselves. ``{% include %}`` and
+``{% import %}`` resolve inside the storyboard's folder and cannot leave it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
+from storyboard.model import (
+    ClipSpec,
+    RenderedClip,
+    Setting,
+    Shot,
+    Storyboard,
+    Text,
+    Value,
+    Variant,
+)
+
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings
+DEFAULT_SETTINGS = {"mode": "pro", "aspect_ratio": "16:9", "sound": "off"}
+_UNDEFINED = re.compile(r"'([^']+)' is undefined")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
+
+
+def fold(text: str) -> str:
+    """One clean line per paragraph: block scalars and template whitespace folded."""
+    return "\n".join(" ".join(p.split()) for p in _PARAGRAPHS.split(text) if p.strip())
+
+
+class _RootedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses anything resolving outside the storyboard's folder."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root))
+        self._root = root.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if filename is None or not Path(filename).resolve().is_relative_to(self._root):
+            raise jinja2.TemplateNotFound(
+                f"{template} (includes and imports must stay inside {self._root})"
+            )
+        return source, filename, uptodate
+
+
+@dataclass
+class TemplateEngine:
+    """Compiles each distinct template text once and renders it with clear errors."""
+
+    root: Path
+    _env: SandboxedEnvironment = field(init=False)
+    _compiled: dict[str, jinja2.Template] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._env = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            loader=_RootedLoader(self.root),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def compile(self, text: Text) -> jinja2.Template | None:
+        """The compiled template, or ``None`` for a plain string with no template syntax."""
+        source = text.source
+        if not any(marker in source for marker in TEMPLATE_MARKERS):
+            return None
+        template = self._compiled.get(source)
+        if template is None:
+            try:
+                template = self._env.from_string(source)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError([Problem(
+                    f"template syntax error: {exc.message}",
+                    _line_in(text.location, exc.lineno or 1),
+                )]) from None
+            self._compiled[source] = template
+        return template
+
+    def render(self, text: Text, context: Mapping[str, Any]) -> str:
+        template = self.compile(text)
+        if template is None:
+            return text.source
+        try:
+            return template.render(context)
+        except Exception as exc:  # jinja2 and user-code errors all become one problem
+            raise TemplateError([_problem(exc, text, context)]) from None
+
+
+def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Problem:
+    """The problem, without the variant: ``ProblemCollector`` names the variants."""
+    lineno = _template_lineno(exc.__traceback__)
+    location = _line_in(text.location, lineno)
+    names = ", ".join(sorted(k for k in context if not k.startswith("_")))
+    if isinstance(exc, jinja2.UndefinedError):
+        message = str(exc.message or exc)
+        if "unsafe" in message:
+            return Problem(f"template blocked by the sandbox: {message.rstrip('.')}", location)
+        found = _UNDEFINED.search(message)
+        if found:
+            return Problem(
+                f"undefined variable '{found.group(1)}'; defined names: {names}", location)
+        return Problem(f"{message}; defined names: {names}", location)
+    if isinstance(exc, SecurityError):
+        return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}", location)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return Problem(f"template include not found: {exc.message}; paths are relative to "
+                       "the storyboard's folder", location)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = f" in {exc.name}" if exc.name else ""
+        return Problem(f"template syntax error{where}: {exc.message}", location)
+    return Problem(f"template failed: {type(exc).__name__}: {exc}", location)
+
+
+def _template_lineno(tb: TracebackType | None) -> int:
+    """The line inside the template text where rendering failed (Jinja2 rewrites frames)."""
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == TEMPLATE_NAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _line_in(location: SourceLocation, lineno: int) -> SourceLocation:
+    """The file line of the template's ``lineno``-th line (block scalars start a line later)."""
+    if lineno <= 1:
+        return location
+    block = _starts_block_scalar(location)
+    return SourceLocation(location.file, location.line + lineno - (0 if block else 1),
+                          1, location.json_path)
+
+
+def _starts_block_scalar(location: SourceLocation) -> bool:
+    try:
+        with open(location.file, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if n == location.line:
+                    return line[location.column - 1:].lstrip()[:1] in ("|", ">")
+    except OSError:
+        pass
+    return False
+
+
+# ----------------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders one storyboard's clips for a variant; shares compiled templates across variants."""
+
+    def __init__(self, storyboard: Storyboard, engine: TemplateEngine | None = None) -> None:
+        self.storyboard = storyboard
+        self.engine = engine or TemplateEngine(Path(storyboard.root))
+
+    def render_variant(self, variant: Variant) -> tuple[RenderedClip, ...]:
+        sb = self.storyboard
+        context: dict[str, Any] = dict(variant.values)
+        context["variant"] = {**variant.values, "id": variant.id}
+        for var in sb.vars:
+            context[var.name] = self._render_value(var.value, var.path, context)
+        defaults = {name: self._setting(s, context)
+                    for name, s in sb.defaults.items()}
+        clips, problems = [], []
+        for clip in sb.clips:  # every clip's problems, not only the first clip's
+            try:
+                clips.append(self._clip(clip, context, defaults, variant.id))
+            except TemplateError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise TemplateError(problems)
+        return tuple(clips)
+
+    def _render_value(self, value: Any, path: tuple[str | int, ...],
+                      context: Mapping[str, Any]) -> Any:
+        if isinstance(value, str):
+            return self.engine.render(Text(value, self.storyboard.source_map.locate(path)), context)
+        if isinstance(value, list):
+            return [self._render_value(v, (*path, i), context)
+                    for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            return {k: self._render_value(v, (*path, k), context)
+                    for k, v in value.items()}
+        return value
+
+    def _setting(self, setting: Setting,
+                 context: Mapping[str, Any]) -> tuple[Any, SourceLocation]:
+        if isinstance(setting, Value):
+            value = setting.value
+            if isinstance(value, bool):  # sound: true/false
+                value = "on" if value else "off"
+            return value, setting.location
+        return self.engine.render(setting, context).strip(), setting.location
+
+    def _clip(self, clip: ClipSpec, base: Mapping[str, Any],
+              defaults: Mapping[str, tuple[Any, SourceLocation]], variant: str) -> RenderedClip:
+        context = dict(base)
+        context["clip"] = {"id": clip.id, "index": clip.index, "number": clip.index + 1}
+        origins: dict[str, SourceLocation] = {}
+        values: dict[str, Any] = {}
+        for name, fallback in DEFAULT_SETTINGS.items():
+            if name in clip.settings:
+                values[name], origins[name] = self._setting(clip.settings[name], context)
+            elif name in defaults:
+                values[name], origins[name] = defaults[name]
+            else:
+                values[name], origins[name] = fallback, clip.location
+        duration = None
+        if clip.duration is not None:
+            duration = self._seconds(clip.duration, context)
+            origins["duration"] = clip.duration.location
+        shots = []
+        for number, spec in enumerate(clip.shots):
+            shot_context = dict(context)
+            shot_context["shot"] = {"index": number, "number": number + 1,
+                                    "count": len(clip.shots)}
+            shots.append(Shot(
+                prompt=fold(self.engine.render(spec.prompt, shot_context)),
+                duration=(self._seconds(spec.duration, shot_context)
+                          if spec.duration is not None else None),
+                weight=spec.weight,
+                location=spec.location,
+            ))
+        prompt = ""
+        prompt_location = clip.location
+        if clip.prompt is not None:
+            prompt = fold(self.engine.render(clip.prompt, context))
+            prompt_location = clip.prompt.location
+        return RenderedClip(
+            variant=variant, clip=clip.id, kind=clip.kind, prompt=prompt, duration=duration,
+            mode=values["mode"], aspect_ratio=values["aspect_ratio"], sound=values["sound"],
+            shots=tuple(shots), location=clip.location, prompt_location=prompt_location,
+            origins=origins,
+        )
+
+    def _seconds(self, setting: Setting, context: Mapping[str, Any]) -> int:
+        if isinstance(setting, Value):
+            return int(setting.value)
+        rendered = self.engine.render(setting, context).strip()
+        try:
+            seconds = int(rendered)
+        except ValueError:
+            raise TemplateError([Problem(
+                f"duration rendered to {rendered!r}; it must be a whole number of seconds",
+                setting.location)]) from None
+        if seconds < 1:
+            raise TemplateError([Problem(
+                f"duration rendered to {seconds}; it must be at least 1",
+                setting.location)])
+        return seconds
+
+
+def render_all(storyboard: Storyboard, variants: tuple[Variant, ...],
+               engine: TemplateEngine | None = None) -> Iterator[RenderedClip]:
+    """Rendered clips in storyboard order, variant by variant; all problems at once."""
+    renderer = Renderer(storyboard, engine)
+    collector = ProblemCollector()
+    for variant in variants:
+        try:
+            clips = renderer.render_variant(variant)
+        except TemplateError as exc:
+            collector.extend(exc.problems, variant.id if storyboard.variants else None)
+            continue
+        if not collector:
+            yield from clips
+    if collector:
+        raise TemplateError(collector.problems())
+
+
+__all__ = ["Renderer", "TemplateEngine", "fold", "render_all"]

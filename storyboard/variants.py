@@ -1,0 +1,204 @@
+"""Expand a storyboard's ``variants`` into the list of variants a campaign renders.
+
+A matrix is every combination of its values (in the order written; crossed with
+``rows`` when both are given), minus ``exclude``
+entries (a partial mapping removes every combination it matches), plus ``include``
+entries (an entry that only adds new keys extends the combinations it matches, as in
+GitHub Actions; otherwise it is a new variant). ``rows`` gives one variant per row,
+inline or from a CSV/JSON/YAML file beside the storyboard. Each variant is named by
+the ``id`` template (default: its values joined with ``-``); ids must be unique and
+safe as folder names.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
+from storyboard.load import load_file
+from storyboard.model import Storyboard, Text, Variant, VariantsSpec
+from storyboard.render import TemplateEngine
+
+SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
+KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+DEFAULT_VARIANT = "default"
+MAX_ROWS_BYTES = 20 * 1024 * 1024
+
+
+def expand_variants(storyboard: Storyboard, engine: TemplateEngine) -> tuple[Variant, ...]:
+    spec = storyboard.variants
+    if spec is None:
+        return (Variant(DEFAULT_VARIANT, {}, None),)
+    base = _rows(spec, storyboard) if spec.rows is not None else [({}, spec.location)]
+    rows = _combine(base, spec, storyboard)
+    if not rows:
+        raise VariantError([Problem("variants expand to nothing (every combination is "
+                                    "excluded); remove an exclude entry", spec.location)])
+    return _name(rows, spec, engine)
+
+
+def _combine(base: list[tuple[dict[str, Any], SourceLocation]], spec: VariantsSpec,
+             sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
+    """Rows × matrix combinations, minus ``exclude``, plus ``include``."""
+    matrix = spec.matrix or {}
+    keys = list(matrix)
+    clashes = sorted({k for values, _ in base for k in values} & set(keys))
+    if clashes:
+        raise VariantError([Problem(
+            f"'{clashes[0]}' is both a rows column and a matrix key; rename one of them",
+            sb.source_map.locate_key(("variants", "matrix", clashes[0])))])
+    rows: list[tuple[dict[str, Any], SourceLocation]] = []
+    for values, location in base:
+        for combo in itertools.product(*(matrix[k] for k in keys)):
+            merged = {**values, **dict(zip(keys, combo, strict=True))}
+            if not any(_matches(merged, ex) for ex in spec.exclude):
+                rows.append((merged, location))
+    for n, entry in enumerate(spec.include):
+        where = sb.source_map.locate(("variants", "include", n))
+        known = {k for values, _ in rows for k in values}
+        shared = {k: v for k, v in entry.items() if k in known}
+        extra = {k: v for k, v in entry.items() if k not in known}
+        targets = [values for values, _ in rows if extra and shared and _matches(values, shared)]
+        if targets:
+            for values in targets:
+                values.update(extra)
+        else:
+            rows.append((dict(entry), where))
+    return rows
+
+
+def _matches(values: Mapping[str, Any], pattern: Mapping[str, Any]) -> bool:
+    return all(k in values and values[k] == v for k, v in pattern.items())
+
+
+def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
+    if isinstance(spec.rows, tuple):
+        return [(dict(row), sb.source_map.locate(("variants", "rows", n))) for n, row in enumerate(spec.rows)]
+    assert isinstance(spec.rows, str)
+    where = sb.source_map.locate(("variants", "rows"))
+    path = Path(sb.root) / spec.rows
+    display = _display(path, spec.rows, sb)
+    if not path.is_file():
+        raise VariantError([Problem(
+            f"rows file '{spec.rows}' not found (looked for {display}); paths are relative "
+            "to the storyboard's folder", where)])
+    if path.stat().st_size > MAX_ROWS_BYTES:
+        raise VariantError([Problem(f"rows file {display} is over 20 MiB", where)])
+    if path.suffix.lower() == ".csv":
+        return _csv_rows(path, display, where)
+    return _data_rows(path, display, where)
+
+
+def _display(path: Path, given: str, sb: Storyboard) -> str:
+    """The rows file as the user would name it: beside the storyboard's own name."""
+    return str(Path(sb.file).parent / given)
+
+
+def _csv_rows(path: Path, display: str,
+              where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
+    reader = csv.reader(text.splitlines())
+    problems: list[Problem] = []
+    try:
+        header = next(reader, None)
+        if not header:
+            raise VariantError([Problem(f"rows file {display} is empty; it needs a header row "
+                                        "naming the columns", where)])
+        header = [h.strip() for h in header]
+        for col, name in enumerate(header, 1):
+            if not KEY.match(name):
+                problems.append(Problem(
+                    f"column name {name!r} is not usable in templates; use letters, digits "
+                    "and '_'", SourceLocation(display, 1, col, "$")))
+        if len(set(header)) != len(header):
+            problems.append(Problem("duplicate column names in the header row",
+                                    SourceLocation(display, 1, 1, "$")))
+        rows = []
+        for line_no, record in enumerate(reader, 2):
+            if not any(cell.strip() for cell in record):
+                continue
+            loc = SourceLocation(display, line_no, 1, f"$[{line_no - 2}]")
+            if len(record) != len(header):
+                problems.append(Problem(
+                    f"row has {len(record)} cells but the header has {len(header)} columns",
+                    loc))
+                continue
+            rows.append((dict(zip(header, record, strict=True)), loc))
+    except csv.Error as exc:
+        raise VariantError([Problem(f"rows file {display}: {exc}", where)]) from None
+    if problems:
+        raise VariantError(problems)
+    return rows
+
+
+def _data_rows(path: Path, display: str,
+               where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
+    try:
+        doc = load_file(path, display=display)
+    except LoadError as exc:
+        raise VariantError(exc.problems) from None
+    if not isinstance(doc.data, list) or not doc.data:
+        raise VariantError([Problem(
+            f"rows file {display} must hold a non-empty list of mappings, one per variant",
+            doc.source_map.locate(()))])
+    problems: list[Problem] = []
+    rows = []
+    for n, row in enumerate(doc.data):
+        loc = doc.source_map.locate((n,))
+        if not isinstance(row, dict) or not row:
+            problems.append(Problem("each row must be a non-empty mapping of column: value", loc))
+            continue
+        for key, value in row.items():
+            if not isinstance(key, str) or not KEY.match(key):
+                problems.append(Problem(f"key {key!r} is not usable in templates; use letters, "
+                                        "digits and '_'", doc.source_map.locate_key((n, key))))
+            elif isinstance(value, dict | list):
+                problems.append(Problem(f"value of '{key}' must be a string, number or boolean",
+                                        doc.source_map.locate((n, key))))
+        rows.append((row, loc))
+    if problems:
+        raise VariantError(problems)
+    return rows
+
+
+def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsSpec,
+          engine: TemplateEngine) -> tuple[Variant, ...]:
+    problems: list[Problem] = []
+    variants: list[Variant] = []
+    first_seen: dict[str, SourceLocation] = {}
+    for values, location in rows:
+        context = dict(values)
+        context["variant"] = dict(values)
+        if spec.id is not None:
+            vid = engine.render(spec.id, context).strip()
+        else:
+            vid = "-".join(str(v) for v in values.values()).strip()
+        id_loc = spec.id.location if isinstance(spec.id, Text) else location
+        if not SAFE_ID.match(vid):
+            problems.append(Problem(
+                f"variant id {vid!r} (from {_show(values)}) is not safe as a file name; ids must "
+                "match [a-z0-9][a-z0-9_.-]* — adjust the values or the variants 'id' template "
+                "(e.g. {{ market | lower }})", location if spec.id is None else id_loc))
+        elif vid in first_seen:
+            problems.append(Problem(
+                f"duplicate variant id '{vid}' (from {_show(values)}; first made at "
+                f"{first_seen[vid]}); make the 'id' template include every value that "
+                "differs", location))
+        else:
+            first_seen[vid] = location
+        variants.append(Variant(vid, values, location))
+    if problems:
+        raise VariantError(problems)
+    return tuple(variants)
+
+
+def _show(values: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in values.items()) + "}"
