@@ -139,12 +139,15 @@ def new_http_client(*, timeouts: Timeouts = Timeouts(),
 def base_url_from(option: str | None, env: Mapping[str, str]) -> str:
     """``--api-base``, else ``$SHORTAPI_BASE_URL``, else the public API."""
     raw = option or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    return _checked_base_url(raw, "--api-base" if option else BASE_URL_ENV)
+
+
+def _checked_base_url(raw: str, source: str) -> str:
     try:
         url = httpx.URL(raw.strip())
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        source = "--api-base" if option else BASE_URL_ENV
         raise UsageError(f"{source}: {raw!r} is not an http(s) URL such as {DEFAULT_BASE_URL}")
     return str(url).rstrip("/")
 
@@ -325,7 +328,7 @@ class ShortAPIClient:
             raise ValueError("the injected httpx client must not carry an Authorization header: "
                              "downloads from other hosts would leak it")
         self._http = http
-        self._base_url = base_url.rstrip("/")
+        self._base_url = _checked_base_url(base_url, "base URL")
         self._api_key = api_key
         self._policy = policy
         self._timeouts = timeouts

@@ -129,8 +129,9 @@ def _request_problem(path: list[Any], message: str, instance: Any,
         elif isinstance(instance, str | int | bool) and field in (
                 "mode", "aspect_ratio", "sound", "duration"):
             allowed = _allowed(field)
-            message = (f"{field} rendered to {instance!r}" +
+            message = (f"{field} of clip '{clip.clip}' rendered to {instance!r}" +
                        (f"; allowed: {', '.join(allowed)}" if allowed else f": {message}"))
+            return Problem(message, location)
     elif path[:1] == ["model"]:
         message = f"model: {message}"
     return Problem(f"{message} in clip '{clip.clip}'", location)

@@ -398,9 +398,12 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
                 f"{path}: written by a newer storyboard (journal schema {version}; this one "
                 f"reads up to {SCHEMA_VERSION}): upgrade storyboard, or move it aside (the "
                 "jobs it lists may still be queryable)")
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
-        if problems != ["ok"]:
-            raise _corrupt(path, f"integrity check failed: {'; '.join(problems[:3])}")
+        report = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+        if report != ["ok"]:
+            lines = [line.strip() for text in report for line in text.splitlines()]
+            found = [line for line in lines if line and not line.startswith("***")]
+            more = f" and {len(found) - 2} more" if len(found) > 2 else ""
+            raise _corrupt(path, f"integrity check failed: {'; '.join(found[:2])}{more}")
         if writable:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":

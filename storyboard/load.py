@@ -50,14 +50,14 @@ __all__ = [
 JsonPath: TypeAlias = tuple[str | int, ...]
 _Position: TypeAlias = tuple[int, int]
 
-MIB = 1024 * 1024
+_MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Limits:
     """Bounds on untrusted input; a storyboard is far below all of them."""
 
-    max_bytes: int = 5 * MIB
+    max_bytes: int = 5 * _MIB
     max_depth: int = 64
     max_nodes: int = 100_000
 
@@ -209,7 +209,7 @@ def _resolve_plain(text: str) -> Any:
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 def _unknown_tag(tag: str) -> _ScalarProblem:
@@ -428,8 +428,10 @@ class _Composer:
 
     def _at_key(self) -> bool:
         """Keys are not counted: a mapping's size is its values, as ``_close`` adds it up."""
-        return bool(self.stack) and isinstance(self.stack[-1].node, _Map) and (
-            self.stack[-1].key is None
+        return (
+            bool(self.stack)
+            and isinstance(self.stack[-1].node, _Map)
+            and (self.stack[-1].key is None)
         )
 
     def _count(self, amount: int, position: _Position, path: JsonPath, *, alias: bool) -> None:
@@ -575,7 +577,7 @@ class _Composer:
             kind = "true/false" if isinstance(key, bool) else "a number"
             self._add(
                 f"the key {raw} is read as {kind}, but keys are names; "
-                f"write it in quotes (\"{raw}\")",
+                f'write it in quotes ("{raw}")',
                 position,
                 frame.path,
             )
@@ -585,8 +587,7 @@ class _Composer:
             frame.seen[key] = node.line
         else:
             self._add(
-                f"duplicate key {key!r} (first defined at line {first_line}); "
-                "remove one of them",
+                f"duplicate key {key!r} (first defined at line {first_line}); remove one of them",
                 position,
                 (*frame.path, key),
             )
@@ -654,20 +655,21 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     problem = (exc.problem or exc.context or "the YAML cannot be read").strip()
     message = f"invalid YAML: {problem}"
     context_mark = exc.context_mark
-    if exc.context and context_mark is not None and mark is not None and (
-        context_mark.line != mark.line
+    if (
+        exc.context
+        and context_mark is not None
+        and mark is not None
+        and (context_mark.line != mark.line)
     ):
         message += f" ({exc.context.strip()} that starts at line {context_mark.line + 1})"
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
     if mark is None:
-        return Problem(f"{message}; {hint or _DEFAULT_HINT}", SourceLocation(file, 1, 1, ""))
+        return _file_problem(file, f"{message}; {hint or _DEFAULT_HINT}")
     if hint is None:
         lines = text.splitlines()
         line = lines[mark.line] if mark.line < len(lines) else ""
         hint = _CHARACTER_HINTS.get(line[mark.column : mark.column + 1], _DEFAULT_HINT)
-    return Problem(
-        f"{message}; {hint}", SourceLocation(file, mark.line + 1, mark.column + 1, "")
-    )
+    return _file_problem(file, f"{message}; {hint}", (mark.line + 1, mark.column + 1))
 
 
 def _offset_position(text: str, offset: int) -> _Position:
@@ -676,19 +678,55 @@ def _offset_position(text: str, offset: int) -> _Position:
 
 
 def _format_size(size: int) -> str:
-    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size} bytes"
+    return f"{size // _MIB} MiB" if size % _MIB == 0 else f"{size} bytes"
+
+
+def _file_problem(file: str, message: str, position: _Position = (1, 1)) -> Problem:
+    """A problem with the file as a whole (or its raw text), so no JSON path is shown."""
+    return Problem(message, SourceLocation(file, *position, ""))
 
 
 def _too_big(file: str, limits: Limits) -> LoadError:
-    return LoadError([Problem(
-        f"the file is larger than {_format_size(limits.max_bytes)}; a storyboard is a small "
-        "text file — check that this is the right file",
-        SourceLocation(file, 1, 1, ""),
-    )])
+    size = _format_size(limits.max_bytes)
+    return LoadError(
+        [
+            _file_problem(
+                file,
+                (
+                    f"the file is larger than {size}; a storyboard is a small text file — "
+                    "check that this is the right file"
+                ),
+            )
+        ]
+    )
+
+
+class _PythonParser(yaml.SafeLoader):
+    """PyYAML's own parser, skipping tabs between tokens where libyaml does too.
+
+    Without this, tab-indented JSON (``json.dumps(indent="\\t")``) would load only when
+    libyaml is present. Only the event stream is used; the loader's constructor never runs.
+    """
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\ufeff":
+            self.forward()
+        while True:
+            while self.peek() == " " or (
+                self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)
+            ):
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if not self.scan_line_break():  # type: ignore[no-untyped-call]
+                return
+            if not self.flow_level:
+                self.allow_simple_key = True
 
 
 def _python_parser(text: str) -> _Parser:
-    return yaml.SafeLoader(text)
+    return _PythonParser(text)
 
 
 def _fastest_parser() -> Callable[[str], _Parser]:
@@ -713,10 +751,8 @@ def _compose(
     except yaml.MarkedYAMLError as exc:
         raise LoadError([*composer.problems, _syntax_problem(exc, text, file)]) from exc
     except yaml.YAMLError as exc:  # ReaderError and friends carry no line of their own
-        raise LoadError([*composer.problems, Problem(
-            f"invalid YAML: {exc}; save the file as plain UTF-8 text",
-            SourceLocation(file, 1, 1, ""),
-        )]) from exc
+        message = f"invalid YAML: {exc}; save the file as plain UTF-8 text"
+        raise LoadError([*composer.problems, _file_problem(file, message)]) from exc
     if composer.problems:
         raise LoadError(composer.problems)
     return root
@@ -727,11 +763,11 @@ def _load(text: str, file: str, limits: Limits) -> LoadedDocument:
         text = text[1:]
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
-        raise LoadError([Problem(
-            f"the character U+{ord(bad.group()):04X} is not allowed in YAML; "
-            "remove it (write it as an escape like \"\\x00\" inside double quotes if needed)",
-            SourceLocation(file, *_offset_position(text, bad.start()), ""),
-        )])
+        message = (
+            f"the character U+{ord(bad.group()):04X} is not allowed in YAML; remove it "
+            '(write it as an escape like "\\x00" inside double quotes if needed)'
+        )
+        raise LoadError([_file_problem(file, message, _offset_position(text, bad.start()))])
     try:
         try:
             root = _compose(text, file, limits, _new_parser)
@@ -745,10 +781,8 @@ def _load(text: str, file: str, limits: Limits) -> LoadedDocument:
             root = _compose(text, file, limits, _python_parser)
         return _build(root, file)
     except RecursionError as exc:
-        raise LoadError([Problem(
-            "the file nests too deeply to read; flatten the structure",
-            SourceLocation(file, 1, 1, ""),
-        )]) from exc
+        message = "the file nests too deeply to read; flatten the structure"
+        raise LoadError([_file_problem(file, message)]) from exc
 
 
 # ------------------------------------------------------------------------ public
@@ -790,10 +824,11 @@ def load_file(
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             prefix = raw[: exc.start].decode("utf-8", "replace")
-            raise LoadError([Problem(
+            message = (
                 f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                "save it with UTF-8 encoding",
-                SourceLocation(name, *_offset_position(prefix, len(prefix)), ""),
-            )]) from None
+                "save it with UTF-8 encoding"
+            )
+            position = _offset_position(prefix, len(prefix))
+            raise LoadError([_file_problem(name, message, position)]) from None
         return _load(text, name, limits)
     raise LoadError([Problem(f"{name}: {reason}")])

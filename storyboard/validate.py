@@ -130,7 +130,12 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
         return [Problem(f"a storyboard is a mapping with 'storyboard: 1', 'name' and 'clips'; "
                         f"this is {got} (run `storyboard init` for a starter)", where)]
     problems: dict[tuple[int, int, str, str], Problem] = {}
-    for error in _validator().iter_errors(doc.data):
+    errors = list(_validator().iter_errors(doc.data))
+    suggested = _suggested_keys(errors)
+    for error in errors:
+        if error.validator == "required" and (tuple(error.absolute_path),
+                                              _missing(error)) in suggested:
+            continue  # "did you mean 'prompt'?" already says it
         for path, message, at_key in _explain(error):
             loc = doc.source_map.locate_key(path) if at_key else doc.source_map.locate(path)
             problem = Problem(message, loc)
@@ -205,7 +210,7 @@ def _explain(error: ValidationError) -> Iterable[tuple[JsonPath, str, bool]]:
             yield (*path, key), message, True
         return
     if validator == "required":
-        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        missing = _missing(error)
         yield path, f"missing required key '{missing}'{_required_hint(path, missing)}", False
         return
     if validator == "const":
@@ -246,6 +251,24 @@ def _explain(error: ValidationError) -> Iterable[tuple[JsonPath, str, bool]]:
         yield path, f"{field} is longer than {error.validator_value} characters", False
         return
     yield path, f"{field}: {error.message}", False
+
+
+def _missing(error: ValidationError) -> str:
+    return str(error.message).split("'")[1] if "'" in error.message else "?"
+
+
+def _suggested_keys(errors: Iterable[ValidationError]) -> set[tuple[JsonPath, str]]:
+    """(object path, key) pairs that an unknown-key suggestion will already name."""
+    found = set()
+    for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key not in allowed:
+                    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                    if close:
+                        found.add((tuple(error.absolute_path), close[0]))
+    return found
 
 
 def _required_hint(path: JsonPath, missing: str) -> str:

@@ -6,7 +6,7 @@ entries (a partial mapping removes every combination it matches), plus ``include
 entries (an entry that only adds new keys extends the combinations it matches, as in
 GitHub Actions; otherwise it is a new variant). ``rows`` gives one variant per row,
 inline or from a CSV/JSON/YAML file beside the storyboard. Each variant is named by
-the ``id`` template (default: its values joined with ``-``); ids must be unique and
+the ``id`` template (default: its values joined with ``-``, made safe); ids must be unique and
 safe as folder names.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,8 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], Sour
     display = _display(path, spec.rows, sb)
     if not path.is_file():
         raise VariantError([Problem(
-            f"rows file '{spec.rows}' not found (looked for {display}); paths are relative "
-            "to the storyboard's folder", where)])
+            f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
+            f"folder ({Path(sb.file).parent})", where)])
     if path.stat().st_size > MAX_ROWS_BYTES:
         raise VariantError([Problem(f"rows file {display} is over 20 MiB", where)])
     if path.suffix.lower() == ".csv":
@@ -173,31 +174,39 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
           engine: TemplateEngine) -> tuple[Variant, ...]:
     problems: list[Problem] = []
     variants: list[Variant] = []
-    first_seen: dict[str, SourceLocation] = {}
+    first_seen: dict[str, Mapping[str, Any]] = {}
     for values, location in rows:
-        context = dict(values)
-        context["variant"] = dict(values)
         if spec.id is not None:
+            context = dict(values)
+            context["variant"] = dict(values)
             vid = engine.render(spec.id, context).strip()
+            where = spec.id.location
         else:
-            vid = "-".join(str(v) for v in values.values()).strip()
-        id_loc = spec.id.location if isinstance(spec.id, Text) else location
+            vid = slug("-".join(str(v) for v in values.values()))
+            where = location
         if not SAFE_ID.match(vid):
+            first_key = next(iter(values), "value")
             problems.append(Problem(
                 f"variant id {vid!r} (from {_show(values)}) is not safe as a file name; ids must "
-                "match [a-z0-9][a-z0-9_.-]* — adjust the values or the variants 'id' template "
-                "(e.g. {{ market | lower }})", location if spec.id is None else id_loc))
+                "match [a-z0-9][a-z0-9_.-]* — change the values or the 'id' template, e.g. "
+                f"{{{{ {first_key} | lower | replace(' ', '-') }}}}", where))
         elif vid in first_seen:
             problems.append(Problem(
-                f"duplicate variant id '{vid}' (from {_show(values)}; first made at "
-                f"{first_seen[vid]}); make the 'id' template include every value that "
-                "differs", location))
+                f"duplicate variant id '{vid}': both {_show(first_seen[vid])} and "
+                f"{_show(values)} make it; make the 'id' template use every value that differs",
+                where))
         else:
-            first_seen[vid] = location
+            first_seen[vid] = values
         variants.append(Variant(vid, values, location))
     if problems:
         raise VariantError(problems)
     return tuple(variants)
+
+
+def slug(text: str) -> str:
+    """A default variant id from values: lowercase ASCII, other runs of characters as '-'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9_.]+", "-", ascii_text.lower()).strip("-.") or "variant"
 
 
 def _show(values: Mapping[str, Any]) -> str:

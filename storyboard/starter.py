@@ -1,0 +1,70 @@
+"""``storyboard init``: a starter storyboard a team can edit, plus the schema for editors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from storyboard.errors import UsageError
+from storyboard.resources import STORYBOARD_SCHEMA, schema_path
+from storyboard.store import write_atomic
+
+STARTER_FILE = "storyboard.yaml"
+
+STARTER = """\
+# yaml-language-server: $schema={schema}
+#
+# A starter storyboard. `storyboard plan {file}` shows what it would cost;
+# `storyboard run {file} --sandbox` renders it against the local sandbox for free.
+storyboard: 1
+name: {name}
+
+vars:
+  product: Lumen desk lamp
+  look: "soft morning light, 35mm, shallow depth of field"
+
+defaults:
+  mode: std                      # std | pro
+  aspect_ratio: "{{{{ '9:16' if format == 'tall' else '16:9' }}}}"
+  sound: "off"                   # on | off
+
+variants:
+  id: "{{{{ format }}}}"
+  matrix:
+    format: [wide, tall]
+
+budget:
+  max_cost_usd: 5
+
+clips:
+  - id: opener                   # given shots: durations fixed or shared by weight
+    duration: 8
+    shots:
+      - prompt: "A quiet studio at dawn, {{{{ look }}}}"
+        duration: 3
+      - prompt: "The {{{{ product }}}} switches on and fills the desk with light, {{{{ look }}}}"
+  - id: hero                     # a single shot
+    prompt: "The {{{{ product }}}} turning slowly on a white table, {{{{ look }}}}"
+    duration: 5
+"""
+
+
+def write_starter(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
+    """Write ``storyboard.yaml`` and a copy of the schema its modeline points to."""
+    target = directory / STARTER_FILE
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it, or choose "
+                         "another folder")
+    slug = name or _slug(directory.resolve().name)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
+        raise UsageError(f"--name {slug!r}: use lowercase letters, digits, '-' and '_'")
+    schema_copy = directory / STORYBOARD_SCHEMA
+    write_atomic(target, STARTER.format(schema=STORYBOARD_SCHEMA, file=target,
+                                        name=slug).encode("utf-8"))
+    write_atomic(schema_copy, schema_path(STORYBOARD_SCHEMA).read_bytes())
+    return [target, schema_copy]
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    return slug or "my-storyboard"
