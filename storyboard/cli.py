@@ -76,7 +76,7 @@ def cli() -> None:
 def validate(files: tuple[Path, ...], fmt: str) -> None:
     """Check storyboards: every problem as FILE:LINE:COL, exit 1 on any."""
     from storyboard.compile import compile_file
-    from storyboard.reporters import PROBLEM_REPORTERS
+    from storyboard.reporters import PROBLEM_REPORTERS, plural
 
     failed = False
     for file in files:
@@ -91,8 +91,8 @@ def validate(files: tuple[Path, ...], fmt: str) -> None:
             click.echo("\n".join(exc.lines()), err=True)
             continue
         if fmt == "text":
-            click.echo(f"{file}: ok ({len(compiled.variants)} variants, "
-                       f"{len(compiled.generations)} generations)", err=True)
+            click.echo(f"{file}: ok ({plural(len(compiled.variants), 'variant')}, "
+                       f"{plural(len(compiled.generations), 'generation')})")
     sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
 
 

@@ -30,7 +30,8 @@ def request_hash(model: str, args: Mapping[str, Any]) -> str:
 class Budget:
     max_cost_usd: Decimal | None = None
     max_seconds: int | None = None
-    location: SourceLocation | None = None
+    cost_location: SourceLocation | None = None
+    seconds_location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)

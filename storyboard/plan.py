@@ -47,7 +47,7 @@ def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:
     """
     problems = []
     limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
-    where = _where(plan.budget.location, "budget.max_cost_usd") if max_cost is None \
+    where = _where(plan.budget.cost_location, "budget.max_cost_usd") if max_cost is None \
         else "--max-cost"
     if limit is not None and plan.due_cost > limit:
         problems.append(
@@ -57,7 +57,7 @@ def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:
         problems.append(
             f"plan has {plan.total_seconds} s of video, over the budget of "
             f"{plan.budget.max_seconds} s "
-            f"({_where(plan.budget.location, 'budget.max_seconds')}); raise max_seconds or "
+            f"({_where(plan.budget.seconds_location, 'budget.max_seconds')}); raise max_seconds or "
             "render fewer variants")
     return problems
 
@@ -151,8 +151,7 @@ def load_plan(path: str | Path) -> Plan:
         source=str(raw.get("source", file)),
         items=tuple(items),
         budget=Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
-                      max_seconds=budget_raw.get("max_seconds"),
-                      location=SourceLocation(file, 1, 1, "$.budget")),
+                      max_seconds=budget_raw.get("max_seconds")),
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
         variants=tuple(raw.get("variants") or ()),

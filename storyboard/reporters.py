@@ -28,7 +28,7 @@ def plan_as_json(plan: Plan, max_cost: Decimal | None = None) -> str:
     return json.dumps(plan_json(plan, max_cost), indent=2, ensure_ascii=False) + "\n"
 
 
-def _count(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
@@ -62,8 +62,8 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
         return "  ".join(cell.rjust(widths[c]) if c in numeric else cell.ljust(widths[c])
                          for c, cell in enumerate(cells)).rstrip()
 
-    out = [f"Plan for {plan.name} ({plan.source}) — {_count(len(plan.items), 'generation')}, "
-           f"{_count(len(plan.by_variant()), 'variant')}, prices {plan.pricing_version}", "",
+    out = [f"Plan for {plan.name} ({plan.source}) — {plural(len(plan.items), 'generation')}, "
+           f"{plural(len(plan.by_variant()), 'variant')}, prices {plan.pricing_version}", "",
            line(header)]
     out += [line(r) for r in rows]
     out.append("")
@@ -96,14 +96,14 @@ def _budget_line(plan: Plan, max_cost: Decimal | None) -> str:
 def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
     out = [f"### storyboard plan: `{plan.name}`", "",
            f"**{_usd(plan.due_cost)}** for {plan.total_seconds} s of video in "
-           f"{_count(len(plan.items), 'generation')} across "
-           f"{_count(len(plan.by_variant()), 'variant')} "
+           f"{plural(len(plan.items), 'generation')} across "
+           f"{plural(len(plan.by_variant()), 'variant')} "
            f"(prices {plan.pricing_version}).", "",
            f"{_budget_line(plan, max_cost)}", ""]
     for variant, items in plan.by_variant().items():
         cost = sum((i.due for i in items), Decimal(0))
         out.append(f"<details><summary><code>{variant}</code> — "
-                   f"{_count(len(items), 'generation')}, "
+                   f"{plural(len(items), 'generation')}, "
                    f"{_usd(cost)}</summary>")
         out.append("")
         out.append("| generation | mode | sound | aspect | seconds | rate/s | cost |")

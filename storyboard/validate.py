@@ -110,7 +110,9 @@ def _read(doc: LoadedDocument) -> Storyboard:
         budget=Budget(
             max_cost_usd=Decimal(str(cost)) if cost is not None else None,
             max_seconds=budget_raw.get("max_seconds"),
-            location=where(("budget",)) if "budget" in data else None,
+            cost_location=where(("budget", "max_cost_usd")) if cost is not None else None,
+            seconds_location=(where(("budget", "max_seconds"))
+                              if "max_seconds" in budget_raw else None),
         ),
         clips=tuple(clips),
         source_map=doc.source_map,
