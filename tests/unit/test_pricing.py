@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from storyboard.errors import UsageError
+from storyboard.model import DEFAULT_MODEL
+from storyboard.plan import load_plan, parse_usd
+from storyboard.pricing import format_usd, load_price_table
+
+
+def test_built_in_rates_are_api_md_rates_with_version_and_source() -> None:
+    table = load_price_table()
+    assert table.version == "2026-11-24"
+    assert "API.md" in table.source
+    assert {(m, s): table.rate(DEFAULT_MODEL, m, s) for m in ("std", "pro")
+            for s in ("off", "on")} == {
+        ("std", "off"): Decimal("0.071"), ("std", "on"): Decimal("0.095"),
+        ("pro", "off"): Decimal("0.095"), ("pro", "on"): Decimal("0.119")}
+
+
+def test_the_api_md_example_costs_exactly_1_785() -> None:
+    assert format_usd(load_price_table().cost(DEFAULT_MODEL, "pro", "on", 15)) == "1.785"
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    ("40", "40.00"), ("0.5", "0.50"), ("0.475", "0.475"), ("1.2000", "1.20"), ("0", "0.00")])
+def test_format_usd_is_exact_with_at_least_cents(amount: str, text: str) -> None:
+    assert format_usd(Decimal(amount)) == text
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "cannot read the price table as JSON"),
+    ('{"models": {"m": {"rates": {"pro": {"off": true}}}}}', "must be a decimal string"),
+    ('{"models": {"m": {"rates": {"pro": {"off": "-1"}}}}}', "non-negative"),
+    ('{"version": 1}', "not a price table"),
+])
+def test_bad_price_tables_are_one_clear_line(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "p.json").write_text(content)
+    with pytest.raises(UsageError) as caught:
+        load_price_table(tmp_path / "p.json")
+    assert message in str(caught.value)
+    assert len(caught.value.lines()) == 1
+
+
+def test_unknown_mode_price_names_the_table() -> None:
+    with pytest.raises(UsageError, match="no price for model"):
+        load_price_table().rate(DEFAULT_MODEL, "turbo", "off")
+
+
+@pytest.mark.parametrize("text", ["abc", "-1", "NaN", "inf"])
+def test_max_cost_must_be_an_amount(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_usd(text)
+
+
+def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    out = tmp_path / "plan.json"
+    repo = Path(__file__).resolve().parents[2]
+    CliRunner().invoke(cli, ["plan", str(repo / "examples" / "sequence.yaml"), "--out", str(out)])
+    plan = json.loads(out.read_text())
+    plan["generations"][0]["request"]["args"]["duration"] = 15
+    out.write_text(json.dumps(plan))
+    with pytest.raises(UsageError, match="does not match its hash"):
+        load_plan(out)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyboard.compile import compile_file
+from storyboard.errors import TemplateError
+from storyboard.render import fold
+
+
+def write(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text("storyboard: 1\nname: t\n" + body, encoding="utf-8")
+    return path
+
+
+def prompts(path: Path) -> list[str]:
+    return [g.args["prompt"] for g in compile_file(path).generations]
+
+
+def test_fold_keeps_paragraphs_and_collapses_the_rest() -> None:
+    assert fold("  a\n   b\t c \n\n\n  d  \n") == "a b c\nd"
+    assert fold("\n\n") == ""
+
+
+def test_vars_see_variant_values_and_earlier_vars(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+vars:
+  city: "{{ {'us': 'Chicago'}.get(market, 'Berlin') }}"
+  line: "{{ city | upper }} / {{ variant.id }}"
+variants:
+  matrix: {market: [us, de]}
+clips:
+  - {id: a, prompt: "{{ line }} {{ clip.id }}"}
+""")
+    assert prompts(path) == ["CHICAGO / us a", "BERLIN / de a"]
+
+
+def test_shot_object_is_available_in_shot_prompts(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+clips:
+  - id: a
+    duration: 6
+    shots:
+      - {prompt: "shot {{ shot.number }} of {{ shot.count }}"}
+      - {prompt: "shot {{ shot.number }} of {{ shot.count }}"}
+""")
+    [g] = compile_file(path).generations
+    assert [s["prompt"] for s in g.args["multi_prompt"]] == ["shot 1 of 2", "shot 2 of 2"]
+
+
+def test_data_values_are_never_rendered_as_templates(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+variants:
+  matrix: {tagline: ["{{ 7*7 }}", "{% raw %}x"]}
+  id: "{{ loop_free_id | default('v') }}{{ variant.tagline | length }}"
+clips:
+  - {id: a, prompt: "say {{ tagline }}"}
+""")
+    assert prompts(path) == ["say {{ 7*7 }}", "say {% raw %}x"]
+
+
+def test_undefined_name_names_the_variable_variant_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+variants:
+  matrix: {market: [us]}
+clips:
+  - id: a
+    prompt: |
+      first line
+      {{ nope }}
+""")
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert caught.value.lines() == [
+        f"{path}:10:1: error: undefined variable 'nope'; defined names: clip, market, variant "
+        "(variant 'us') (at $.clips[0].prompt)"]
+
+
+@pytest.mark.parametrize("expr", [
+    "''.__class__.__mro__",
+    "cycler.__init__.__globals__",
+    "(1).__class__.__base__.__subclasses__()",
+    "lipsum.__globals__['os']",
+])
+def test_sandbox_escapes_fail_clearly(tmp_path: Path, expr: str) -> None:
+    path = write(tmp_path, f'clips:\n  - {{id: a, prompt: "{{{{ {expr} }}}}"}}\n')
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    [line] = caught.value.lines()
+    assert line.startswith(f"{path}:4:")
+    assert "sandbox" in line or "undefined" in line
+
+
+def test_includes_cannot_leave_the_storyboard_folder(tmp_path: Path) -> None:
+    (tmp_path / "outside.txt").write_text("secret")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "link.j2").symlink_to(tmp_path / "outside.txt")
+    for target in ("../outside.txt", "link.j2", "/etc/passwd"):
+        path = write(inner, f'clips:\n  - {{id: a, prompt: "{{% include \'{target}\' %}}"}}\n')
+        with pytest.raises(TemplateError) as caught:
+            compile_file(path)
+        assert "template include not found" in caught.value.lines()[0]
