@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import click
 
 from storyboard import __version__
-from storyboard.errors import BudgetExceeded, SourceError, StoryboardError
+from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
+from storyboard.model import Plan
 from storyboard.plan import budget_problems, parse_usd
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,6 +162,154 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     for path in written:
         click.echo(f"wrote {path}", err=True)
     click.echo(f"next: storyboard plan {written[0]}", err=True)
+
+
+def _load_plan(target: Path, pricing: Path | None) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved."""
+    from storyboard.compile import plan_file
+    from storyboard.plan import load_plan
+    from storyboard.pricing import load_price_table
+
+    if target.suffix.lower() == ".json":
+        return load_plan(target)
+    return plan_file(target, prices=load_price_table(pricing))
+
+
+state_option = click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+                            default=None, help="State folder (default: .storyboard/ beside "
+                            "the storyboard).")
+
+
+@cli.command()
+@click.argument("target", metavar="FILE|PLAN.json",
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option("--sandbox", is_flag=True,
+              help="Run against a local sandbox API on loopback: no key, no cost.")
+@click.option("--api-base", default=None, metavar="URL",
+              help="API base URL (default: $SHORTAPI_BASE_URL or https://api.shortapi.ai).")
+@max_cost_option
+@click.option("--only", multiple=True, metavar="GLOB",
+              help="Only generations whose id matches (repeatable), e.g. 'us-*/hero'.")
+@click.option("--concurrency", default=4, show_default=True, help="Jobs in flight at once.")
+@click.option("--rate", type=float, default=None, metavar="N",
+              help="At most N API requests per second.")
+@click.option("--poll-start", type=float, default=None, metavar="S",
+              help="First poll interval in seconds [default: 5; 0.1 with --sandbox].")
+@click.option("--poll-max", type=float, default=None, metavar="S",
+              help="Longest poll interval in seconds [default: 30; 1 with --sandbox].")
+@click.option("--job-timeout", type=float, default=None, metavar="S",
+              help="Stop waiting for one job after S seconds (it stays journaled) "
+              "[default: 3600; 300 with --sandbox].")
+@click.option("--callback-url", default=None, metavar="URL",
+              help="Passed to the API with every create.")
+@click.option("--resubmit-unknown", is_flag=True,
+              help="Send again creates whose outcome is unknown (may pay twice).")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@pricing_option
+@click.option("--sandbox-latency", default="1", show_default=True, metavar="SPEC",
+              help="Sandbox job latency: seconds, a range A-B, or lognormal:MEDIAN,SIGMA.")
+@click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
+              help="Sandbox fault injection, e.g. http503=0.2 (repeatable).")
+@reports_errors
+def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
+        only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
+        poll_max: float | None, job_timeout: float | None, callback_url: str | None,
+        resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
+        sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
+    from storyboard.journal import Journal
+    from storyboard.plan import check_budget
+    from storyboard.progress import progress_for
+    from storyboard.reporters import plan_as_table, run_summary
+    from storyboard.run import (SANDBOX_POLL, PollPolicy, RunOptions, Workspace, api_for,
+                                check_options, execute, prepare)
+
+    limit = _money(max_cost)
+    plan = _load_plan(target, pricing)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
+    base = SANDBOX_POLL if sandbox else PollPolicy()
+    poll = PollPolicy(poll_start or base.start, poll_max or base.maximum, base.fraction,
+                      job_timeout or base.deadline)
+    options = RunOptions(concurrency, poll, only, resubmit_unknown, callback_url)
+    check_options(options)
+    with Journal.open(workspace.state_dir) as journal:
+        prepared = prepare(plan, journal, workspace, options)
+        click.echo(plan_as_table(prepared.plan, limit), nl=False)
+        check_budget(prepared.plan, limit)
+        if prepared.creates and not yes:
+            _confirm(f"Render {prepared.creates} new generations for "
+                     f"${prepared.plan.due_cost}?")
+        with api_for(sandbox=sandbox, api_base=api_base, env=os.environ, rate=rate,
+                     connections=min(concurrency, 16) + 4, sandbox_latency=sandbox_latency,
+                     sandbox_faults=sandbox_fault) as api, \
+                progress_for(prepared.plan, sys.stderr) as progress:
+            summary = execute(prepared, journal=journal, workspace=workspace, options=options,
+                              api=api, on_event=progress, on_stop=_stopping)
+    click.echo(run_summary(summary, workspace.manifest), nl=False)
+    sys.exit(summary.exit_code)
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to confirm on: pass --yes to run without asking")
+    if not click.confirm(question, default=False, err=True):
+        raise UsageError("cancelled; nothing was submitted")
+
+
+def _stopping() -> None:
+    click.echo("\nstopping: no new jobs will be submitted; jobs already created stay in the "
+               "journal (Ctrl-C again to quit at once)", err=True)
+
+
+@cli.command()
+@click.argument("target", metavar="FILE|PLAN.json",
+                type=click.Path(dir_okay=False, path_type=Path))
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@pricing_option
+@reports_errors
+def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
+    """Show what the journal knows about each generation."""
+    from storyboard.journal import Journal
+    from storyboard.reporters import status_table
+    from storyboard.run import Workspace, status as journal_status
+
+    plan = _load_plan(target, pricing)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        rows, others = journal_status(plan, journal, workspace)
+    click.echo(status_table(rows, others), nl=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--key", default=None, help="Accept only this bearer key (default: any).")
+@click.option("--latency", default="3", show_default=True, metavar="SPEC",
+              help="Job latency: seconds, a range A-B, or lognormal:MEDIAN,SIGMA.")
+@click.option("--fault", multiple=True, metavar="NAME[=RATE]",
+              help="Inject faults, e.g. http503=0.2, drop-after=0.05, fail (repeatable).")
+@click.option("--seed", default=0, show_default=True, help="Seed for faults and latencies.")
+@reports_errors
+def sandbox(host: str, port: int, key: str | None, latency: str, fault: tuple[str, ...],
+            seed: int) -> None:
+    """Serve the sandbox job API on loopback (speaks API.md's contract; charges nothing)."""
+    from storyboard.sandbox import Faults, SandboxConfig, parse_latency, serve
+
+    config = SandboxConfig(host=host, port=port, api_key=key, seed=seed,
+                           latency=parse_latency(latency, seed=seed),
+                           faults=Faults.parse(fault))
+
+    def ready(url: str) -> None:
+        click.echo(f"sandbox listening on {url} (faults: {config.faults.describe()})")
+        click.echo(f"  export SHORTAPI_BASE_URL={url} SHORTAPI_KEY={key or 'anything'}")
+        click.echo(f"  ledger: {url}/_sandbox/ledger — Ctrl-C to stop", nl=True)
+
+    serve(config, ready=ready)
 
 
 def main() -> None:

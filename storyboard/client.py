@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import httpx
 
@@ -523,7 +523,7 @@ class ShortAPIClient:
         _fsync_dir(dest.parent)
         return digest, size
 
-    async def _stream_to(self, what: str, url: str, out: Any) -> tuple[str, int]:
+    async def _stream_to(self, what: str, url: str, out: BinaryIO) -> tuple[str, int]:
         digest = hashlib.sha256()
         size = 0
         headers = {"User-Agent": self._user_agent, "Accept": "video/mp4, */*"}

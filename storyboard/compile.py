@@ -43,4 +43,5 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None) -> Plan:
     compiled = compile_file(path)
     sb = compiled.storyboard
     return price(sb.name, sb.file, compiled.generations, sb.budget,
-                 prices or load_price_table(), tuple(v.id for v in compiled.variants))
+                 prices or load_price_table(), tuple(v.id for v in compiled.variants),
+                 root=sb.root)

@@ -120,17 +120,29 @@ class Generation:
         return {"model": self.model, "args": dict(self.args)}
 
 
+NEW = "new"  # nothing rendered yet: running it creates (and pays for) a job
+REUSED = "reused"  # the cache holds its video: $0
+IN_FLIGHT = "in-flight"  # a paid job exists (pending, or done but not downloaded): $0 more
+UNKNOWN = "unknown"  # a create whose outcome is unknown: not re-sent, $0 unless resubmitted
+SHARED = "shared"  # the same request as an earlier generation of the plan: rendered once
+
+
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     generation: Generation
     rate: Decimal
     cost: Decimal
-    reused: bool = False  # the journal/cache already holds this generation's video
+    state: str = NEW
+    same_as: str | None = None  # SHARED: the id of the generation whose render this reuses
+
+    @property
+    def reused(self) -> bool:
+        return self.state == REUSED
 
     @property
     def due(self) -> Decimal:
-        """What running this item would spend now: nothing when reused."""
-        return Decimal(0) if self.reused else self.cost
+        """What running this item would spend now: only new generations cost money."""
+        return self.cost if self.state == NEW else Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,7 @@ class Plan:
     pricing_version: str
     pricing_source: str = ""
     variants: tuple[str, ...] = field(default=())
+    root: str = ""  # the storyboard's folder: state and renders live beside it
 
     @property
     def total_seconds(self) -> int:

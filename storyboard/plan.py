@@ -15,28 +15,36 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
-from storyboard.model import Budget, Generation, Plan, PlanItem, request_hash
+from storyboard.model import NEW, SHARED, Budget, Generation, Plan, PlanItem, request_hash
 from storyboard.pricing import PriceTable, format_usd
 
 PLAN_FORMAT = 1
 
 
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
-          prices: PriceTable, variants: tuple[str, ...] = ()) -> Plan:
+          prices: PriceTable, variants: tuple[str, ...] = (), root: str = "") -> Plan:
     items = []
     for g in generations:
         rate = prices.rate(g.model, g.mode, g.sound)
         items.append(PlanItem(g, rate, rate * g.seconds))
-    return Plan(name=name, source=source, items=tuple(items), budget=budget,
+    plan = Plan(name=name, source=source, items=tuple(items), budget=budget,
                 pricing_version=prices.version, pricing_source=prices.source,
-                variants=variants)
+                variants=variants, root=root)
+    return with_states(plan, {})
 
 
-def mark_reused(plan: Plan, reused: Iterable[str]) -> Plan:
-    """The plan with the generations whose hash is in ``reused`` marked as costing nothing."""
-    hashes = set(reused)
-    return replace(plan, items=tuple(replace(i, reused=i.generation.hash in hashes)
-                                     for i in plan.items))
+def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
+    """The plan with each generation's state (by hash) from the journal and cache; later
+    generations with the same request as an earlier one stay shared."""
+    items, first = [], {}
+    for i in plan.items:
+        h = i.generation.hash
+        if h in first:  # identical requests (a clip that does not vary) render once
+            items.append(replace(i, state=SHARED, same_as=first[h]))
+        else:
+            first[h] = i.generation.id
+            items.append(replace(i, state=states.get(h, NEW), same_as=None))
+    return replace(plan, items=tuple(items))
 
 
 def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:
@@ -98,7 +106,8 @@ def generation_json(item: PlanItem) -> dict[str, Any]:
         "sound": g.sound,
         "rate_usd": format_usd(item.rate),
         "cost_usd": format_usd(item.cost),
-        "reused": item.reused,
+        "state": item.state,
+        "same_as": item.same_as,
         "request": g.request(),
     }
 
@@ -110,6 +119,7 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
         "format": PLAN_FORMAT,
         "name": plan.name,
         "source": plan.source,
+        "root": plan.root,
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
         "variants": {v: {"seconds": sum(i.generation.seconds for i in items),
@@ -155,6 +165,7 @@ def load_plan(path: str | Path) -> Plan:
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
         variants=tuple(raw.get("variants") or ()),
+        root=str(raw.get("root") or Path(path).resolve().parent),
     )
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyboard.errors import Problem
-from storyboard.model import Plan, PlanItem
+from storyboard.model import IN_FLIGHT, REUSED, SHARED, UNKNOWN, Plan, PlanItem
 from storyboard.plan import budget_problems, generation_json, plan_json
 from storyboard.pricing import format_usd
+
+if TYPE_CHECKING:
+    from storyboard.run import RunSummary, StatusRow
 
 PlanReporter = Callable[[Plan, Decimal | None], str]
 ProblemReporter = Callable[[Sequence[Problem]], str]
@@ -43,7 +48,17 @@ def _take(item: PlanItem) -> str:
 def _rows(items: Iterable[PlanItem]) -> list[list[str]]:
     return [[i.generation.id, i.generation.mode, i.generation.sound,
              str(i.generation.args["aspect_ratio"]), f"{i.generation.seconds}",
-             _usd(i.rate), "reused $0" if i.reused else _usd(i.cost)] for i in items]
+             _usd(i.rate), _cost_cell(i)] for i in items]
+
+
+STATE_LABELS = {REUSED: "reused $0", IN_FLIGHT: "paid, in flight $0", UNKNOWN: "unknown $0",
+                SHARED: "shared $0"}
+
+
+def _cost_cell(item: PlanItem) -> str:
+    if item.state == SHARED:
+        return f"= {item.same_as} $0"
+    return STATE_LABELS.get(item.state, _usd(item.cost))
 
 
 def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
@@ -73,10 +88,11 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
 
 
 def _total_line(plan: Plan) -> str:
-    reused = sum(1 for i in plan.items if i.reused)
     line = f"Total: {plan.total_seconds} s, {_usd(plan.total_cost)}"
-    if reused:
-        line += f"; {reused} reused from earlier runs, due now {_usd(plan.due_cost)}"
+    states = {state: sum(1 for i in plan.items if i.state == state) for state in STATE_LABELS}
+    held = [f"{n} {state}" for state, n in states.items() if n]
+    if held:
+        line += f" ({', '.join(held)}); due now {_usd(plan.due_cost)}"
     return line
 
 
@@ -151,3 +167,57 @@ PROBLEM_REPORTERS: dict[str, ProblemReporter] = {
     "text": problems_as_text,
     "github": problems_as_github,
 }
+
+
+def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
+    """What happened: delivered, reused, failed (why, refunded?), unknown; money; files."""
+    from storyboard.run import Result
+
+    out = ["", "Summary"]
+    for result in Result:
+        outcomes = summary.by_result(result)
+        if not outcomes:
+            continue
+        out.append(f"  {result.value}: {len(outcomes)}")
+        if result in (Result.DELIVERED, Result.REUSED):
+            continue
+        for o in outcomes:
+            refund = ""
+            if result is Result.FAILED and o.job_id:
+                refund = " (refunded)" if o.refunded else " (not refunded)"
+            job = f" [job {o.job_id}]" if o.job_id else ""
+            out.append(f"    {o.item.generation.id}{job}{refund}: {o.reason or result.value}")
+    out.append(f"  money: estimated ${format_usd(summary.estimated)}, "
+               f"charged ${format_usd(summary.charged)} by the API for new jobs")
+    files = [o for o in summary.outcomes if o.file is not None]
+    if files:
+        out.append(f"  files: {summary.workspace.out_dir / summary.workspace.name}/ "
+                   f"({plural(len(files), 'video')})")
+    if manifest is not None:
+        out.append(f"  manifest: {manifest}")
+    if summary.interrupted:
+        out.append("  interrupted: the journal keeps every job; run the same command again "
+                   "to resume (paid jobs are polled, not re-created)")
+    return "\n".join(out) + "\n"
+
+
+def status_table(rows: Sequence[StatusRow], others: int) -> str:
+    header = ["GENERATION", "STATE", "JOB", "ESTIMATED", "CHARGED", "FILE"]
+    lines = []
+    for row in rows:
+        a = row.attempt
+        state = ("rendered" if row.cached else a.status.value if a else "not rendered")
+        if a and a.status.value == "failed":
+            state += " (refunded)" if a.refunded else ""
+        lines.append([row.item.generation.id, state, (a.job_id or "") if a else "",
+                      _usd(row.item.cost),
+                      _usd(a.charged_usd) if a and a.charged_usd is not None else "",
+                      str(row.file) if row.file else ""])
+    widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]
+    out = ["  ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip()
+           for r in [header, *lines]]
+    if others:
+        out.append("")
+        out.append(f"(the journal also holds {plural(others, 'generation')} of earlier "
+                   "versions of this storyboard)")
+    return "\n".join(out) + "\n"

@@ -15,7 +15,14 @@ Three things make it useful beyond a mock:
   drawn afresh, a client that retries correctly always gets through at rates < 1.
 * **Time without threads**: a job's status follows from the time since its create
   (queued, then generating, then done after its latency), so a thousand jobs cost
-  nothing between queries.
+  nothing between queries. ``parse_latency`` reads the CLI's latency specs (fixed,
+  a uniform range, or a log-normal), each drawn per request hash, never at random.
+* **Jobs that outlive the server**, as real ones do: a job id carries its duration
+  and outcome under an HMAC (``sbx1-<duration>-<fails>-<random>-<mac>``), so a
+  sandbox restarted after an interrupted ``storyboard run --sandbox`` recognises the
+  ids the client journaled and answers them as finished jobs, instead of "job not
+  found" for work that was paid for. Such a restored job is not a create: the ledger
+  lists it under ``restored``, never under creates or duplicates.
 
 It does not call ``callback_url`` back (API.md: a callback is only a hint to
 re-query); the URL is recorded in the ledger. Routes::
@@ -34,6 +41,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import secrets
 import socket
@@ -46,6 +54,7 @@ from decimal import Decimal
 from email.message import Message
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from statistics import NormalDist
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,9 +76,15 @@ LEDGER_PATH = "/_sandbox/ledger"
 FILES_PREFIX = "/files/"
 MAX_BODY_BYTES = 1 << 20
 IDLE_TIMEOUT_S = 120.0  # an idle keep-alive connection is closed after this
-POLL_INTERVAL_S = 0.05  # how soon stop() is noticed
+POLL_INTERVAL_S = 0.01  # how soon stop() is noticed (an idle loop costs ~nothing)
 
 _FILE_PATH = re.compile(r"/files/([A-Za-z0-9_-]+)\.mp4")
+
+# Job ids: ``sbx1-<duration>-<fails 0|1>-<12 random hex>-<10 hex HMAC of the rest>``.
+# The key is no secret worth keeping (this is a sandbox); it only has to be the same
+# in every process, so that a restarted sandbox can trust what an id says.
+_JOB_ID_KEY = b"storyboard-sandbox job ids v1"
+_JOB_ID = re.compile(r"(sbx1-(\d{1,3})-([01])-[0-9a-f]{12})-([0-9a-f]{10})")
 
 
 # --- faults --------------------------------------------------------------------------
@@ -169,6 +184,114 @@ def fault_draw(seed: int, fault: str, key: str, attempt: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+# --- latency -------------------------------------------------------------------------
+
+LATENCY_FORMS = (
+    "seconds (2 or 2.5), a uniform range (0.5-3), "
+    "or lognormal:MEDIAN,SIGMA[,max=SECONDS] (lognormal:3,0.5,max=30)"
+)
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"  # no sign, exponent, inf or nan
+_FIXED = re.compile(_NUMBER)
+_RANGE = re.compile(rf"{_NUMBER}\s*-\s*{_NUMBER}")
+_LOGNORMAL = re.compile(rf"lognormal:\s*{_NUMBER}\s*,\s*{_NUMBER}(?:\s*,\s*max\s*=\s*{_NUMBER})?",
+                        re.IGNORECASE)
+_STANDARD_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True, slots=True)
+class _UniformLatency:
+    """Seconds uniform in [low, high], fixed by (seed, request hash)."""
+
+    spec: str
+    seed: int
+    low: float
+    high: float
+
+    def __call__(self, request_hash: str) -> float:
+        u = fault_draw(self.seed, "latency", request_hash, 0)
+        return self.low + (self.high - self.low) * u
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+@dataclass(frozen=True, slots=True)
+class _LognormalLatency:
+    """Seconds log-normal around ``median`` (inverse CDF of a hashed uniform), capped."""
+
+    spec: str
+    seed: int
+    median: float
+    sigma: float
+    maximum: float | None
+
+    def __call__(self, request_hash: str) -> float:
+        u = fault_draw(self.seed, "latency", request_hash, 0)
+        u = min(max(u, 1e-12), 1.0 - 1e-12)  # inv_cdf wants an open interval
+        seconds = self.median * math.exp(self.sigma * _STANDARD_NORMAL.inv_cdf(u))
+        return seconds if self.maximum is None else min(seconds, self.maximum)
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+def parse_latency(spec: str, *, seed: int = 0) -> float | Callable[[str], float]:
+    """A job latency from a CLI spec, for ``SandboxConfig.latency``.
+
+    ``"2"`` or ``"2.5"``: that many seconds for every job. ``"0.5-3"``: uniform in
+    that range. ``"lognormal:3,0.5"``: log-normal with median 3 s and sigma 0.5 (of
+    the underlying normal), optionally capped: ``"lognormal:3,0.5,max=30"``. The
+    variable forms are functions of the request hash drawn like faults, from (seed,
+    hash) only, so a request meets the same latency in every run with that seed.
+    """
+    text = spec.strip()
+
+    def bad(why: str = "") -> UsageError:
+        reason = f" ({why})" if why else ""
+        return UsageError(f"bad latency {spec!r}{reason}; use {LATENCY_FORMS}")
+
+    if match := _FIXED.fullmatch(text):
+        return float(match.group(1))
+    if match := _RANGE.fullmatch(text):
+        low, high = float(match.group(1)), float(match.group(2))
+        if low > high:
+            raise bad(f"{low:g} is above {high:g}")
+        return _UniformLatency(text, seed, low, high)
+    if match := _LOGNORMAL.fullmatch(text):
+        median, sigma = float(match.group(1)), float(match.group(2))
+        maximum = None if match.group(3) is None else float(match.group(3))
+        if median <= 0:
+            raise bad("the median must be above 0")
+        if maximum is not None and maximum <= 0:
+            raise bad("max must be above 0")
+        return _LognormalLatency(text, seed, median, sigma, maximum)
+    raise bad()
+
+
+# --- job ids -------------------------------------------------------------------------
+
+
+def _job_id_mac(body: str) -> str:
+    return hmac.new(_JOB_ID_KEY, body.encode("ascii"), hashlib.sha256).hexdigest()[:10]
+
+
+def make_job_id(duration: int, fails: bool) -> str:
+    """A fresh job id that says, verifiably, how long the job's video is and if it fails."""
+    body = f"sbx1-{duration}-{int(fails)}-{secrets.token_hex(6)}"
+    return f"{body}-{_job_id_mac(body)}"
+
+
+def read_job_id(job_id: str) -> tuple[int, bool] | None:
+    """``(duration, fails)`` from a job id this sandbox (in any process) made, else None."""
+    match = _JOB_ID.fullmatch(job_id)
+    if match is None:
+        return None
+    body, duration, fails, mac = match.groups()
+    if not hmac.compare_digest(mac, _job_id_mac(body)):
+        return None
+    return int(duration), fails == "1"
+
+
 # --- configuration and ledger --------------------------------------------------------
 
 
@@ -209,6 +332,7 @@ class Ledger:
         self._rejections: Counter[str] = Counter()
         self._queries: Counter[str] = Counter()
         self._downloads: Counter[str] = Counter()
+        self._restored: list[str] = []
         self._connections = 0
 
     # The server's side.
@@ -216,6 +340,11 @@ class Ledger:
     def record_create(self, record: CreateRecord) -> None:
         with self._lock:
             self._creates.append(record)
+
+    def record_restored(self, job_id: str) -> None:
+        log.info("sandbox: restored job %s from its id", job_id)
+        with self._lock:
+            self._restored.append(job_id)
 
     def count_connection(self) -> None:
         with self._lock:
@@ -299,6 +428,12 @@ class Ledger:
             return dict(self._downloads)
 
     @property
+    def restored(self) -> tuple[str, ...]:
+        """Job ids this sandbox did not create but recognised (made before a restart)."""
+        with self._lock:
+            return tuple(self._restored)
+
+    @property
     def connections(self) -> int:
         """TCP connections accepted: few, when a client pools them (keep-alive)."""
         with self._lock:
@@ -325,6 +460,7 @@ class Ledger:
             "rejections": self.rejections,
             "queries": self.queries,
             "downloads": self.downloads,
+            "restored": list(self.restored),
             "charged": format_usd(self.charged()),
             "refunded": format_usd(self.refunded()),
         }
@@ -372,7 +508,7 @@ class _Job:
     """Server-side state of one job (guarded by the sandbox's lock)."""
 
     job_id: str
-    key: str  # request hash + ordinal: stable across runs, unlike job_id
+    key: str  # fault-draw key: request hash + ordinal (stable across runs), or a restored id
     request_hash: str
     duration: int
     created: float  # time.monotonic()
@@ -402,10 +538,12 @@ def request_problem(body: Any) -> str | None:
         return f"{error.json_path}: {error.message}"
     args = body["args"]
     shots = args.get("multi_prompt") or []
-    # JSON Schema counts 5.0 as an integer; the API wants whole seconds written as such.
-    for path, value in [("$.args.duration", args["duration"])] + [
+    durations = {"$.args.duration": args["duration"]}
+    durations.update(
         (f"$.args.multi_prompt[{i}].duration", shot["duration"]) for i, shot in enumerate(shots)
-    ]:
+    )
+    for path, value in durations.items():
+        # JSON Schema counts 5.0 as an integer; the API wants whole seconds written as such.
         if isinstance(value, float):
             return f"{path}: {value!r} is not an integer (write whole seconds as {int(value)})"
     if shots:
@@ -434,6 +572,7 @@ class Sandbox:
         self._attempts: Counter[tuple[str, str]] = Counter()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
         _validator()  # compile the schema now, not in the first request
 
     # Lifecycle.
@@ -449,6 +588,8 @@ class Sandbox:
                 f"sandbox: cannot listen on {self.config.host}:{self.config.port}: "
                 f"{exc.strerror or exc}"
             ) from None
+        host = self.config.host if self.config.host not in ("", "0.0.0.0") else "127.0.0.1"
+        self._base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": POLL_INTERVAL_S},
@@ -482,10 +623,10 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        """``http://127.0.0.1:PORT``; result URLs in query replies start with it."""
+        if self._server is None or self._base_url is None:
             raise RuntimeError("the sandbox is not running; call start() first")
-        host = self.config.host if self.config.host not in ("", "0.0.0.0") else "127.0.0.1"
-        return f"http://{host}:{self._server.server_address[1]}"
+        return self._base_url
 
     # Requests.
 
@@ -562,21 +703,50 @@ class Sandbox:
 
     def _new_job(self, digest: str, duration: int) -> _Job:
         latency = self.config.latency
-        seconds = latency(digest) if callable(latency) else latency
+        seconds = latency(digest) if callable(latency) else latency  # per request hash
         with self._lock:
             ordinal = self._attempts[("job", digest)]
             self._attempts[("job", digest)] += 1
+            fails = self._faulted("fail", digest, ordinal)
             job = _Job(
-                job_id=f"sbx-{secrets.token_hex(10)}",
+                job_id=make_job_id(duration, fails),
                 key=f"{digest}#{ordinal}",
                 request_hash=digest,
                 duration=duration,
                 created=time.monotonic(),
                 latency=max(0.0, float(seconds)),
-                fails=self._faulted("fail", digest, ordinal),
+                fails=fails,
                 expire_first_url=self._faulted("expire", digest, ordinal),
             )
             self._jobs[job.job_id] = job
+        return job
+
+    def _job(self, job_id: str) -> _Job | None:
+        """The job with this id; one made by an earlier sandbox is restored, finished.
+
+        Call with the lock held. A restored job knows only what its id says: its
+        duration and whether it failed. It has no request hash, so faults on its
+        queries and downloads are drawn by its id (as stable, since ids are journaled).
+        """
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        known = read_job_id(job_id)
+        if known is None:
+            return None
+        duration, fails = known
+        job = _Job(
+            job_id=job_id,
+            key=job_id,
+            request_hash="",
+            duration=duration,
+            created=time.monotonic(),
+            latency=0.0,  # finished long ago
+            fails=fails,
+            expire_first_url=self._faulted("expire", job_id, 0),
+        )
+        self._jobs[job_id] = job
+        self.ledger.record_restored(job_id)
         return job
 
     def _query(self, request: _Request) -> _Reply:
@@ -585,7 +755,7 @@ class Sandbox:
             self.ledger.count_rejection("missing-id")
             return _json(400, {"code": 400, "message": "missing query parameter: id"})
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._job(job_id)
             if job is not None:
                 attempt = job.queries
                 job.queries += 1
@@ -603,7 +773,7 @@ class Sandbox:
                 "status": 3, "refunded": True, "message": "sandbox: injected failure",
             }
         elif status == 2:
-            url = f"{self.base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
+            url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
             data = {"status": 2, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}
@@ -626,13 +796,20 @@ class Sandbox:
     def _download(self, request: _Request) -> _Reply:
         match = _FILE_PATH.fullmatch(request.path)
         with self._lock:
-            job = self._jobs.get(match.group(1)) if match else None
+            job_id = match.group(1) if match else ""
+            stale = job_id not in self._jobs  # an earlier sandbox's URL, if restored now
+            job = self._job(job_id) if job_id else None
             if job is not None:
                 attempt = job.downloads
                 job.downloads += 1
-        if job is None:
+        if job is None or job.fails:
             self.ledger.count_rejection("unknown-file")
             return _json(404, {"code": 404, "message": "no such file"})
+        if stale:
+            # Its token came from a sandbox that is gone: like an expired URL, a
+            # re-query hands out a fresh one.
+            self.ledger.count_rejection("stale-url")
+            return _json(410, {"code": 410, "message": "url expired"})
         delay = self._slow("download", job.key, attempt)
         fault_reply = self._transient_fault("download", job.key, attempt)
         if fault_reply is not None:
@@ -767,8 +944,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients pool connections
+    default_request_version = "HTTP/1.1"  # so even a garbled request gets a status line
     server_version = "storyboard-sandbox"
-    sys_version = ""
     disable_nagle_algorithm = True
     timeout = IDLE_TIMEOUT_S
     server: _Server
@@ -837,6 +1014,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if getattr(self, "command", "") != "HEAD":
             self.wfile.write(body)
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("sandbox: %s " + format, self.address_string(), *args)

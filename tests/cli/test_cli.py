@@ -85,19 +85,22 @@ def test_plan_json_totals_are_exact(tmp_path: Path) -> None:
     plan = json.loads(out)
     assert plan["total_seconds"] == 108
     assert plan["total_cost_usd"] == "9.78"
+    assert plan["due_cost_usd"] == "8.59"
+    assert plan["generations"][7]["same_as"] == "us-wide/teaser"
     assert plan["budget"] == {"max_cost_usd": "12.00", "max_seconds": 120, "within": True,
                               "problems": []}
     assert len(plan["generations"]) == 12
 
 
 def test_plan_over_budget_exits_1_with_one_line_and_max_cost_overrides() -> None:
-    code, out, err = run("plan", LAUNCH, "--max-cost", "9.50")
+    code, out, err = run("plan", LAUNCH, "--max-cost", "8.50")
     assert code == 1
-    assert "Total: 108 s, $9.78" in out
+    # two teasers do not vary by market: rendered once, shared, so $9.78 of video costs $8.59
+    assert "Total: 108 s, $9.78 (2 shared); due now $8.59" in out
     assert err.splitlines() == [
-        "error: plan costs $9.78, over the budget of $9.50 (--max-cost); raise the budget or "
-        "pass --max-cost 9.78"]
-    code, _, _ = run("plan", LAUNCH, "--max-cost", "9.78")
+        "error: plan costs $8.59, over the budget of $8.50 (--max-cost); raise the budget or "
+        "pass --max-cost 8.59"]
+    code, _, _ = run("plan", LAUNCH, "--max-cost", "8.59")
     assert code == 0
 
 
@@ -107,15 +110,16 @@ def test_plan_budget_from_the_storyboard_names_its_line(tmp_path: Path) -> None:
     code, _, err = run("plan", tmp_path / "launch.yaml")
     assert code == 1
     assert err.splitlines() == [
-        f"error: plan costs $9.78, over the budget of $5.00 (budget.max_cost_usd at "
-        f"{tmp_path / 'launch.yaml'}:26:17); raise the budget or pass --max-cost 9.78"]
+        f"error: plan costs $8.59, over the budget of $5.00 (budget.max_cost_usd at "
+        f"{tmp_path / 'launch.yaml'}:26:17); raise the budget or pass --max-cost 8.59"]
 
 
 def test_plan_markdown_has_a_collapsible_table_per_variant() -> None:
     code, out, _ = run("plan", LAUNCH, "--format", "markdown")
     assert code == 0
     assert out.count("<details>") == 4
-    assert "**$9.78** for 108 s of video in 12 generations across 4 variants" in out
+    assert "**$8.59** for 108 s of video in 12 generations across 4 variants" in out
+    assert "| `jp-wide/teaser` | pro | on | 16:9 | 5 | $0.119 | = us-wide/teaser $0 |" in out
     assert "| `us-wide/hero` | pro | off | 16:9 | 12 | $0.095 | $1.14 |" in out
 
 

@@ -20,7 +20,15 @@ import pytest
 from storyboard.errors import DownloadError, UsageError
 from storyboard.model import request_hash
 from storyboard.mp4 import verify_mp4
-from storyboard.sandbox import Faults, Sandbox, SandboxConfig, fault_draw
+from storyboard.sandbox import (
+    Faults,
+    Sandbox,
+    SandboxConfig,
+    fault_draw,
+    make_job_id,
+    parse_latency,
+    read_job_id,
+)
 
 MODEL = "kwaivgi/kling-o3/text-to-video"
 CREATE = "/api/v1/job/create"
@@ -182,11 +190,14 @@ def test_keep_alive_lets_a_client_reuse_one_connection(start: Start) -> None:
     assert sandbox.ledger.calls == {"create": 1, "query": 20}
 
 
-def test_serves_an_asyncio_client_with_100_jobs_in_flight(start: Start) -> None:
+def test_serves_an_asyncio_client_beside_its_event_loop(start: Start) -> None:
     sandbox = start(latency=0.05)
+    jobs = 50
 
     async def run() -> list[int]:
-        limits = httpx.Limits(max_connections=100)
+        # Not 100 connections: httpcore's pool bookkeeping grows with the square of
+        # them and would dominate this test's time.
+        limits = httpx.Limits(max_connections=25)
         async with httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH, timeout=10,
                                      limits=limits) as http:
             async def one(n: int) -> int:
@@ -199,14 +210,15 @@ def test_serves_an_asyncio_client_with_100_jobs_in_flight(start: Start) -> None:
                     await asyncio.sleep(0.01)
                 return 0
 
-            return await asyncio.gather(*(one(n) for n in range(100)))
+            return await asyncio.gather(*(one(n) for n in range(jobs)))
 
     statuses = asyncio.run(run())
 
-    assert statuses == [200] * 100
-    assert len(sandbox.ledger.creates) == 100
+    assert statuses == [200] * jobs
+    assert len(sandbox.ledger.creates) == jobs
     assert sandbox.ledger.duplicates() == {}
-    assert len(sandbox.ledger.downloads) == 100
+    assert len(sandbox.ledger.downloads) == jobs
+    assert sandbox.ledger.connections <= 25
 
 
 # --- what the API refuses ------------------------------------------------------------
@@ -214,7 +226,7 @@ def test_serves_an_asyncio_client_with_100_jobs_in_flight(start: Start) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer "},
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer"},
      {"Authorization": "Basic secret"}],
 )
 def test_missing_or_wrong_key_is_401(start: Start, headers: dict[str, str]) -> None:
@@ -313,17 +325,16 @@ def test_unknown_file_and_bad_token_are_refused(start: Start) -> None:
 def test_unknown_paths_and_methods_and_garbage_get_json_errors(start: Start) -> None:
     sandbox = start()
     with client(sandbox) as http:
-        assert http.get("/api/v2/nothing").status_code == 401  # every /api/ call needs auth
         assert http.get("/nothing").json() == {"code": 404, "message": "no such endpoint: /nothing"}
         assert http.get(CREATE).status_code == 405
         assert http.delete(CREATE).json()["code"] == 501
     host, port = sandbox.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as raw:
         raw.sendall(b"GARBAGE\r\n\r\n")
-        reply = raw.recv(4096)
+        reply = b"".join(iter(lambda: raw.recv(4096), b""))  # until the server hangs up
 
     assert reply.startswith(b"HTTP/1.1 400 ")
-    assert b'"code": 400' in reply
+    assert reply.endswith(b'{"code": 400, "message": "Bad request syntax (\'GARBAGE\')"}')
 
 
 # --- faults --------------------------------------------------------------------------
@@ -507,6 +518,187 @@ def test_faults_never_print_to_stderr(start: Start, capfd: pytest.CaptureFixture
     assert capfd.readouterr().err == ""
 
 
+# --- jobs that outlive the sandbox ---------------------------------------------------
+
+
+def test_a_restarted_sandbox_finishes_the_jobs_of_the_one_before(start: Start) -> None:
+    first = start(latency=3600.0)  # still generating when it goes away
+    with client(first) as http:
+        job_id = create_job(http, body(duration=7))
+    first.stop()
+
+    second = start(latency=3600.0)
+    with client(second) as http:
+        data = wait_done(http, job_id)
+        video = http.get(video_url(data))
+
+    assert data["status"] == 2
+    assert video.status_code == 200
+    assert verify_mp4(video.content, 7).duration_s == 7.0
+    assert second.ledger.restored == (job_id,)
+    assert second.ledger.creates == () and second.ledger.duplicates() == {}
+    assert second.ledger.downloads == {job_id: 1}
+
+
+def test_a_failed_job_is_restored_failed_and_refunded(start: Start) -> None:
+    first = start(latency=0.0, faults=Faults(fail=1.0))
+    with client(first) as http:
+        job_id = create_job(http)
+    first.stop()
+
+    second = start()
+    with client(second) as http:
+        data = http.get(QUERY, params={"id": job_id}).json()["data"]
+        file = http.get(f"/files/{job_id}.mp4?token=x")
+
+    assert data == {"status": 3, "refunded": True, "message": "sandbox: injected failure"}
+    assert file.status_code == 404
+    assert second.ledger.refunded() == Decimal(0)  # refunds belong to the sandbox that charged
+
+
+def test_an_earlier_sandboxs_url_is_expired_and_a_re_query_gives_a_fresh_one(
+    start: Start,
+) -> None:
+    first = start(latency=0.0)
+    with client(first) as http:
+        old_url = video_url(wait_done(http, create_job(http)))
+    first.stop()
+
+    second = start()
+    path = old_url.split("/files/", 1)[1]
+    with client(second) as http:
+        stale = http.get(f"/files/{path}")
+        fresh = http.get(video_url(wait_done(http, path.split(".mp4")[0])))
+
+    assert (stale.status_code, stale.json()) == (410, {"code": 410, "message": "url expired"})
+    assert fresh.status_code == 200
+    verify_mp4(fresh.content, 5)
+
+
+def test_expire_and_truncate_still_apply_to_restored_jobs(start: Start) -> None:
+    job_id = make_job_id(5, False)
+    sandbox = start(faults=Faults(expire=1.0, truncate=1.0))
+    with client(sandbox) as http:
+        first_url = video_url(wait_done(http, job_id))
+        expired = http.get(first_url)
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get(video_url(wait_done(http, job_id)))
+
+    assert expired.status_code == 410
+    assert sandbox.ledger.faults == {"expire": 1, "truncate": 1}
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda j: j[:-1] + ("0" if j[-1] != "0" else "1"),  # another MAC
+        lambda j: j.replace("sbx1-5-", "sbx1-9-", 1),  # another duration
+        lambda j: j.replace("-1-", "-0-", 1),  # a refunded failure made a success
+        lambda j: j.upper(),
+        lambda j: j + "0",
+    ],
+)
+def test_a_tampered_job_id_is_not_found(start: Start, forge: Callable[[str], str]) -> None:
+    job_id = make_job_id(5, True)
+    forged = forge(job_id)
+    sandbox = start()
+    with client(sandbox) as http:
+        response = http.get(QUERY, params={"id": forged})
+        file = http.get(f"/files/{forged}.mp4?token=x")
+
+    assert forged != job_id and read_job_id(forged) is None
+    assert response.status_code == 200
+    assert response.json() == {"code": 404, "msg": "job not found"}
+    assert file.status_code == 404
+    assert sandbox.ledger.restored == ()
+
+
+def test_job_ids_carry_duration_and_outcome_verifiably() -> None:
+    ids = {make_job_id(15, False) for _ in range(50)}
+
+    assert len(ids) == 50
+    assert {read_job_id(j) for j in ids} == {(15, False)}
+    assert read_job_id(make_job_id(3, True)) == (3, True)
+    assert read_job_id("sbx-0123456789abcdef0123") is None
+
+
+# --- latency specs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spec", "seconds"), [("2", 2.0), (" 2.5 ", 2.5), ("0", 0.0), (".5", 0.5)])
+def test_fixed_latency(spec: str, seconds: float) -> None:
+    assert parse_latency(spec) == seconds
+
+
+def hashes(n: int) -> list[str]:
+    return [request_hash(MODEL, body(prompt=f"shot {i}")["args"]) for i in range(n)]
+
+
+def test_range_latency_is_uniform_and_fixed_per_seed_and_request() -> None:
+    latency = parse_latency("0.5-3", seed=1)
+    assert callable(latency)
+    draws = [latency(h) for h in hashes(400)]
+
+    assert draws == [parse_latency("0.5-3", seed=1)(h) for h in hashes(400)]  # type: ignore[operator]
+    assert all(0.5 <= d <= 3.0 for d in draws)
+    assert 1.5 < sum(draws) / len(draws) < 2.0
+    assert min(draws) < 0.7 and max(draws) > 2.8
+    other = parse_latency("0.5-3", seed=2)
+    assert callable(other) and other(hashes(1)[0]) != draws[0]
+    assert str(latency) == "0.5-3"
+
+
+def test_lognormal_latency_has_its_median_and_respects_max() -> None:
+    latency = parse_latency("lognormal:3,0.5", seed=4)
+    capped = parse_latency("LogNormal: 3, 0.5, max=4", seed=4)
+    assert callable(latency) and callable(capped)
+    keys = hashes(401)
+    draws = sorted(latency(h) for h in keys)
+
+    assert 2.6 < draws[200] < 3.4  # the median
+    assert draws[-1] > 4.0 and draws[0] > 0.0
+    assert [capped(h) for h in keys] == [min(latency(h), 4.0) for h in keys]
+    assert parse_latency("lognormal:3,0")("x") == pytest.approx(3.0)  # type: ignore[operator]
+
+
+def test_a_latency_spec_drives_the_sandbox_per_request(start: Start) -> None:
+    latency = parse_latency("1-3600", seed=3)
+    assert callable(latency)
+    sandbox = start(latency=latency)
+    requests = [body(prompt=f"shot {i}") for i in range(5)] + [body(prompt="shot 0")]
+    with client(sandbox) as http:
+        job_ids = [create_job(http, r) for r in requests]
+
+    seconds = [sandbox._jobs[j].latency for j in job_ids]
+    assert seconds == [latency(request_hash(MODEL, r["args"])) for r in requests]
+    assert seconds[-1] == seconds[0]  # a duplicate create meets the same latency
+    assert len(set(seconds)) == 5
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ("", ""),
+        ("fast", ""),
+        ("-1", ""),
+        ("nan", ""),
+        ("1e3", ""),
+        ("3-1", " (3 is above 1)"),
+        ("lognormal:3", ""),
+        ("lognormal:0,0.5", " (the median must be above 0)"),
+        ("lognormal:3,0.5,max=0", " (max must be above 0)"),
+        ("lognormal:3,0.5,cap=9", ""),
+    ],
+)
+def test_bad_latency_specs_are_usage_errors(spec: str, why: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_latency(spec)
+
+    assert str(caught.value) == (
+        f"bad latency {spec!r}{why}; use seconds (2 or 2.5), a uniform range (0.5-3), "
+        "or lognormal:MEDIAN,SIGMA[,max=SECONDS] (lognormal:3,0.5,max=30)"
+    )
+
 # --- configuration -------------------------------------------------------------------
 
 
@@ -527,7 +719,7 @@ def test_faults_parse_cli_specs() -> None:
         ("http503=1.5", "fault rate http503=1.5 must be between 0 and 1"),
         ("fail=-0.1", "fault rate fail=-0.1 must be between 0 and 1"),
         ("slow=often", "slow='often': not a number"),
-        ("slow-seconds", "slow-seconds needs a value in seconds"),
+        ("slow-seconds", "slow-seconds needs a value in seconds, like slow-seconds=2"),
         ("retry-after=-1", "fault setting retry-after=-1.0 must be >= 0"),
     ],
 )

@@ -1,0 +1,647 @@
+"""Execute a plan through the job API: create, poll, download — journaled at every step.
+
+The promise is that no paid job is ever lost and none is paid for twice:
+
+* the journal row of a create is written *before* it is sent and updated the moment
+  the job id is known, so a crash leaves either a job id to poll or a row that says
+  "outcome unknown" — never a paid job nobody knows about;
+* a create whose outcome is unknown is reported, never re-sent, unless the user asks
+  (``--resubmit-unknown``);
+* finished videos live in a content-addressed cache keyed by the generation's hash, so
+  a rerun reuses them, and a changed prompt re-renders only its own generation;
+* resume is the same command: pending job ids are polled again, finished videos
+  whose files went missing are downloaded again from a freshly queried URL.
+
+``prepare`` decides what each generation needs (under the journal's lock); ``execute``
+does it with bounded concurrency and reports progress as events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from storyboard.client import (
+    API_KEY_ENV,
+    JobState,
+    Limits,
+    ShortAPIClient,
+    api_key_from,
+    base_url_from,
+    new_http_client,
+)
+from storyboard.errors import (
+    APIError,
+    AuthError,
+    DownloadError,
+    ExecutionError,
+    OutcomeUnknown,
+    RetryableAPIError,
+    UsageError,
+)
+from storyboard.journal import Attempt, Journal, Status
+from storyboard.model import (
+    IN_FLIGHT,
+    NEW,
+    REUSED,
+    SHARED,
+    UNKNOWN,
+    Generation,
+    Plan,
+    PlanItem,
+)
+from storyboard.pricing import format_usd
+from storyboard.store import fsync_dir, write_atomic
+
+STATE_DIR = ".storyboard"
+RENDERS_DIR = "renders"
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    """How often to ask about a job: a growing interval and a deadline.
+
+    The interval is a fraction of how long the job has run so far (so the delay
+    between a job finishing and us noticing stays a small share of its latency),
+    bounded below by ``start`` and above by ``maximum``. API.md's timings (1.5 min
+    for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
+    """
+
+    start: float = 5.0
+    maximum: float = 30.0
+    fraction: float = 0.1
+    deadline: float = 60 * 60.0
+
+    def interval(self, elapsed: float) -> float:
+        return min(self.maximum, max(self.start, elapsed * self.fraction))
+
+
+SANDBOX_POLL = PollPolicy(start=0.1, maximum=1.0, deadline=300.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    concurrency: int = 4  # jobs in flight at once
+    poll: PollPolicy = PollPolicy()
+    only: tuple[str, ...] = ()  # glob patterns over generation ids
+    resubmit_unknown: bool = False
+    callback_url: str | None = None
+    download_attempts: int = 3  # each with a freshly queried URL
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Where a storyboard's state and renders live (beside it unless moved)."""
+
+    name: str
+    state_dir: Path
+    out_dir: Path
+
+    @classmethod
+    def beside(cls, root: Path, name: str, *, state: Path | None = None,
+               out: Path | None = None) -> Workspace:
+        return cls(name, state or root / STATE_DIR, out or root / RENDERS_DIR)
+
+    def cache_file(self, hash: str) -> Path:
+        return self.state_dir / "cache" / hash[:2] / f"{hash}.mp4"
+
+    def render_file(self, g: Generation) -> Path:
+        take = "" if g.take is None else f".{g.take}"
+        return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / self.name / "manifest.json"
+
+
+class Action(StrEnum):
+    REUSE = "reuse"  # the cache holds the video
+    RESUME = "resume"  # a paid job is pending: poll it
+    REFETCH = "refetch"  # a finished job whose file is gone: query for a URL, download
+    CREATE = "create"  # submit a new (paid) job
+    UNKNOWN = "unknown"  # a create of unknown outcome: report, do not re-send
+    SHARE = "share"  # the same request as an earlier generation: wait for it, use its video
+
+
+_STATE_OF = {Action.REUSE: REUSED, Action.RESUME: IN_FLIGHT, Action.REFETCH: IN_FLIGHT,
+             Action.CREATE: NEW, Action.UNKNOWN: UNKNOWN, Action.SHARE: SHARED}
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    item: PlanItem
+    action: Action
+    attempt: Attempt | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    plan: Plan  # only the generations in scope, each with its state
+    tasks: tuple[Task, ...]
+    interrupted: tuple[Attempt, ...]  # creates a crashed run left behind (now unknown)
+
+    @property
+    def creates(self) -> int:
+        return sum(1 for t in self.tasks if t.action is Action.CREATE)
+
+
+def prepare(plan: Plan, journal: Journal, workspace: Workspace,
+            options: RunOptions) -> Prepared:
+    """What each generation needs, from the journal and the cache."""
+    interrupted = tuple(journal.reconcile_interrupted()) if journal.exclusive else ()
+    latest = journal.latest_all()
+    tasks = []
+    leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
+    for item in plan.items:
+        g = item.generation
+        if options.only and not any(fnmatch.fnmatchcase(g.id, p) for p in options.only):
+            continue
+        attempt = latest.get(g.hash)
+        if g.hash in leaders:  # one render serves every generation with this request
+            action = Action.SHARE
+        else:
+            action = _action(attempt, workspace.cache_file(g.hash), options)
+            leaders[g.hash] = g.id
+        tasks.append(Task(replace(item, state=_STATE_OF[action],
+                                  same_as=leaders[g.hash] if action is Action.SHARE else None),
+                          action, attempt))
+    return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
+                    interrupted)
+
+
+def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
+    if cached.is_file() and cached.stat().st_size > 0:
+        return Action.REUSE
+    if attempt is None:
+        return Action.CREATE
+    if attempt.status is Status.DONE:
+        return Action.REFETCH
+    if attempt.status is Status.PENDING:
+        return Action.RESUME
+    if attempt.status in (Status.UNKNOWN, Status.SUBMITTING):
+        return Action.CREATE if options.resubmit_unknown else Action.UNKNOWN
+    return Action.CREATE  # failed or rejected: a rerun tries again
+
+
+# ------------------------------------------------------------------------- outcomes
+
+
+class Result(StrEnum):
+    DELIVERED = "delivered"
+    REUSED = "reused"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    PENDING = "pending"  # paid and still running when the run stopped: resume to finish
+    NOT_STARTED = "not started"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    item: PlanItem
+    result: Result
+    job_id: str | None = None
+    charged: Decimal | None = None
+    refunded: bool = False
+    reason: str | None = None
+    file: Path | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A step of one generation, for progress displays."""
+
+    generation_id: str
+    phase: str  # queued, creating, queued-remote, generating, downloading, + Result values
+    detail: str = ""
+    charged: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    outcomes: tuple[Outcome, ...]
+    workspace: Workspace
+    interrupted: bool = False
+
+    def by_result(self, result: Result) -> list[Outcome]:
+        return [o for o in self.outcomes if o.result is result]
+
+    @property
+    def estimated(self) -> Decimal:
+        """What the plan said this run would spend (new generations only)."""
+        return sum((o.item.due for o in self.outcomes), Decimal(0))
+
+    @property
+    def charged(self) -> Decimal:
+        """What the API said it charged for the jobs this run created."""
+        return sum((o.charged for o in self.outcomes if o.charged is not None and
+                    o.item.state == NEW and not o.refunded), Decimal(0))
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        bad = (Result.FAILED, Result.UNKNOWN, Result.PENDING, Result.NOT_STARTED)
+        return 1 if any(o.result in bad for o in self.outcomes) else 0
+
+
+# ------------------------------------------------------------------------ execution
+
+
+class _Stop:
+    """Ctrl-C once: submit nothing new, stop polling, keep the journal. Twice: quit now."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.auth_failed = False
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+    async def sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), timeout=seconds)
+
+
+class Executor:
+    def __init__(self, prepared: Prepared, *, client: ShortAPIClient, journal: Journal,
+                 workspace: Workspace, options: RunOptions,
+                 on_event: Callable[[Event], None] = lambda e: None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.prepared = prepared
+        self.client = client
+        self.journal = journal
+        self.workspace = workspace
+        self.options = options
+        self.emit = on_event
+        self.clock = clock
+        self.stop = _Stop()
+        self._renders: dict[str, asyncio.Future[Outcome]] = {}
+
+    async def run(self) -> RunSummary:
+        slots = asyncio.Semaphore(max(1, self.options.concurrency))
+        # jobs already paid for go first: they hold server capacity already
+        order = sorted(self.prepared.tasks, key=lambda t: t.action is Action.CREATE)
+        for task in order:
+            self.emit(Event(task.item.generation.id, "queued"))
+        outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
+        by_id = {o.item.generation.id: o for o in outcomes}
+        ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
+        return RunSummary(ordered, self.workspace, interrupted=self.stop.requested)
+
+    def request_stop(self) -> None:
+        self.stop.event.set()
+
+    async def _one(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
+        g = task.item.generation
+        render = self._render_of(g.hash)
+        if task.action is Action.SHARE:
+            outcome = self._shared(task.item, await asyncio.shield(render))
+        else:
+            try:
+                outcome = await self._work(task, slots)
+            except BaseException:
+                render.cancel()
+                raise
+            render.set_result(outcome)
+        self.emit(Event(g.id, outcome.result.value, outcome.reason or "", outcome.charged))
+        return outcome
+
+    def _render_of(self, hash: str) -> asyncio.Future[Outcome]:
+        """The outcome of rendering one request, awaited by every generation sharing it."""
+        if hash not in self._renders:
+            self._renders[hash] = asyncio.get_running_loop().create_future()
+        return self._renders[hash]
+
+    def _shared(self, item: PlanItem, leader: Outcome) -> Outcome:
+        if leader.result in (Result.DELIVERED, Result.REUSED):
+            cached = self.workspace.cache_file(item.generation.hash)
+            return replace(leader, item=item, charged=None,
+                           file=self._publish(item.generation, cached))
+        return replace(leader, item=item, charged=None, reason=(
+            f"same request as {leader.item.generation.id}: {leader.reason or leader.result}"))
+
+    async def _work(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
+        item, attempt = task.item, task.attempt
+        if task.action is Action.REUSE:
+            return self._reuse(item, attempt)
+        if task.action is Action.UNKNOWN:
+            assert attempt is not None
+            return Outcome(item, Result.UNKNOWN, attempt.job_id, reason=(
+                f"{attempt.error or 'create sent, outcome unknown'}; not re-sent (it may "
+                "have been charged) — check with the provider, then rerun with "
+                "--resubmit-unknown to render it again"))
+        async with slots:
+            if self.stop.requested:
+                return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
+            if task.action is Action.CREATE:
+                created = await self._create(item)
+                if isinstance(created, Outcome):
+                    return created
+                attempt = created
+            assert attempt is not None and attempt.job_id is not None
+            state = await self._poll(item, attempt)
+        if isinstance(state, Outcome):
+            return state
+        return await self._download(item, attempt, state)
+
+    def _reuse(self, item: PlanItem, attempt: Attempt | None) -> Outcome:
+        cached = self.workspace.cache_file(item.generation.hash)
+        file = self._publish(item.generation, cached)
+        return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
+                       attempt.charged_usd if attempt else None, file=file,
+                       sha256=attempt.sha256 if attempt else None)
+
+    async def _create(self, item: PlanItem) -> Attempt | Outcome:
+        g = item.generation
+        if self.stop.auth_failed:
+            return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
+        attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
+                                        storyboard=self.workspace.name, request=g.request(),
+                                        estimated_usd=item.cost)
+        self.emit(Event(g.id, "creating"))
+        try:
+            created = await self.client.create(g.model, g.args,
+                                               callback_url=self.options.callback_url)
+        except OutcomeUnknown as exc:
+            self.journal.unknown(attempt_id, str(exc))
+            return Outcome(item, Result.UNKNOWN, reason=(
+                f"{exc}; not re-sent (it may have been charged) — rerun with "
+                "--resubmit-unknown once you have checked"))
+        except AuthError as exc:
+            self.stop.auth_failed = True
+            self.journal.rejected(attempt_id, str(exc))
+            return Outcome(item, Result.FAILED, reason=str(exc))
+        except (RetryableAPIError, APIError) as exc:
+            self.journal.rejected(attempt_id, str(exc))
+            return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
+        self.journal.created(attempt_id, created.job_id, created.amount)
+        self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+        found = self.journal.get(attempt_id)
+        assert found is not None
+        return found
+
+    async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
+        assert attempt.job_id is not None
+        g, policy = item.generation, self.options.poll
+        started = attempt.created_at
+        phase = ""
+        while True:
+            elapsed = self.clock() - started
+            if self.stop.requested:
+                return self._left_pending(item, attempt, "stopped while the job ran")
+            try:
+                state = await self.client.query(attempt.job_id)
+            except RetryableAPIError:
+                state = None  # the API is busy: ask again at the next interval
+            except ExecutionError as exc:
+                self.journal.note(attempt.attempt_id, str(exc))
+                return self._left_pending(item, attempt, f"cannot query the job: {exc}")
+            if state is not None:
+                if state.done:
+                    return state
+                if state.failed:
+                    reason = state.message or f"job failed with status {state.status}"
+                    self.journal.failed(attempt.attempt_id, reason, state.refunded, state.status)
+                    return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd,
+                                   refunded=state.refunded, reason=reason)
+                now_phase = "generating" if state.status == 1 else "queued-remote"
+                if now_phase != phase:
+                    phase = now_phase
+                    self.emit(Event(g.id, phase, attempt.job_id))
+            if elapsed > policy.deadline:
+                note = f"still running after {policy.deadline:.0f} s"
+                self.journal.note(attempt.attempt_id, note)
+                return self._left_pending(item, attempt, note)
+            await self.stop.sleep(policy.interval(elapsed))
+
+    def _left_pending(self, item: PlanItem, attempt: Attempt, why: str) -> Outcome:
+        return Outcome(item, Result.PENDING, attempt.job_id, attempt.charged_usd, reason=(
+            f"{why}; the job is paid and journaled — rerun the same command to pick it up"))
+
+    async def _download(self, item: PlanItem, attempt: Attempt, state: JobState) -> Outcome:
+        g = item.generation
+        cached = self.workspace.cache_file(g.hash)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        url = state.url
+        problem = ""
+        for n in range(max(1, self.options.download_attempts)):
+            if n:  # the URL may have expired: ask for a fresh one
+                try:
+                    fresh = await self.client.query(attempt.job_id or "")
+                    url = fresh.url or url
+                except ExecutionError as exc:
+                    problem = f"{problem}; re-query failed: {exc}"
+            if url is None:
+                problem = "the finished job has no video URL"
+                continue
+            self.emit(Event(g.id, "downloading", attempt.job_id or ""))
+            try:
+                sha256, _ = await self.client.download(url, cached, expected_seconds=g.seconds)
+            except DownloadError as exc:
+                problem = str(exc)
+                continue
+            self.journal.done(attempt.attempt_id, url=url, file=str(cached), sha256=sha256)
+            file = self._publish(g, cached)
+            return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charged_usd,
+                           file=file, sha256=sha256)
+        self.journal.note(attempt.attempt_id, f"download failed: {problem}")
+        return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd, reason=(
+            f"download failed: {problem}; the job is paid — rerun to download it again"))
+
+    def _publish(self, g: Generation, cached: Path) -> Path:
+        """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
+        target = self.workspace.render_file(g)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(cached, tmp)
+        except OSError:
+            tmp.write_bytes(cached.read_bytes())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+        return target
+
+
+# --------------------------------------------------------------------- the manifest
+
+
+def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any]:
+    """Per generation: id, hash, job id, seconds, estimated cost, charged, file, status."""
+    latest = journal.latest_all()
+    by_hash = {o.item.generation.hash: o for o in summary.outcomes}
+    entries = []
+    for item in plan.items:
+        g = item.generation
+        attempt = latest.get(g.hash)
+        outcome = by_hash.get(g.hash)
+        file = summary.workspace.render_file(g)
+        entries.append({
+            "id": g.id,
+            "hash": g.hash,
+            "job_id": attempt.job_id if attempt else None,
+            "seconds": g.seconds,
+            "estimated_usd": format_usd(item.cost),
+            "charged_usd": (format_usd(attempt.charged_usd)
+                            if attempt and attempt.charged_usd is not None else None),
+            "file": str(file.relative_to(summary.workspace.out_dir / summary.workspace.name))
+            if file.exists() else None,
+            "sha256": attempt.sha256 if attempt else None,
+            "status": outcome.result.value if outcome else (
+                attempt.status.value if attempt else "not rendered"),
+        })
+    return {"name": plan.name, "source": plan.source, "generations": entries}
+
+
+def write_manifest(summary: RunSummary, journal: Journal, plan: Plan) -> Path:
+    path = summary.workspace.manifest
+    data = json.dumps(manifest(summary, journal, plan), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, data.encode("utf-8"))
+    return path
+
+
+# -------------------------------------------------------------------- running it all
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """Where the job API is and how to talk to it. The key is never printed."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    rate: float | None = None  # requests per second, all calls together
+    connections: int = 16
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[ShortAPIClient]:
+        limits = Limits(max_connections=self.connections,
+                        max_keepalive_connections=self.connections)
+        async with new_http_client(limits=limits) as http:
+            yield ShortAPIClient(http, base_url=self.base_url, api_key=self.api_key,
+                                 rate=self.rate, limits=limits)
+
+
+@contextlib.contextmanager
+def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
+                 main: asyncio.Task[Any], on_stop: Callable[[], None]) -> Iterator[None]:
+    """First Ctrl-C stops submitting (in-flight creates still get their job ids
+    journaled); a second one cancels everything at once."""
+
+    def handler() -> None:
+        if executor.stop.requested:
+            main.cancel()
+        else:
+            executor.request_stop()
+            on_stop()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, handler)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
+            options: RunOptions, api: Api,
+            on_event: Callable[[Event], None] = lambda e: None,
+            on_stop: Callable[[], None] = lambda: None) -> RunSummary:
+    """Run the prepared plan to completion (or Ctrl-C) and write the manifest."""
+
+    async def main() -> RunSummary:
+        async with api.client() as client:
+            executor = Executor(prepared, client=client, journal=journal, workspace=workspace,
+                                options=options, on_event=on_event)
+            task = asyncio.current_task()
+            assert task is not None
+            with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
+                return await executor.run()
+
+    try:
+        summary = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        summary = RunSummary((), workspace, interrupted=True)
+    write_manifest(summary, journal, prepared.plan)
+    return summary
+
+
+SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
+
+
+@contextlib.contextmanager
+def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
+            rate: float | None, connections: int, sandbox_latency: str = "1",
+            sandbox_faults: Sequence[str] = ()) -> Iterator[Api]:
+    """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
+    if sandbox:
+        from storyboard.sandbox import Faults, Sandbox, SandboxConfig, parse_latency
+
+        config = SandboxConfig(latency=parse_latency(sandbox_latency),
+                               faults=Faults.parse(sandbox_faults))
+        with Sandbox(config) as server:
+            yield Api(server.base_url, SANDBOX_KEY, rate, connections)
+        return
+    key = api_key_from(env)
+    if key is None:
+        raise UsageError(f"{API_KEY_ENV} is not set: export your ShortAPI key, or pass "
+                         "--sandbox to run against the local sandbox for free")
+    yield Api(base_url_from(api_base, env), key, rate, connections)
+
+
+def check_options(options: RunOptions) -> None:
+    if options.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if options.poll.start <= 0 or options.poll.maximum < options.poll.start:
+        raise UsageError("--poll-start must be positive and at most --poll-max")
+    if options.poll.deadline <= 0:
+        raise UsageError("--job-timeout must be positive")
+
+
+def summary_counts(outcomes: Sequence[Outcome]) -> Mapping[Result, int]:
+    counts = {r: 0 for r in Result}
+    for o in outcomes:
+        counts[o.result] += 1
+    return counts
+
+
+
+# --------------------------------------------------------------------------- status
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    item: PlanItem
+    attempt: Attempt | None
+    cached: bool
+    file: Path | None
+
+
+def status(plan: Plan, journal: Journal, workspace: Workspace) -> tuple[list[StatusRow], int]:
+    """Each generation of the plan as the journal and cache know it, and how many other
+    generations (earlier versions of the storyboard) the journal holds."""
+    latest = journal.latest_all()
+    rows = []
+    for item in plan.items:
+        g = item.generation
+        file = workspace.render_file(g)
+        rows.append(StatusRow(item, latest.get(g.hash), workspace.cache_file(g.hash).is_file(),
+                              file if file.is_file() else None))
+    in_plan = {i.generation.hash for i in plan.items}
+    others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
+    return rows, others

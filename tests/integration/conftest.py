@@ -1,0 +1,65 @@
+"""A real sandbox API on loopback for each test, and helpers to run storyboard against it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from storyboard.cli import cli
+from storyboard.sandbox import Faults, Sandbox, SandboxConfig
+
+REPO = Path(__file__).resolve().parents[2]
+FAKE_KEY = "sk-test-7f3a9c1e-DISTINCTIVE-KEY-do-not-leak"
+FAST = ["--poll-start", "0.02", "--poll-max", "0.1", "--job-timeout", "60"]
+
+
+@dataclass
+class Project:
+    root: Path
+
+    def storyboard(self, name: str) -> Path:
+        return self.root / name
+
+    def renders(self, name: str) -> Path:
+        return self.root / "renders" / name
+
+    def manifest(self, name: str) -> dict:  # type: ignore[type-arg]
+        data: dict = json.loads((self.renders(name) / "manifest.json").read_text())  # type: ignore[type-arg]
+        return data
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A copy of the examples in a scratch folder (state and renders land beside them)."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "examples", root)
+    return Project(root)
+
+
+def start_sandbox(**config: object) -> Sandbox:
+    faults = config.pop("faults", Faults())
+    return Sandbox(SandboxConfig(api_key=FAKE_KEY, latency=config.pop("latency", 0.05),
+                                 faults=faults, **config)).start()  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    server = start_sandbox()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> Result:
+    monkeypatch.setenv("SHORTAPI_KEY", FAKE_KEY)
+    result = CliRunner().invoke(cli, ["run", *map(str, args), "--yes",
+                                      "--api-base", sandbox.base_url, *FAST])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
