@@ -224,8 +224,16 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, run_summary
-    from storyboard.run import (SANDBOX_POLL, PollPolicy, RunOptions, Workspace, api_for,
-                                check_options, execute, prepare)
+    from storyboard.run import (
+        SANDBOX_POLL,
+        PollPolicy,
+        RunOptions,
+        Workspace,
+        api_for,
+        check_options,
+        execute,
+        prepare,
+    )
 
     limit = _money(max_cost)
     plan = _load_plan(target, pricing)
@@ -276,7 +284,8 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     """Show what the journal knows about each generation."""
     from storyboard.journal import Journal
     from storyboard.reporters import status_table
-    from storyboard.run import Workspace, status as journal_status
+    from storyboard.run import Workspace
+    from storyboard.run import status as journal_status
 
     plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)

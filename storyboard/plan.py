@@ -36,7 +36,8 @@ def price(name: str, source: str, generations: Iterable[Generation], budget: Bud
 def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
     """The plan with each generation's state (by hash) from the journal and cache; later
     generations with the same request as an earlier one stay shared."""
-    items, first = [], {}
+    items: list[PlanItem] = []
+    first: dict[str, str] = {}
     for i in plan.items:
         h = i.generation.hash
         if h in first:  # identical requests (a clip that does not vary) render once

@@ -18,7 +18,8 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
 from storyboard.model import (
@@ -53,9 +54,9 @@ class _RootedLoader(jinja2.FileSystemLoader):
 
     def get_source(
         self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
-        if filename is None or not Path(filename).resolve().is_relative_to(self._root):
+        if not Path(filename).resolve().is_relative_to(self._root):
             raise jinja2.TemplateNotFound(
                 f"{template} (includes and imports must stay inside {self._root})"
             )
@@ -179,7 +180,8 @@ class Renderer:
             context[var.name] = self._render_value(var.value, var.path, context)
         defaults = {name: self._setting(s, context)
                     for name, s in sb.defaults.items()}
-        clips, problems = [], []
+        clips: list[RenderedClip] = []
+        problems: list[Problem] = []
         for clip in sb.clips:  # every clip's problems, not only the first clip's
             try:
                 clips.append(self._clip(clip, context, defaults, variant.id))

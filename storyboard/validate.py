@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from storyboard.errors import Problem, SchemaError
+from storyboard.load import JsonPath, LoadedDocument
 from storyboard.model import (
     DEFAULT_MODEL,
     Budget,
@@ -31,9 +32,7 @@ from storyboard.model import (
     VariantsSpec,
     VarSpec,
 )
-from storyboard.load import JsonPath, LoadedDocument
 from storyboard.resources import STORYBOARD_SCHEMA, load_schema
-
 
 SETTINGS = ("mode", "aspect_ratio", "sound")
 
@@ -238,7 +237,7 @@ def _explain(error: ValidationError) -> Iterable[tuple[JsonPath, str, bool]]:
     if validator == "type":
         expected = error.validator_value
         names = expected if isinstance(expected, list) else [expected]
-        yield path, (f"{field} must be {' or '.join(_article(n) for n in names)}, "
+        yield path, (f"{field} must be {' or '.join(_article(str(n)) for n in names)}, "
                      f"got {_describe(instance)}"), False
         return
     if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
@@ -263,7 +262,8 @@ def _suggested_keys(errors: Iterable[ValidationError]) -> set[tuple[JsonPath, st
     """(object path, key) pairs that an unknown-key suggestion will already name."""
     found = set()
     for error in errors:
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        if (error.validator == "additionalProperties" and isinstance(error.instance, dict)
+                and isinstance(error.schema, dict)):
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
                 if key not in allowed:

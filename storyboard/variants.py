@@ -22,7 +22,7 @@ from typing import Any
 
 from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
 from storyboard.load import load_file
-from storyboard.model import Storyboard, Text, Variant, VariantsSpec
+from storyboard.model import Storyboard, Variant, VariantsSpec
 from storyboard.render import TemplateEngine
 
 SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
@@ -79,7 +79,8 @@ def _matches(values: Mapping[str, Any], pattern: Mapping[str, Any]) -> bool:
 
 def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
     if isinstance(spec.rows, tuple):
-        return [(dict(row), sb.source_map.locate(("variants", "rows", n))) for n, row in enumerate(spec.rows)]
+        return [(dict(row), sb.source_map.locate(("variants", "rows", n)))
+                for n, row in enumerate(spec.rows)]
     assert isinstance(spec.rows, str)
     where = sb.source_map.locate(("variants", "rows"))
     path = Path(sb.root) / spec.rows
