@@ -12,6 +12,7 @@ from pathlib import Path
 from storyboard.emit import emit
 from storyboard.load import load_file
 from storyboard.model import Generation, Plan, Storyboard, Variant
+from storyboard.perf import fewer_collections
 from storyboard.plan import price
 from storyboard.pricing import PriceTable, load_price_table
 from storyboard.render import TemplateEngine, render_all
@@ -26,6 +27,7 @@ class Compiled:
     generations: tuple[Generation, ...]
 
 
+@fewer_collections()
 def compile_file(path: str | Path) -> Compiled:
     """Every generation of the storyboard at ``path``, or a ``SourceError`` with every problem."""
     document = load_file(path)
@@ -38,6 +40,7 @@ def compile_file(path: str | Path) -> Compiled:
     return Compiled(storyboard, variants, generations)
 
 
+@fewer_collections()
 def plan_file(path: str | Path, *, prices: PriceTable | None = None) -> Plan:
     """The priced plan of the storyboard at ``path``."""
     compiled = compile_file(path)

@@ -15,9 +15,12 @@ from storyboard.load import SourceMap
 DEFAULT_MODEL = "kwaivgi/kling-o3/text-to-video"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: the form a generation's identity is hashed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def request_hash(model: str, args: Mapping[str, Any]) -> str:

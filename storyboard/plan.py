@@ -24,13 +24,17 @@ PLAN_FORMAT = 1
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
           prices: PriceTable, variants: tuple[str, ...] = (), root: str = "") -> Plan:
     items = []
+    first: dict[str, str] = {}
     for g in generations:
         rate = prices.rate(g.model, g.mode, g.sound)
-        items.append(PlanItem(g, rate, rate * g.seconds))
-    plan = Plan(name=name, source=source, items=tuple(items), budget=budget,
+        if g.hash in first:  # identical requests (a clip that does not vary) render once
+            items.append(PlanItem(g, rate, rate * g.seconds, SHARED, first[g.hash]))
+        else:
+            first[g.hash] = g.id
+            items.append(PlanItem(g, rate, rate * g.seconds))
+    return Plan(name=name, source=source, items=tuple(items), budget=budget,
                 pricing_version=prices.version, pricing_source=prices.source,
                 variants=variants, root=root)
-    return with_states(plan, {})
 
 
 def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
@@ -96,20 +100,21 @@ def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
 
 def generation_json(item: PlanItem) -> dict[str, Any]:
     g = item.generation
+    args = g.args
     return {
         "id": g.id,
         "variant": g.variant,
         "clip": g.clip,
         "take": g.take,
         "hash": g.hash,
-        "seconds": g.seconds,
-        "mode": g.mode,
-        "sound": g.sound,
+        "seconds": args["duration"],
+        "mode": args["mode"],
+        "sound": args["sound"],
         "rate_usd": format_usd(item.rate),
         "cost_usd": format_usd(item.cost),
         "state": item.state,
         "same_as": item.same_as,
-        "request": g.request(),
+        "request": {"model": g.model, "args": args},
     }
 
 
@@ -123,9 +128,7 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
         "root": plan.root,
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
-        "variants": {v: {"seconds": sum(i.generation.seconds for i in items),
-                         "cost_usd": format_usd(sum((i.cost for i in items), Decimal(0)))}
-                     for v, items in plan.by_variant().items()},
+        "variants": _variant_totals(plan),
         "total_seconds": plan.total_seconds,
         "total_cost_usd": format_usd(plan.total_cost),
         "due_cost_usd": format_usd(plan.due_cost),
@@ -136,6 +139,16 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
             "problems": problems,
         },
     }
+
+
+def _variant_totals(plan: Plan) -> dict[str, dict[str, Any]]:
+    seconds: dict[str, int] = {}
+    cost: dict[str, Decimal] = {}
+    for item in plan.items:
+        v = item.generation.variant
+        seconds[v] = seconds.get(v, 0) + item.generation.args["duration"]
+        cost[v] = cost.get(v, Decimal(0)) + item.cost
+    return {v: {"seconds": seconds[v], "cost_usd": format_usd(cost[v])} for v in seconds}
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ def _money(value: Any, where: str) -> Decimal:
     return amount
 
 
+@lru_cache(maxsize=4096)  # a plan has few distinct amounts and prints each many times
 def format_usd(amount: Decimal) -> str:
     """Exact decimal string: at least cents, never rounded away (1.785 stays 1.785)."""
     q = amount.normalize()

