@@ -429,8 +429,8 @@ def report(results: list[dict[str, Any]], checks: list[dict[str, Any]],
         f"storyboard compile benchmark — Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs; times best (median) of {results[0]['repeat']} fresh "
         "processes, work only (no start-up)",
-        "storyboard = plan_file(yaml) + plan_as_json (= `plan --format json`); floor = plain Jinja2 "
-        "(precompiled) + json.dumps",
+        "storyboard = plan_file(yaml) + plan_as_json (= `plan --format json`); "
+        "floor = plain Jinja2 (precompiled) + json.dumps",
         "peak RSS = getrusage(RUSAGE_SELF).ru_maxrss of the child (includes interpreter and "
         "imports)",
         f"1-min load average {load[0]:.2f} before, {load[1]:.2f} after (other processes on "

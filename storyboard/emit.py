@@ -71,7 +71,7 @@ def _shape(args: Mapping[str, Any], bounds: tuple[int, ...]) -> tuple[Any, ...]:
             return ("str", bisect.bisect_right(bounds, len(value)))
         return (type(value).__name__, value)
 
-    key = []
+    key: list[tuple[str, Any]] = []
     for name, value in args.items():
         if name == "multi_prompt" and isinstance(value, list):
             key.append((name, tuple(

@@ -115,7 +115,7 @@ class TemplateEngine:
                 # fresh context on every call; contexts made by context() already hold
                 # them, so a shared context is the same render at a third less cost.
                 ctx = template.new_context(context, shared=True)
-                return self._env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
+                return self._env.concat(template.root_render_func(ctx))
             except Exception:
                 self._env.handle_exception()  # re-raises with template line numbers
                 raise
@@ -210,7 +210,7 @@ class Renderer:
         return tuple(clips)
 
     def _render_value(self, value: Any, path: tuple[str | int, ...],
-                      context: Mapping[str, Any]) -> Any:
+                      context: dict[str, Any]) -> Any:
         if isinstance(value, str):
             text = self._texts.get(path)
             if text is None:
@@ -225,7 +225,7 @@ class Renderer:
         return value
 
     def _setting(self, setting: Setting,
-                 context: Mapping[str, Any]) -> tuple[Any, SourceLocation]:
+                 context: dict[str, Any]) -> tuple[Any, SourceLocation]:
         if isinstance(setting, Value):
             value = setting.value
             if isinstance(value, bool):  # sound: true/false
@@ -275,7 +275,7 @@ class Renderer:
             origins=origins,
         )
 
-    def _seconds(self, setting: Setting, context: Mapping[str, Any]) -> int:
+    def _seconds(self, setting: Setting, context: dict[str, Any]) -> int:
         if isinstance(setting, Value):
             return int(setting.value)
         rendered = self.engine.render(setting, context).strip()
