@@ -13,15 +13,19 @@ from typing import Any, TypeVar
 import click
 
 from storyboard import __version__
+from storyboard.diff import EXIT_GATE, PlanDiff
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
 from storyboard.model import Plan
 from storyboard.plan import budget_problems, parse_usd
+from storyboard.pricing import PriceTable, format_usd
+from storyboard.reporters import DIFF_REPORTERS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
+EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
+EXIT_USAGE = 2  # bad options or auxiliary files
+EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
 
 
 def _fail(lines: list[str], code: int) -> None:
@@ -57,6 +61,9 @@ file_argument = click.argument(
 pricing_option = click.option(
     "--pricing", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Price table JSON to use instead of the built-in one.")
+state_option = click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+                            default=None, help="State folder (default: .storyboard/ beside "
+                            "the storyboard).")
 max_cost_option = click.option(
     "--max-cost", metavar="USD", default=None,
     help="Cost limit for this command, replacing budget.max_cost_usd.")
@@ -117,26 +124,99 @@ def compile_command(file: Path, pricing: Path | None) -> None:
               default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also save the plan as JSON, to run exactly it later.")
+@click.option("--against", metavar="REF", default=None,
+              help="Compare with the storyboard as it was at this git ref (cost diff).")
+@click.option("--fail-over", metavar="USD", default=None,
+              help=f"Exit {EXIT_GATE} when the plan costs more than USD.")
+@click.option("--fail-on-increase", metavar="USD|PCT", default=None,
+              help=f"With --against: exit {EXIT_GATE} when the cost rises by more than "
+              "USD (2.50) or PCT (10%).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when the journal holds every render, 2 when renders are pending.")
 @max_cost_option
 @pricing_option
+@state_option
 @reports_errors
-def plan(file: Path, fmt: str, out: Path | None, max_cost: str | None,
-         pricing: Path | None) -> None:
-    """Show the cost plan; exit 1 when it is over budget."""
+def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over: str | None,
+         fail_on_increase: str | None, detailed_exitcode: bool, max_cost: str | None,
+         pricing: Path | None, state: Path | None) -> None:
+    """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
+    from storyboard.diff import Increase, gate_failures
     from storyboard.pricing import load_price_table
-    from storyboard.reporters import PLAN_REPORTERS, plan_as_json
+    from storyboard.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
+    from storyboard.run import Workspace, with_journal
     from storyboard.store import write_atomic
 
-    limit = _money(max_cost)
-    the_plan = plan_file(file, prices=load_price_table(pricing))
-    click.echo(PLAN_REPORTERS[fmt](the_plan, limit), nl=False)
+    limit, over = _money(max_cost), _money(fail_over)
+    increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
+    if increase is not None and against is None:
+        raise UsageError("--fail-on-increase needs --against REF to know the old cost")
+    prices = load_price_table(pricing)
+    the_plan = plan_file(file, prices=prices)
+    the_plan = with_journal(the_plan, Workspace.beside(Path(the_plan.root), the_plan.name,
+                                                       state=state))
+    if against is not None:
+        diff = _diff_against(file, against, the_plan, prices)
+        gates = gate_failures(diff, fail_over=over, fail_on_increase=increase)
+        click.echo(diff_as_json(diff, limit, gates) if fmt == "json"
+                   else DIFF_REPORTERS[fmt](diff, limit), nl=False)
+    else:
+        click.echo(PLAN_REPORTERS[fmt](the_plan, limit), nl=False)
+        gates = [f"plan costs ${format_usd(the_plan.due_cost)}, over --fail-over "
+                 f"${format_usd(over)}"] if over is not None and the_plan.due_cost > over else []
     if out is not None:
         write_atomic(out, plan_as_json(the_plan, limit).encode("utf-8"))
         click.echo(f"plan saved to {out}; run it with: storyboard run {out}", err=True)
-    problems = budget_problems(the_plan, limit)
-    if problems:
-        raise BudgetExceeded("\n".join(problems))
+    _exit_for(budget_problems(the_plan, limit), gates,
+              the_plan.pending if detailed_exitcode else None)
+
+
+def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDiff:
+    from storyboard.compile import plan_file
+    from storyboard.diff import diff_plans
+    from storyboard.gitref import checkout
+
+    with checkout(file, ref) as snapshot:
+        old = (plan_file(snapshot.path, prices=prices, display=snapshot.display)
+               if snapshot.path is not None else None)
+    return diff_plans(old, new, old_label=snapshot.display, new_label=str(file))
+
+
+def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None:
+    """Over budget: 1. A CI gate breached: 3. --detailed-exitcode: 2 if renders pending."""
+    if budget:
+        raise BudgetExceeded("\n".join(budget))
+    if gates:
+        _fail([f"error: {line}" for line in gates], EXIT_GATE)
+    if pending:
+        sys.exit(EXIT_PENDING)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True)
+@click.option("--fail-over", metavar="USD", default=None,
+              help=f"Exit {EXIT_GATE} when the new plan costs more than USD.")
+@click.option("--fail-on-increase", metavar="USD|PCT", default=None,
+              help=f"Exit {EXIT_GATE} when the cost rises by more than USD or PCT.")
+@pricing_option
+@reports_errors
+def diff(old: Path, new: Path, fmt: str, fail_over: str | None, fail_on_increase: str | None,
+         pricing: Path | None) -> None:
+    """Compare two storyboards (or two saved plan JSONs) generation by generation."""
+    from storyboard.diff import Increase, diff_plans, gate_failures
+    from storyboard.reporters import diff_as_json
+
+    increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
+    result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
+                        old_label=str(old), new_label=str(new))
+    gates = gate_failures(result, fail_over=_money(fail_over), fail_on_increase=increase)
+    click.echo(diff_as_json(result, None, gates) if fmt == "json"
+               else DIFF_REPORTERS[fmt](result, None), nl=False)
+    _exit_for([], gates, None)
 
 
 @cli.command()
@@ -175,9 +255,6 @@ def _load_plan(target: Path, pricing: Path | None) -> Plan:
     return plan_file(target, prices=load_price_table(pricing))
 
 
-state_option = click.option("--state", type=click.Path(file_okay=False, path_type=Path),
-                            default=None, help="State folder (default: .storyboard/ beside "
-                            "the storyboard).")
 
 
 @cli.command()

@@ -28,10 +28,13 @@ class Compiled:
 
 
 @fewer_collections()
-def compile_file(path: str | Path) -> Compiled:
-    """Every generation of the storyboard at ``path``, or a ``SourceError`` with every problem."""
-    document = load_file(path)
-    storyboard = validate_document(document)
+def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
+    """Every generation of the storyboard at ``path``, or a ``SourceError`` with every problem.
+
+    ``display`` names the file in messages (default: ``path`` as given).
+    """
+    document = load_file(path, display=display)
+    storyboard = validate_document(document, Path(path).resolve().parent)
     engine = TemplateEngine(Path(storyboard.root))
     variants = expand_variants(storyboard, engine)
     clips = render_all(storyboard, variants, engine)
@@ -41,9 +44,10 @@ def compile_file(path: str | Path) -> Compiled:
 
 
 @fewer_collections()
-def plan_file(path: str | Path, *, prices: PriceTable | None = None) -> Plan:
+def plan_file(path: str | Path, *, prices: PriceTable | None = None,
+              display: str | None = None) -> Plan:
     """The priced plan of the storyboard at ``path``."""
-    compiled = compile_file(path)
+    compiled = compile_file(path, display=display)
     sb = compiled.storyboard
     return price(sb.name, sb.file, compiled.generations, sb.budget,
                  prices or load_price_table(), tuple(v.id for v in compiled.variants),

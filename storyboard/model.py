@@ -171,6 +171,11 @@ class Plan:
     def due_cost(self) -> Decimal:
         return sum((i.due for i in self.items), Decimal(0))
 
+    @property
+    def pending(self) -> bool:
+        """Whether running the plan has anything to do (renders the journal lacks)."""
+        return any(i.state not in (REUSED, SHARED) for i in self.items)
+
     def by_variant(self) -> dict[str, list[PlanItem]]:
         grouped: dict[str, list[PlanItem]] = {}
         for item in self.items:

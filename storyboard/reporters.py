@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard.diff import Change, PlanDiff
 from storyboard.errors import Problem
 from storyboard.model import IN_FLIGHT, REUSED, SHARED, UNKNOWN, Plan, PlanItem
 from storyboard.perf import fewer_collections
@@ -243,3 +244,127 @@ def status_table(rows: Sequence[StatusRow], others: int) -> str:
         out.append(f"(the journal also holds {plural(others, 'generation')} of earlier "
                    "versions of this storyboard)")
     return "\n".join(out) + "\n"
+
+
+# --- plan diffs (plan --against REF, storyboard diff OLD NEW) ------------------------
+
+DIFF_SIGN = {"added": "+", "removed": "-", "changed": "~", "unchanged": " "}
+
+
+def _signed(amount: Decimal) -> str:
+    sign = "+" if amount > 0 else "-" if amount < 0 else "±"
+    return f"{sign}${format_usd(abs(amount))}"
+
+
+def _diff_headline(diff: PlanDiff) -> str:
+    return (f"${format_usd(diff.old_total)} → ${format_usd(diff.new_total)} "
+            f"({_signed(diff.delta)})")
+
+
+def _diff_counts(diff: PlanDiff) -> str:
+    return ", ".join(f"{diff.count(c)} {c.value}" for c in Change)
+
+
+def _diff_render_line(diff: PlanDiff) -> str:
+    needed = [g for g in diff.generations if g.to_render > 0]
+    return (f"this change renders {plural(len(needed), 'generation')} for "
+            f"${format_usd(diff.to_render)}")
+
+
+def diff_as_table(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
+    out = [f"Plan diff for {diff.new.name}: {diff.old_label} → {diff.new_label}"]
+    if diff.old is None:
+        out.append(f"({diff.old_label} does not exist: every generation is added)")
+    out.append("")
+    rows = [[DIFF_SIGN[g.change.value], g.change.value, g.id,
+             str(g.seconds),
+             _usd(g.old_cost) if g.old else "", _usd(g.new_cost) if g.new else ""]
+            for g in diff.generations if g.change.value != "unchanged"]
+    header = ["", "CHANGE", "GENERATION", "SECONDS", "OLD COST", "NEW COST"]
+    if rows:
+        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+        numeric = {3, 4, 5}
+        for r in [header, *rows]:
+            out.append("  ".join(cell.rjust(widths[c]) if c in numeric else
+                                 cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
+    else:
+        out.append("No changes: every generation is unchanged.")
+    out.append("")
+    out.append(f"Generations: {_diff_counts(diff)}")
+    out.append(f"Total: {_diff_headline(diff)}; {_diff_render_line(diff)}")
+    out.append(_budget_line(diff.new, max_cost))
+    return "\n".join(out) + "\n"
+
+
+def diff_as_markdown(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
+    out = [f"### storyboard plan: `{diff.new.name}` {_diff_headline(diff)}", "",
+           f"Compared with `{diff.old_label}`: {_diff_counts(diff)}; "
+           f"**{_diff_render_line(diff)}**.", "",
+           _budget_line(diff.new, max_cost), ""]
+    if diff.old is None:
+        out += [f"`{diff.old_label}` does not exist: every generation is added.", ""]
+    for variant, rows in diff.by_variant().items():
+        changed = [g for g in rows if g.change.value != "unchanged"]
+        if not changed:
+            continue
+        out.append(f"<details><summary><code>{variant}</code> — "
+                   f"{', '.join(sorted({g.change.value for g in changed}))} "
+                   f"({plural(len(changed), 'generation')})</summary>")
+        out += ["", "| | generation | seconds | old cost | new cost |",
+                "| --- | --- | ---: | ---: | ---: |"]
+        for g in changed:
+            out.append(f"| {g.change.value} | `{g.id}` | {g.seconds} | "
+                       f"{_usd(g.old_cost) if g.old else ''} | "
+                       f"{_usd(g.new_cost) if g.new else ''} |")
+        out += ["", "</details>", ""]
+    unchanged = [v for v, rows in diff.by_variant().items()
+                 if all(g.change.value == "unchanged" for g in rows)]
+    if unchanged:
+        out.append(f"Unchanged variants: {', '.join(f'`{v}`' for v in unchanged)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def diff_json(diff: PlanDiff, max_cost: Decimal | None = None,
+              gates: Sequence[str] = ()) -> dict[str, object]:
+    """The stable JSON form of a plan diff (documented in the README)."""
+
+    def side(plan: Plan | None, label: str) -> dict[str, object] | None:
+        if plan is None:
+            return {"label": label, "exists": False, "total_cost_usd": "0.00",
+                    "total_seconds": 0}
+        return {"label": label, "exists": True, "total_cost_usd": format_usd(plan.due_cost),
+                "total_seconds": plan.total_seconds}
+
+    def item(i: PlanItem | None) -> dict[str, object] | None:
+        if i is None:
+            return None
+        return {"hash": i.generation.hash, "seconds": i.generation.seconds,
+                "cost_usd": format_usd(i.due)}
+
+    return {
+        "format": 1,
+        "name": diff.new.name,
+        "old": side(diff.old, diff.old_label),
+        "new": side(diff.new, diff.new_label),
+        "delta_usd": format_usd(diff.delta),
+        "to_render_usd": format_usd(diff.to_render),
+        "counts": {c.value: diff.count(c) for c in Change},
+        "budget": plan_json(diff.new, max_cost)["budget"],
+        "gates": {"passed": not gates, "failures": list(gates)},
+        "generations": [{"id": g.id, "variant": g.variant, "change": g.change.value,
+                         "old": item(g.old), "new": item(g.new)} for g in diff.generations],
+    }
+
+
+def diff_as_json(diff: PlanDiff, max_cost: Decimal | None = None,
+                 gates: Sequence[str] = ()) -> str:
+    return json.dumps(diff_json(diff, max_cost, gates), indent=2, ensure_ascii=False) + "\n"
+
+
+DiffReporter = Callable[[PlanDiff, Decimal | None], str]
+DIFF_REPORTERS: dict[str, DiffReporter] = {
+    "table": diff_as_table,
+    "json": diff_as_json,
+    "markdown": diff_as_markdown,
+}

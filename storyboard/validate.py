@@ -42,15 +42,19 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(load_schema(STORYBOARD_SCHEMA))
 
 
-def validate_document(doc: LoadedDocument) -> Storyboard:
-    """Every problem in ``doc`` as one ``SchemaError``, or the storyboard it describes."""
+def validate_document(doc: LoadedDocument, root: Path | None = None) -> Storyboard:
+    """Every problem in ``doc`` as one ``SchemaError``, or the storyboard it describes.
+
+    ``root`` is the folder includes and data files resolve in (default: the folder of
+    ``doc.file``; a storyboard read from a git ref lives elsewhere than its name says).
+    """
     problems = schema_problems(doc)
     if problems:
         raise SchemaError(problems)
-    return _read(doc)
+    return _read(doc, root or Path(doc.file).resolve().parent)
 
 
-def _read(doc: LoadedDocument) -> Storyboard:
+def _read(doc: LoadedDocument, root: Path) -> Storyboard:
     """Typed view of a schema-valid document: every string keeps its location."""
     data: dict[str, Any] = doc.data
     where = doc.source_map.locate
@@ -100,7 +104,7 @@ def _read(doc: LoadedDocument) -> Storyboard:
     cost = budget_raw.get("max_cost_usd")
     return Storyboard(
         file=doc.file,
-        root=str(Path(doc.file).resolve().parent) if doc.file else ".",
+        root=str(root),
         name=data["name"],
         model=data.get("model", DEFAULT_MODEL),
         vars=tuple(VarSpec(k, val, ("vars", k)) for k, val in (data.get("vars") or {}).items()),

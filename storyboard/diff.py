@@ -1,0 +1,160 @@
+"""Compare two plans generation by generation, and gate on the cost of the change.
+
+A generation is matched by its id (``variant/clip[.take]``) and compared by its hash,
+so a reviewer sees what a change adds, removes, changes or leaves alone — and what it
+costs: the new total against the old, and what rendering the change needs (added and
+changed generations that are not shared with another one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from storyboard.errors import UsageError
+from storyboard.model import Plan, PlanItem
+from storyboard.pricing import format_usd
+
+EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
+
+
+class Change(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationDiff:
+    id: str
+    variant: str
+    change: Change
+    old: PlanItem | None
+    new: PlanItem | None
+
+    @property
+    def seconds(self) -> int:
+        item = self.new or self.old
+        return item.generation.seconds if item is not None else 0
+
+    @property
+    def old_cost(self) -> Decimal:
+        return self.old.due if self.old is not None else Decimal(0)
+
+    @property
+    def new_cost(self) -> Decimal:
+        return self.new.due if self.new is not None else Decimal(0)
+
+    @property
+    def to_render(self) -> Decimal:
+        """What this generation costs to render because of the change."""
+        return self.new_cost if self.change in (Change.ADDED, Change.CHANGED) else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDiff:
+    old_label: str  # e.g. "HEAD:examples/launch.yaml", or the old file
+    new_label: str
+    old: Plan | None  # None: the storyboard did not exist there
+    new: Plan
+    generations: tuple[GenerationDiff, ...]
+
+    @property
+    def old_total(self) -> Decimal:
+        return self.old.due_cost if self.old is not None else Decimal(0)
+
+    @property
+    def new_total(self) -> Decimal:
+        return self.new.due_cost
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new_total - self.old_total
+
+    @property
+    def to_render(self) -> Decimal:
+        return sum((g.to_render for g in self.generations), Decimal(0))
+
+    def count(self, change: Change) -> int:
+        return sum(1 for g in self.generations if g.change is change)
+
+    def by_variant(self) -> dict[str, list[GenerationDiff]]:
+        grouped: dict[str, list[GenerationDiff]] = {}
+        for g in self.generations:
+            grouped.setdefault(g.variant, []).append(g)
+        return grouped
+
+
+def diff_plans(old: Plan | None, new: Plan, *, old_label: str, new_label: str) -> PlanDiff:
+    """Generations in the new plan's order, then those only the old plan had."""
+    before = {i.generation.id: i for i in old.items} if old is not None else {}
+    rows = []
+    for item in new.items:
+        g = item.generation
+        was = before.get(g.id)
+        if was is None:
+            change = Change.ADDED
+        elif was.generation.hash == g.hash:
+            change = Change.UNCHANGED
+        else:
+            change = Change.CHANGED
+        rows.append(GenerationDiff(g.id, g.variant, change, was, item))
+    now = {i.generation.id for i in new.items}
+    rows += [GenerationDiff(i.generation.id, i.generation.variant, Change.REMOVED, i, None)
+             for i in (old.items if old is not None else ()) if i.generation.id not in now]
+    return PlanDiff(old_label, new_label, old, new, tuple(rows))
+
+
+# --- gates -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Increase:
+    """``--fail-on-increase``: dollars (``2.50``) or a percentage (``10%``)."""
+
+    amount: Decimal
+    percent: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Increase:
+        raw = text.strip()
+        percent = raw.endswith("%")
+        try:
+            amount = Decimal(raw.rstrip("%").strip().lstrip("$"))
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if not amount.is_finite() or amount < 0:
+            raise UsageError(f"--fail-on-increase {text!r}: give dollars (2.50) or a "
+                             "percentage (10%)")
+        return cls(amount, percent)
+
+    def describe(self) -> str:
+        return f"{self.amount}%" if self.percent else f"${format_usd(self.amount)}"
+
+
+def gate_failures(diff: PlanDiff, *, fail_over: Decimal | None,
+                  fail_on_increase: Increase | None) -> list[str]:
+    """Why the change breaches a CI gate, one line each; empty when it passes."""
+    failures = []
+    if fail_over is not None and diff.new_total > fail_over:
+        failures.append(f"plan costs ${format_usd(diff.new_total)}, over --fail-over "
+                        f"${format_usd(fail_over)}")
+    if fail_on_increase is not None and diff.delta > 0:
+        if fail_on_increase.percent:
+            if diff.old_total == 0:
+                breached = True
+                shown = "from $0.00"
+            else:
+                pct = diff.delta / diff.old_total * 100
+                breached = pct > fail_on_increase.amount
+                shown = f"{pct.quantize(Decimal('0.1'))}%"
+        else:
+            breached = diff.delta > fail_on_increase.amount
+            shown = f"${format_usd(diff.delta)}"
+        if breached:
+            failures.append(f"cost rises by {shown} (+${format_usd(diff.delta)}) against "
+                            f"{diff.old_label}, over --fail-on-increase "
+                            f"{fail_on_increase.describe()}")
+    return failures
