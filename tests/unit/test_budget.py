@@ -1,8 +1,6 @@
 """Duration budgeting: exact takes for the rules, exact error lines, and properties
 checked against a brute-force reference on small clips."""
 
-# the error lines a user sees spell the range with an en dash, and the asserts do too
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
