@@ -1,7 +1,6 @@
 """Duration budgeting: exact takes for the rules, exact error lines, and properties
 checked against a brute-force reference on small clips."""
 
-
 from __future__ import annotations
 
 import itertools
