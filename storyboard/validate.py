@@ -9,13 +9,14 @@ Every problem is returned at once.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from storyboard.errors import Problem, SchemaError
@@ -38,8 +39,41 @@ SETTINGS = ("mode", "aspect_ratio", "sound")
 
 
 @cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema (ECMA-262) regex as Python reads it: ``$`` is the end of the text.
+
+    Python's ``$`` also matches before a final newline, so ``name: "aurora\\n"`` would
+    pass ``^[a-z0-9][a-z0-9_-]*$`` and become a folder name with a newline in it.
+    """
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Storyboard202012 = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern})
+
+
+@cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema(STORYBOARD_SCHEMA))
+    validator: Draft202012Validator = _Storyboard202012(load_schema(STORYBOARD_SCHEMA))
+    return validator
 
 
 def validate_document(doc: LoadedDocument, root: Path | None = None) -> Storyboard:
