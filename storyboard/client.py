@@ -46,6 +46,7 @@ from storyboard.errors import (
     RetryableAPIError,
     UsageError,
 )
+from storyboard.store import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -520,7 +521,7 @@ class ShortAPIClient:
             if not placed:
                 with contextlib.suppress(FileNotFoundError):
                     temp.unlink()
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
         return digest, size
 
     async def _stream_to(self, what: str, url: str, out: BinaryIO) -> tuple[str, int]:
@@ -665,17 +666,3 @@ def _describe_exception(exc: BaseException) -> str:
     detail = str(exc).strip()
     name = type(exc).__name__
     return f"{name}: {detail}" if detail else name
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable: fsync the folder that holds the new name (POSIX)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

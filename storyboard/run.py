@@ -36,7 +36,9 @@ from storyboard.client import (
     API_KEY_ENV,
     JobState,
     Limits,
+    RetryPolicy,
     ShortAPIClient,
+    Timeouts,
     api_key_from,
     base_url_from,
     new_http_client,
@@ -159,7 +161,10 @@ class Prepared:
 def prepare(plan: Plan, journal: Journal, workspace: Workspace,
             options: RunOptions) -> Prepared:
     """What each generation needs, from the journal and the cache."""
-    interrupted = tuple(journal.reconcile_interrupted()) if journal.exclusive else ()
+    interrupted: tuple[Attempt, ...] = ()
+    if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
+        interrupted = tuple(journal.reconcile_interrupted())
+        _remove_partial_downloads(workspace)
     latest = journal.latest_all()
     tasks = []
     leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
@@ -178,6 +183,14 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
                           action, attempt))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
                     interrupted)
+
+
+def _remove_partial_downloads(workspace: Workspace) -> None:
+    """A run killed mid-download leaves its temporary file in the cache (the client's
+    ``.<hash>.mp4.*.part``); under the journal's lock no download is running, so each
+    one is an orphan. The job is still journaled and is downloaded again."""
+    for part in (workspace.state_dir / "cache").glob("*/.*.part"):
+        part.unlink(missing_ok=True)
 
 
 def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
@@ -464,6 +477,11 @@ class Executor:
     def _publish(self, g: Generation, cached: Path) -> Path:
         """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
         target = self.workspace.render_file(g)
+        with contextlib.suppress(OSError):
+            if os.path.samefile(cached, target):
+                # Already published. (Renaming a second link to the same file onto it
+                # would do nothing and leave the temporary name behind.)
+                return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
@@ -524,14 +542,18 @@ class Api:
     api_key: str = field(repr=False)
     rate: float | None = None  # requests per second, all calls together
     connections: int = 16
+    # The client's own defaults; tests against a loopback sandbox shorten them.
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
     @contextlib.asynccontextmanager
     async def client(self) -> AsyncIterator[ShortAPIClient]:
         limits = Limits(max_connections=self.connections,
                         max_keepalive_connections=self.connections)
-        async with new_http_client(limits=limits) as http:
+        async with new_http_client(timeouts=self.timeouts, limits=limits) as http:
             yield ShortAPIClient(http, base_url=self.base_url, api_key=self.api_key,
-                                 rate=self.rate, limits=limits)
+                                 policy=self.policy, timeouts=self.timeouts, rate=self.rate,
+                                 limits=limits)
 
 
 @contextlib.contextmanager
@@ -645,3 +667,12 @@ def status(plan: Plan, journal: Journal, workspace: Workspace) -> tuple[list[Sta
     in_plan = {i.generation.hash for i in plan.items}
     others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
     return rows, others
+
+
+def with_journal(plan: Plan, workspace: Workspace) -> Plan:
+    """The plan with what the journal and cache already hold marked (read-only, no lock):
+    what ``storyboard plan`` shows and ``--detailed-exitcode`` decides on."""
+    if not workspace.state_dir.is_dir():
+        return plan
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        return prepare(plan, journal, workspace, RunOptions()).plan

@@ -306,6 +306,9 @@ class SandboxConfig:
     faults: Faults = Faults()
     seed: int = 0
     prices: PriceTable | None = None  # None: the built-in price table
+    # Seconds each job's *first* download waits before it answers (later ones do not):
+    # a download in progress, for tests that interrupt one and then resume.
+    first_download_stall: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,8 +384,13 @@ class Ledger:
         return dict(Counter(record.request_hash for record in self.creates))
 
     def duplicates(self) -> dict[str, int]:
-        """Request hashes created (and paid for) more than once."""
-        return {h: n for h, n in self.creates_per_hash().items() if n > 1}
+        """Request hashes paid for more than once: created and not refunded.
+
+        A failed job is refunded, so creating its request again (as a rerun does) is
+        not paying twice; ``creates_per_hash`` still counts every create.
+        """
+        paid = Counter(record.request_hash for record in self.creates if not record.fails)
+        return {h: n for h, n in paid.items() if n > 1}
 
     @property
     def calls(self) -> dict[str, int]:
@@ -811,6 +819,9 @@ class Sandbox:
             self.ledger.count_rejection("stale-url")
             return _json(410, {"code": 410, "message": "url expired"})
         delay = self._slow("download", job.key, attempt)
+        if attempt == 0 and self.config.first_download_stall > 0:
+            self.ledger.count_fault("download", "stall")
+            delay = max(delay, self.config.first_download_stall)
         fault_reply = self._transient_fault("download", job.key, attempt)
         if fault_reply is not None:
             return fault_reply.after(delay)
