@@ -64,25 +64,28 @@ def _prompt_bounds() -> tuple[int, ...] | None:
 
 
 def _shape(args: Mapping[str, Any], bounds: tuple[int, ...]) -> tuple[Any, ...]:
-    """The request with each prompt replaced by its type and length class."""
+    """The request with each prompt replaced by its type and length class.
+
+    Every other value is kept with its type (so ``True`` and ``1`` differ), and keys in
+    their order: two requests of one shape have one verdict.
+    """
 
     def cls(value: Any) -> Any:
         if isinstance(value, str):
-            return ("str", bisect.bisect_right(bounds, len(value)))
-        return (type(value).__name__, value)
+            return bisect.bisect_right(bounds, len(value))
+        return (type(value), value)
 
-    key: list[tuple[str, Any]] = []
+    key: list[Any] = []
     for name, value in args.items():
-        if name == "multi_prompt" and isinstance(value, list):
-            key.append((name, tuple(
-                tuple(sorted((k, cls(v) if k == "prompt" else (type(v).__name__, v))
-                             for k, v in shot.items())) if isinstance(shot, dict)
-                else (type(shot).__name__, repr(shot)) for shot in value)))
-        elif name == "prompt":
+        if name == "prompt":
             key.append((name, cls(value)))
+        elif name == "multi_prompt" and isinstance(value, list):
+            key.append((name, tuple(
+                tuple((k, cls(v) if k == "prompt" else (type(v), v)) for k, v in shot.items())
+                if isinstance(shot, dict) else (type(shot), repr(shot)) for shot in value)))
         else:
-            key.append((name, (type(value).__name__, value)))
-    return tuple(sorted(key))
+            key.append((name, (type(value), value)))
+    return tuple(key)
 
 
 _verdicts: dict[tuple[str, tuple[Any, ...]], bool] = {}
