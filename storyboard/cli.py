@@ -300,7 +300,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
-    from storyboard.reporters import plan_as_table, run_summary
+    from storyboard.reporters import plan_as_table, plural, run_summary
     from storyboard.run import (
         SANDBOX_POLL,
         PollPolicy,
@@ -323,10 +323,14 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
+        if sandbox:
+            click.echo("Running against the built-in sandbox on loopback: no key, no cost; "
+                       "the videos are small placeholder MP4s.")
         check_budget(prepared.plan, limit)
         if prepared.creates and not yes:
-            _confirm(f"Render {prepared.creates} new generations for "
-                     f"${prepared.plan.due_cost}?")
+            _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
+                     f"${format_usd(prepared.plan.due_cost)}"
+                     f"{' (sandbox: no cost)' if sandbox else ''}?")
         with api_for(sandbox=sandbox, api_base=api_base, env=os.environ, rate=rate,
                      connections=min(concurrency, 16) + 4, sandbox_latency=sandbox_latency,
                      sandbox_faults=sandbox_fault) as api, \
