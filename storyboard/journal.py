@@ -412,13 +412,19 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
         if version == 0:
             objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if objects:
-                raise _corrupt(path, "it is an SQLite database but not a storyboard journal")
-            if not writable:
+                # a run may have created the schema between the two reads (one
+                # transaction sets both, so a second look at the version settles it)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version != SCHEMA_VERSION:
+                    raise _corrupt(path,
+                                   "it is an SQLite database but not a storyboard journal")
+            elif not writable:
                 return False
-            # One script, one transaction: a crash leaves either no schema or all of it.
-            conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
-                               f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-            return True
+            else:
+                # One script, one transaction: a crash leaves either no schema or all of it.
+                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
+                                   f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+                return True
         columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
         missing = _COLUMNS - columns
         if missing:

@@ -259,3 +259,41 @@ def test_damaged_pages_are_caught_on_open(tmp_path: Path) -> None:
     assert "\n" not in str(info.value) and "move it aside" in str(info.value)
     assert path.read_bytes() == bytes(data)
     assert_lock_free(tmp_path)
+
+
+def test_a_reader_racing_the_schema_creation_sees_a_journal_not_damage(tmp_path: Path) -> None:
+    """`status` (read-only) opening while a `run` creates the journal: the reader reads the
+    version before the schema exists and the table list after; it must not cry damage."""
+    import sqlite3
+
+    from storyboard import journal as journal_module
+
+    state = tmp_path / "state"
+    state.mkdir()
+    path = state / journal_module.JOURNAL_FILE
+    sqlite3.connect(path).close()  # the writer has created the file, not yet the schema
+    reader = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+
+    class RacingConnection:
+        """Runs the writer's schema creation right after the reader's first version read."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def execute(self, sql: str, *args: object) -> Rows:
+            rows = Rows(reader.execute(sql, *args).fetchall())  # no read lock held after
+            if sql.strip() == "PRAGMA user_version":
+                self.reads += 1
+                if self.reads == 1:
+                    journal_module.Journal.open(state).close()
+            return rows
+
+    class Rows(list):  # type: ignore[type-arg]
+        def fetchone(self) -> object:
+            return self[0] if self else None
+
+        def fetchall(self) -> list:  # type: ignore[type-arg]
+            return list(self)
+
+    assert journal_module._prepare(RacingConnection(), path,  # type: ignore[arg-type]
+                                   writable=False) is True
