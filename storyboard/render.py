@@ -64,6 +64,32 @@ class _RootedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+MAX_TEMPLATE_VALUE = 100_000  # characters or items one `*`/`**` may make; prompts are ≤ 2,500
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus bounds on the two operators that can exhaust memory or time.
+
+    ``'x' * 10**9`` or ``10 ** 10 ** 10`` in a template would hang ``storyboard plan`` (in
+    CI, on a colleague's pull request) instead of failing; ``range`` is already bounded
+    by Jinja2's sandbox.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        numbers = isinstance(left, int | float) and isinstance(right, int | float)
+        if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
+            raise SecurityError(f"{left} ** {right} is too large for a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
+                        and len(seq) * times > MAX_TEMPLATE_VALUE):
+                    raise SecurityError(f"a sequence repeated {times} times is too large "
+                                        f"for a template (over {MAX_TEMPLATE_VALUE:,})")
+        return super().call_binop(context, operator, left, right)
+
+
 @dataclass
 class TemplateEngine:
     """Compiles each distinct template text once and renders it with clear errors."""
@@ -74,7 +100,7 @@ class TemplateEngine:
     _globals: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self._env = SandboxedEnvironment(
+        self._env = _BoundedEnvironment(
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             loader=_RootedLoader(self.root),

@@ -103,3 +103,18 @@ def test_includes_cannot_leave_the_storyboard_folder(tmp_path: Path) -> None:
         with pytest.raises(TemplateError) as caught:
             compile_file(path)
         assert "template include not found" in caught.value.lines()[0]
+
+
+@pytest.mark.parametrize("expr", ["'x' * 10**9", "7 ** 123456789", "[1] * 1000000"])
+def test_templates_cannot_exhaust_memory_or_time(tmp_path: Path, expr: str) -> None:
+    path = write(tmp_path, f'clips:\n  - {{id: a, prompt: "{{{{ {expr} }}}}"}}\n')
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    [line] = caught.value.lines()
+    assert "template blocked by the sandbox" in line
+    assert "too large for a template" in line
+
+
+def test_ordinary_arithmetic_still_works(tmp_path: Path) -> None:
+    path = write(tmp_path, 'clips:\n  - {id: a, prompt: "{{ \'-\' * 3 }} {{ 2 ** 10 }}"}\n')
+    assert prompts(path) == ["--- 1024"]
