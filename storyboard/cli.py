@@ -301,42 +301,37 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import (
-        SANDBOX_POLL,
-        PollPolicy,
-        RunOptions,
-        Workspace,
-        api_for,
-        check_options,
-        execute,
-        prepare,
-    )
+    from storyboard.run import Workspace, api_for, execute, prepare, run_options
 
     limit = _money(max_cost)
+    options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
+                          poll_max=poll_max, job_timeout=job_timeout, only=only,
+                          resubmit_unknown=resubmit_unknown, callback_url=callback_url)
     plan = _load_plan(target, pricing)
-    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
-    base = SANDBOX_POLL if sandbox else PollPolicy()
-    poll = PollPolicy(poll_start or base.start, poll_max or base.maximum, base.fraction,
-                      job_timeout or base.deadline)
-    options = RunOptions(concurrency, poll, only, resubmit_unknown, callback_url)
-    check_options(options)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
         if sandbox:
             click.echo("Running against the built-in sandbox on loopback: no key, no cost; "
-                       "the videos are small placeholder MP4s.")
+                       f"placeholder videos go to {workspace.out_dir}.")
+        if prepared.interrupted:
+            click.echo(f"note: a run that stopped abruptly was sending "
+                       f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
+                       "unknown, so they are not sent again (see --resubmit-unknown)",
+                       err=True)
         check_budget(prepared.plan, limit)
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if sandbox else ''}?")
         with api_for(sandbox=sandbox, api_base=api_base, env=os.environ, rate=rate,
-                     connections=min(concurrency, 16) + 4, sandbox_latency=sandbox_latency,
+                     concurrency=concurrency, sandbox_latency=sandbox_latency,
                      sandbox_faults=sandbox_fault) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
-                              api=api, on_event=progress, on_stop=_stopping)
+                              api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     sys.exit(summary.exit_code)
 

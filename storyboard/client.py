@@ -46,6 +46,7 @@ from storyboard.errors import (
     RetryableAPIError,
     UsageError,
 )
+from storyboard.mp4 import verify_mp4
 from storyboard.store import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -388,6 +389,13 @@ class ShortAPIClient:
             if reply.code != CODE_OK:
                 if job_id is not None:
                     self._unknown(what, f"{reply.describe()} yet it names job {job_id}")
+                if reply.code == 503:
+                    raise _Transient(self._api_error(RetryableAPIError, what, reply),
+                                     reply.retry_after)
+                if isinstance(reply.code, int) and 500 <= reply.code < 600:
+                    # an HTTP-style server error inside a 200: as with an HTTP 5xx, the
+                    # job may have been recorded before it failed
+                    self._unknown(what, reply.describe())
                 raise self._api_error(APIError, what, reply, rejected=True)
             if job_id is None:
                 self._unknown(what, f"HTTP {status} without data.job_id")
@@ -509,10 +517,8 @@ class ShortAPIClient:
                 os.fsync(out.fileno())
             if size == 0:
                 raise _Transient(DownloadError(f"{what}: the server sent an empty body"))
-            from storyboard.mp4 import verify_mp4  # written alongside; imported when needed
-
             try:
-                verify_mp4(temp.read_bytes(), expected_seconds)
+                verify_mp4(temp, expected_seconds)
             except DownloadError as exc:
                 raise _Transient(DownloadError(f"{what}: {exc}")) from exc
             os.replace(temp, dest)

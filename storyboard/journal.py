@@ -60,7 +60,7 @@ _MOVES: dict[Status, frozenset[Status]] = {  # target -> the statuses it may com
     Status.PENDING: frozenset({Status.SUBMITTING, Status.UNKNOWN}),
     Status.UNKNOWN: frozenset({Status.SUBMITTING}),
     Status.REJECTED: frozenset({Status.SUBMITTING}),
-    Status.FAILED: frozenset({Status.PENDING}),
+    Status.FAILED: frozenset({Status.PENDING, Status.DONE}),  # DONE: its video was lost
     Status.DONE: frozenset({Status.PENDING, Status.DONE}),
 }
 

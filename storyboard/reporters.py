@@ -197,6 +197,11 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
     from storyboard.run import Result
 
     out = ["", "Summary"]
+    if summary.interrupted and not summary.outcomes:
+        return "\n".join([*out, (
+            "  interrupted at once: jobs being created may have been charged and are marked "
+            "unknown; `storyboard status FILE` shows what the journal holds, and the same "
+            "command resumes"), ""])
     for result in Result:
         outcomes = summary.by_result(result)
         if not outcomes:

@@ -50,6 +50,8 @@ from storyboard.errors import (
     ExecutionError,
     OutcomeUnknown,
     RetryableAPIError,
+    StateError,
+    StoryboardError,
     UsageError,
 )
 from storyboard.journal import Attempt, Journal, Status
@@ -68,6 +70,7 @@ from storyboard.store import fsync_dir, write_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
+SANDBOX_DIR = "sandbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +115,12 @@ class Workspace:
 
     @classmethod
     def beside(cls, root: Path, name: str, *, state: Path | None = None,
-               out: Path | None = None) -> Workspace:
-        return cls(name, state or root / STATE_DIR, out or root / RENDERS_DIR)
+               out: Path | None = None, sandbox: bool = False) -> Workspace:
+        """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
+        its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
+        videos are never reused as real renders."""
+        sub = SANDBOX_DIR if sandbox else ""
+        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub)
 
     def cache_file(self, hash: str) -> Path:
         return self.state_dir / "cache" / hash[:2] / f"{hash}.mp4"
@@ -325,12 +332,25 @@ class Executor:
         else:
             try:
                 outcome = await self._work(task, slots)
+            except (StoryboardError, OSError) as exc:
+                # a local failure (disk full, a folder where a render should go, the
+                # journal) fails this generation only, never the jobs in flight beside it
+                outcome = Outcome(task.item, Result.FAILED, self._job_id(g.hash),
+                                  reason=_local_failure(exc))
             except BaseException:
                 render.cancel()
                 raise
             render.set_result(outcome)
         self.emit(Event(g.id, outcome.result.value, outcome.reason or "", outcome.charged))
         return outcome
+
+    def _job_id(self, hash: str) -> str | None:
+        """The journaled job id of a generation, if the journal can still say."""
+        try:
+            attempt = self.journal.latest(hash)
+        except StoryboardError:
+            return None
+        return attempt.job_id if attempt is not None else None
 
     def _render_of(self, hash: str) -> asyncio.Future[Outcome]:
         """The outcome of rendering one request, awaited by every generation sharing it."""
@@ -388,6 +408,10 @@ class Executor:
         try:
             created = await self.client.create(g.model, g.args,
                                                callback_url=self.options.callback_url)
+        except asyncio.CancelledError:
+            # quitting at once (a second Ctrl-C) while the create was in flight
+            self.journal.unknown(attempt_id, "interrupted while the create was in flight")
+            raise
         except OutcomeUnknown as exc:
             self.journal.unknown(attempt_id, str(exc))
             return Outcome(item, Result.UNKNOWN, reason=(
@@ -400,7 +424,12 @@ class Executor:
         except (RetryableAPIError, APIError) as exc:
             self.journal.rejected(attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
-        self.journal.created(attempt_id, created.job_id, created.amount)
+        try:
+            self.journal.created(attempt_id, created.job_id, created.amount)
+        except StoryboardError as exc:
+            raise StateError(
+                f"{g.id}: job {created.job_id} was created (and may be charged) but the "
+                f"journal could not record it: {exc} — keep this job id") from exc
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
         found = self.journal.get(attempt_id)
         assert found is not None
@@ -409,10 +438,10 @@ class Executor:
     async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
         assert attempt.job_id is not None
         g, policy = item.generation, self.options.poll
-        started = attempt.created_at
+        created, polling_since = attempt.created_at, self.clock()
         phase = ""
         while True:
-            elapsed = self.clock() - started
+            elapsed = self.clock() - created  # the job's age sets the interval...
             if self.stop.requested:
                 return self._left_pending(item, attempt, "stopped while the job ran")
             try:
@@ -420,6 +449,11 @@ class Executor:
             except RetryableAPIError:
                 state = None  # the API is busy: ask again at the next interval
             except ExecutionError as exc:
+                if attempt.status is Status.DONE:  # e.g. results cleared after 30 days
+                    reason = f"the finished video can no longer be fetched: {exc}"
+                    self.journal.failed(attempt.attempt_id, reason, False, None)
+                    return Outcome(item, Result.FAILED, attempt.job_id, reason=(
+                        f"{reason}; a rerun renders it again (a new, paid job)"))
                 self.journal.note(attempt.attempt_id, str(exc))
                 return self._left_pending(item, attempt, f"cannot query the job: {exc}")
             if state is not None:
@@ -427,6 +461,8 @@ class Executor:
                     return state
                 if state.failed:
                     reason = state.message or f"job failed with status {state.status}"
+                    if attempt.status is Status.DONE:  # its video was lost from the cache
+                        reason = f"the finished video can no longer be fetched: {reason}"
                     self.journal.failed(attempt.attempt_id, reason, state.refunded, state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd,
                                    refunded=state.refunded, reason=reason)
@@ -434,8 +470,8 @@ class Executor:
                 if now_phase != phase:
                     phase = now_phase
                     self.emit(Event(g.id, phase, attempt.job_id))
-            if elapsed > policy.deadline:
-                note = f"still running after {policy.deadline:.0f} s"
+            if self.clock() - polling_since > policy.deadline:  # ...this run's wait, the end
+                note = f"still running after {policy.deadline:.0f} s of waiting"
                 self.journal.note(attempt.attempt_id, note)
                 return self._left_pending(item, attempt, note)
             await self.stop.sleep(policy.interval(elapsed))
@@ -494,34 +530,58 @@ class Executor:
         return target
 
 
+def _local_failure(exc: StoryboardError | OSError) -> str:
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where} (nothing more was charged; a rerun resumes)"
+    return str(exc)
+
+
 # --------------------------------------------------------------------- the manifest
 
 
 def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any]:
-    """Per generation: id, hash, job id, seconds, estimated cost, charged, file, status."""
+    """Per generation of the whole plan: id, hash, job id, seconds, estimated cost,
+    charged amount, file, sha256, status.
+
+    A generation that shares another's render has no charge of its own (``same_as``
+    names it), and a file is listed only when it is this generation's current video
+    (the cached render of its request), never a stale one from an earlier version.
+    """
     latest = journal.latest_all()
-    by_hash = {o.item.generation.hash: o for o in summary.outcomes}
+    outcomes = {o.item.generation.id: o for o in summary.outcomes}
+    base = summary.workspace.out_dir / summary.workspace.name
     entries = []
     for item in plan.items:
         g = item.generation
         attempt = latest.get(g.hash)
-        outcome = by_hash.get(g.hash)
+        outcome = outcomes.get(g.id)
         file = summary.workspace.render_file(g)
+        current = _same_file(file, summary.workspace.cache_file(g.hash))
+        charged = (attempt.charged_usd if attempt and item.same_as is None
+                   and not attempt.refunded else None)
         entries.append({
             "id": g.id,
             "hash": g.hash,
             "job_id": attempt.job_id if attempt else None,
             "seconds": g.seconds,
             "estimated_usd": format_usd(item.cost),
-            "charged_usd": (format_usd(attempt.charged_usd)
-                            if attempt and attempt.charged_usd is not None else None),
-            "file": str(file.relative_to(summary.workspace.out_dir / summary.workspace.name))
-            if file.exists() else None,
-            "sha256": attempt.sha256 if attempt else None,
-            "status": outcome.result.value if outcome else (
-                attempt.status.value if attempt else "not rendered"),
+            "charged_usd": format_usd(charged) if charged is not None else None,
+            "same_as": item.same_as,
+            "file": file.relative_to(base).as_posix() if current else None,
+            "sha256": attempt.sha256 if attempt and current else None,
+            "status": (outcome.result.value if outcome
+                       else "rendered" if current
+                       else attempt.status.value if attempt else "not rendered"),
         })
     return {"name": plan.name, "source": plan.source, "generations": entries}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.is_file() and (os.path.samefile(a, b) or a.read_bytes() == b.read_bytes())
+    except OSError:
+        return False
 
 
 def write_manifest(summary: RunSummary, journal: Journal, plan: Plan) -> Path:
@@ -581,10 +641,11 @@ def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
 
 
 def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
-            options: RunOptions, api: Api,
+            options: RunOptions, api: Api, plan: Plan | None = None,
             on_event: Callable[[Event], None] = lambda e: None,
             on_stop: Callable[[], None] = lambda: None) -> RunSummary:
-    """Run the prepared plan to completion (or Ctrl-C) and write the manifest."""
+    """Run the prepared plan to completion (or Ctrl-C) and write the manifest of the
+    whole ``plan`` (default: the prepared one; ``--only`` prepares a part of it)."""
 
     async def main() -> RunSummary:
         async with api.client() as client:
@@ -599,7 +660,7 @@ def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
         summary = asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         summary = RunSummary((), workspace, interrupted=True)
-    write_manifest(summary, journal, prepared.plan)
+    write_manifest(summary, journal, plan or prepared.plan)
     return summary
 
 
@@ -608,9 +669,14 @@ SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real
 
 @contextlib.contextmanager
 def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
-            rate: float | None, connections: int, sandbox_latency: str = "1",
+            rate: float | None, concurrency: int, sandbox_latency: str = "1",
             sandbox_faults: Sequence[str] = ()) -> Iterator[Api]:
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
+    if rate is not None and not rate > 0:
+        raise UsageError("--rate must be a positive number of requests per second")
+    # httpcore's pool bookkeeping grows with its size: a few connections beyond the
+    # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
+    connections = min(concurrency, 16) + 4
     if sandbox:
         from storyboard.sandbox import Faults, Sandbox, SandboxConfig, parse_latency
 
@@ -626,21 +692,22 @@ def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
     yield Api(base_url_from(api_base, env), key, rate, connections)
 
 
-def check_options(options: RunOptions) -> None:
-    if options.concurrency < 1:
+def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
+                poll_max: float | None, job_timeout: float | None, only: Sequence[str] = (),
+                resubmit_unknown: bool = False, callback_url: str | None = None) -> RunOptions:
+    """Options from the command line: unset values take the defaults (the sandbox's are
+    quicker), and every value is checked."""
+    base = SANDBOX_POLL if sandbox else PollPolicy()
+    poll = PollPolicy(base.start if poll_start is None else poll_start,
+                      base.maximum if poll_max is None else poll_max, base.fraction,
+                      base.deadline if job_timeout is None else job_timeout)
+    if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    if options.poll.start <= 0 or options.poll.maximum < options.poll.start:
+    if poll.start <= 0 or poll.maximum < poll.start:
         raise UsageError("--poll-start must be positive and at most --poll-max")
-    if options.poll.deadline <= 0:
+    if poll.deadline <= 0:
         raise UsageError("--job-timeout must be positive")
-
-
-def summary_counts(outcomes: Sequence[Outcome]) -> Mapping[Result, int]:
-    counts = {r: 0 for r in Result}
-    for o in outcomes:
-        counts[o.result] += 1
-    return counts
-
+    return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url)
 
 
 # --------------------------------------------------------------------------- status

@@ -544,3 +544,16 @@ def test_base_url_and_key_come_from_option_then_environment() -> None:
     assert api_key_from({"SHORTAPI_KEY": " sk-1 "}) == "sk-1"
     assert api_key_from({"SHORTAPI_KEY": ""}) is None
     assert api_key_from({"OTHER_KEY": "sk"}) is None
+
+
+def test_a_server_error_code_inside_a_200_is_an_unknown_outcome_not_a_refusal() -> None:
+    server = Server(httpx.Response(200, json={"code": 500, "message": "internal error"}))
+    fails(server, lambda c: c.create(MODEL, ARGS), OutcomeUnknown)
+    assert server.creates == 1  # never re-sent: the job may exist
+
+
+def test_a_503_code_inside_a_200_is_retried_like_an_http_503() -> None:
+    server = Server(httpx.Response(200, json={"code": 503, "info": "busy"}), created())
+    result, _ = run(server, lambda c: c.create(MODEL, ARGS))
+    assert result.job_id == "job-1"
+    assert server.creates == 2
