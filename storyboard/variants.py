@@ -13,7 +13,9 @@ safe as folder names.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -29,17 +31,24 @@ SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DEFAULT_VARIANT = "default"
 MAX_ROWS_BYTES = 20 * 1024 * 1024
+MAX_VARIANTS = 100_000  # a 9-line matrix of 8 keys × 20 values would be 25.6 billion
 
 
 def expand_variants(storyboard: Storyboard, engine: TemplateEngine) -> tuple[Variant, ...]:
     spec = storyboard.variants
     if spec is None:
         return (Variant(DEFAULT_VARIANT, {}, None),)
-    base = _rows(spec, storyboard) if spec.rows is not None else [({}, spec.location)]
+    if spec.rows is not None:
+        base = _rows(spec, storyboard)
+    elif spec.matrix is not None:
+        base = [({}, storyboard.source_map.locate(("variants", "matrix")))]
+    else:
+        base = []  # include-only: the include entries are the variants
     rows = _combine(base, spec, storyboard)
     if not rows:
-        raise VariantError([Problem("variants expand to nothing (every combination is "
-                                    "excluded); remove an exclude entry", spec.location)])
+        why = ("every combination is excluded; remove an exclude entry" if spec.exclude
+               else "there are no rows")
+        raise VariantError([Problem(f"variants expand to nothing ({why})", spec.location)])
     return _name(rows, spec, engine)
 
 
@@ -53,15 +62,44 @@ def _combine(base: list[tuple[dict[str, Any], SourceLocation]], spec: VariantsSp
         raise VariantError([Problem(
             f"'{clashes[0]}' is both a rows column and a matrix key; rename one of them",
             sb.source_map.locate_key(("variants", "matrix", clashes[0])))])
+    count = len(base) * math.prod(len(matrix[k]) for k in keys)
+    if count > MAX_VARIANTS:
+        raise VariantError([Problem(
+            f"variants would expand to {count:,} combinations, over the limit of "
+            f"{MAX_VARIANTS:,}; split the campaign into several storyboards",
+            sb.source_map.locate(("variants",)))])
+    known = {k for values, _ in base for k in values} | set(keys)
+    problems = []
+    for n, entry in enumerate(spec.exclude):
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            problems.append(Problem(
+                f"exclude names '{unknown[0]}', which is not a matrix key or rows column "
+                f"(those are: {', '.join(sorted(known))})",
+                sb.source_map.locate_key(("variants", "exclude", n, unknown[0]))))
+    if problems:
+        raise VariantError(problems)
+    used = [False] * len(spec.exclude)
     rows: list[tuple[dict[str, Any], SourceLocation]] = []
     for values, location in base:
         for combo in itertools.product(*(matrix[k] for k in keys)):
             merged = {**values, **dict(zip(keys, combo, strict=True))}
-            if not any(_matches(merged, ex) for ex in spec.exclude):
+            hits = [n for n, ex in enumerate(spec.exclude) if _matches(merged, ex)]
+            for n in hits:
+                used[n] = True
+            if not hits:
                 rows.append((merged, location))
+    for n, hit in enumerate(used):
+        if not hit:  # a typo in a value would otherwise silently pay for what it meant
+            problems.append(Problem(
+                f"exclude entry {_show(spec.exclude[n])} matches no combination; check its "
+                "values (they must match exactly, as written in the matrix or rows)",
+                sb.source_map.locate(("variants", "exclude", n))))
+    if problems:
+        raise VariantError(problems)
+    known = {k for values, _ in rows for k in values}
     for n, entry in enumerate(spec.include):
         where = sb.source_map.locate(("variants", "include", n))
-        known = {k for values, _ in rows for k in values}
         shared = {k: v for k, v in entry.items() if k in known}
         extra = {k: v for k, v in entry.items() if k not in known}
         targets = [values for values, _ in rows if extra and shared and _matches(values, shared)]
@@ -70,11 +108,14 @@ def _combine(base: list[tuple[dict[str, Any], SourceLocation]], spec: VariantsSp
                 values.update(extra)
         else:
             rows.append((dict(entry), where))
+        known.update(entry)
     return rows
 
 
 def _matches(values: Mapping[str, Any], pattern: Mapping[str, Any]) -> bool:
-    return all(k in values and values[k] == v for k, v in pattern.items())
+    """Every key of ``pattern`` has the same value, of the same type (1 is not true)."""
+    return all(k in values and type(values[k]) is type(v) and values[k] == v
+               for k, v in pattern.items())
 
 
 def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
@@ -85,6 +126,11 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], Sour
     where = sb.source_map.locate(("variants", "rows"))
     path = Path(sb.root) / spec.rows
     display = _display(path, spec.rows, sb)
+    if not path.resolve().is_relative_to(Path(sb.root).resolve()):
+        # like includes: what a storyboard reads travels with it (and is in its git tree)
+        raise VariantError([Problem(
+            f"rows file '{spec.rows}' is outside the storyboard's folder; keep data files "
+            "beside the storyboard or below it", where)])
     if not path.is_file():
         raise VariantError([Problem(
             f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
@@ -107,7 +153,8 @@ def _csv_rows(path: Path, display: str,
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
-    reader = csv.reader(text.splitlines())
+    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
     try:
         header = next(reader, None)
@@ -124,10 +171,12 @@ def _csv_rows(path: Path, display: str,
             problems.append(Problem("duplicate column names in the header row",
                                     SourceLocation(display, 1, 1, "$")))
         rows = []
-        for line_no, record in enumerate(reader, 2):
+        line_no = reader.line_num + 1  # where the next record starts
+        for index, record in enumerate(reader):
+            start, line_no = line_no, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
-            loc = SourceLocation(display, line_no, 1, f"$[{line_no - 2}]")
+            loc = SourceLocation(display, start, 1, f"$[{index}]")
             if len(record) != len(header):
                 problems.append(Problem(
                     f"row has {len(record)} cells but the header has {len(header)} columns",
@@ -135,7 +184,9 @@ def _csv_rows(path: Path, display: str,
                 continue
             rows.append((dict(zip(header, record, strict=True)), loc))
     except csv.Error as exc:
-        raise VariantError([Problem(f"rows file {display}: {exc}", where)]) from None
+        raise VariantError([Problem(
+            f"{exc} (a quote that is never closed?)", SourceLocation(
+                display, reader.line_num, 1, "$"))]) from None
     if problems:
         raise VariantError(problems)
     return rows
@@ -162,7 +213,7 @@ def _data_rows(path: Path, display: str,
             if not isinstance(key, str) or not KEY.match(key):
                 problems.append(Problem(f"key {key!r} is not usable in templates; use letters, "
                                         "digits and '_'", doc.source_map.locate_key((n, key))))
-            elif isinstance(value, dict | list):
+            elif value is None or isinstance(value, dict | list):
                 problems.append(Problem(f"value of '{key}' must be a string, number or boolean",
                                         doc.source_map.locate((n, key))))
         rows.append((row, loc))
@@ -175,7 +226,7 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
           engine: TemplateEngine) -> tuple[Variant, ...]:
     problems: list[Problem] = []
     variants: list[Variant] = []
-    first_seen: dict[str, Mapping[str, Any]] = {}
+    makers: dict[str, list[tuple[Mapping[str, Any], SourceLocation]]] = {}
     for values, location in rows:
         if spec.id is not None:
             context = engine.context(values)
@@ -191,14 +242,16 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
                 f"variant id {vid!r} (from {_show(values)}) is not safe as a file name; ids must "
                 "match [a-z0-9][a-z0-9_.-]* — change the values or the 'id' template, e.g. "
                 f"{{{{ {first_key} | lower | replace(' ', '-') }}}}", where))
-        elif vid in first_seen:
-            problems.append(Problem(
-                f"duplicate variant id '{vid}': both {_show(first_seen[vid])} and "
-                f"{_show(values)} make it; make the 'id' template use every value that differs",
-                where))
-        else:
-            first_seen[vid] = values
+        makers.setdefault(vid, []).append((values, where))
         variants.append(Variant(vid, values, location))
+    for vid, made in makers.items():
+        if len(made) > 1 and SAFE_ID.match(vid):
+            shown = " and ".join(_show(values) for values, _ in made[:2])
+            more = f" (and {len(made) - 2} more)" if len(made) > 2 else ""
+            problems.append(Problem(
+                f"duplicate variant id '{vid}': {len(made)} variants make it, e.g. "
+                f"{shown}{more}; make the 'id' template use every value that differs",
+                made[1][1]))
     if problems:
         raise VariantError(problems)
     return tuple(variants)

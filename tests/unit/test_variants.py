@@ -79,3 +79,67 @@ def test_everything_excluded_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(VariantError) as caught:
         variant_ids(tmp_path, "  matrix: {m: [us]}\n  exclude: [{m: us}]\n")
     assert "variants expand to nothing" in caught.value.lines()[0]
+
+
+def test_csv_cells_may_hold_quoted_line_breaks_and_rows_keep_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    (tmp_path / "m.csv").write_text('market,tagline\r\nus,"line one\r\nline two"\r\n'
+                                    'jp,"x"\r\nde\r\n', newline="")
+    path.write_text("storyboard: 1\nname: t\nvariants:\n  id: '{{ market }}'\n  rows: m.csv\n"
+                    "clips:\n  - {id: a, prompt: '{{ tagline }}'}\n")
+    with pytest.raises(VariantError) as caught:
+        compile_file(path)
+    # the short row is on line 5 of the file, after a cell spanning lines 2-3
+    assert caught.value.lines() == [
+        f"{tmp_path / 'm.csv'}:5:1: error: row has 1 cells but the header has 2 columns "
+        "(at $[2])"]
+    (tmp_path / "m.csv").write_text('market,tagline\nus,"line one\nline two"\njp,"x"\n')
+    assert [g.args["prompt"] for g in compile_file(path).generations] == [
+        "line one line two", "x"]
+
+
+def test_an_unterminated_quote_is_an_error_not_a_swallowed_market(tmp_path: Path) -> None:
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  rows: m.csv\n",
+                    {"m.csv": 'market,tagline\nus,"unterminated\njp,x\n'})
+    [line] = caught.value.lines()
+    assert line.startswith(f"{tmp_path / 'm.csv'}:")
+    assert "a quote that is never closed?" in line
+
+
+def test_include_only_variants_are_the_include_entries(tmp_path: Path) -> None:
+    assert variant_ids(tmp_path, "  include: [{market: us}, {market: jp}]\n") == ["us", "jp"]
+
+
+def test_an_exclude_that_matches_nothing_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  matrix: {market: [us, jp]}\n  exclude: [{market: JP}]\n")
+    assert "exclude entry {market: JP} matches no combination" in caught.value.lines()[0]
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  matrix: {market: [us, jp]}\n  exclude: [{markt: jp}]\n")
+    assert caught.value.lines()[0].endswith(
+        "error: exclude names 'markt', which is not a matrix key or rows column (those are: "
+        "market) (at $.variants.exclude[0].markt)")
+
+
+def test_a_huge_matrix_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    values = "[" + ", ".join(f"v{i}" for i in range(20)) + "]"
+    matrix = ", ".join(f"k{n}: {values}" for n in range(8))
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, f"  matrix: {{{matrix}}}\n")
+    assert "25,600,000,000 combinations, over the limit of 100,000" in caught.value.lines()[0]
+
+
+def test_rows_files_stay_inside_the_storyboards_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret.csv").write_text("token\nabc123\n")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    with pytest.raises(VariantError) as caught:
+        variant_ids(inner, "  rows: ../secret.csv\n")
+    assert "is outside the storyboard's folder" in caught.value.lines()[0]
+
+
+def test_null_values_in_a_rows_file_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  rows: m.json\n", {"m.json": '[{"market": null}]'})
+    assert "value of 'market' must be a string, number or boolean" in caught.value.lines()[0]
