@@ -184,7 +184,7 @@ def check_request(model: str, args: Mapping[str, Any], clip: RenderedClip) -> li
                 shot.location))
     if problems:
         return problems
-    request = {"model": model, "args": dict(args)}
+    request = {"model": model, "args": args}
     if not _schema_valid(request):
         for error in _full_check().iter_errors(request):
             problems.append(_request_problem(list(error.absolute_path), error.message,

@@ -10,16 +10,22 @@ context, so they are never rendered as templates themselves. ``{% include %}`` a
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
+from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
 from storyboard.model import (
@@ -67,20 +73,32 @@ class _RootedLoader(jinja2.FileSystemLoader):
 MAX_TEMPLATE_VALUE = 100_000  # characters or items one `*`/`**` may make; prompts are ≤ 2,500
 
 
-class _BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, plus bounds on the two operators that can exhaust memory or time.
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox (immutable: a template cannot change a list other templates read),
+    plus bounds on what can exhaust memory or time.
 
-    ``'x' * 10**9`` or ``10 ** 10 ** 10`` in a template would hang ``storyboard plan`` (in
-    CI, on a colleague's pull request) instead of failing; ``range`` is already bounded
-    by Jinja2's sandbox.
+    ``'x' * 10**9``, ``7 ** 10**8`` or ``'%*s' % (10**9, 'x')`` in a template would hang
+    ``storyboard plan`` (in CI, on a colleague's pull request) instead of failing;
+    ``range`` is already bounded by Jinja2's sandbox.
     """
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(finalize=_finalize, **options)
+        # a storyboard compiles to the same requests every time: nothing random
+        del self.filters["random"]
+        del self.globals["lipsum"]
+        for name in ("center", "indent"):  # the filters that pad to a width
+            self.filters[name] = _bounded_filter(self.filters[name])
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         numbers = isinstance(left, int | float) and isinstance(right, int | float)
         if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
             raise SecurityError(f"{left} ** {right} is too large for a template")
+        if operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            raise SecurityError("a %-format with a '*' or a very large width is too large "
+                                "for a template")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if (isinstance(seq, str | list | tuple) and isinstance(times, int)
@@ -90,14 +108,64 @@ class _BoundedEnvironment(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(\*|\d{6,})")
+
+
+def _bounded_filter(filter_function: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(width, int) and width > MAX_TEMPLATE_VALUE:
+            raise SecurityError(f"a width of {width} is too large for a template")
+        return filter_function(value, width, *args, **kwargs)
+
+    bounded.__name__ = filter_function.__name__
+    return bounded
+
+
+def _finalize(value: Any) -> Any:
+    """What ``{{ }}`` may print into a paid prompt: no ``None``, no Python list or dict."""
+    if type(value) is str:  # nearly always: one check, then done
+        return value
+    if value is None:
+        raise TemplateRenderError("an expression rendered None (an empty value?); give it "
+                                  "a value, or use | default('…')")
+    if isinstance(value, list | tuple | dict):
+        kind = "a mapping" if isinstance(value, dict) else "a list"
+        raise TemplateRenderError(f"an expression rendered {kind}, which would print as "
+                                  "Python; pick an item, or use | join(', ')")
+    return value
+
+
+class TemplateRenderError(Exception):
+    """A value a template must not print; reported as a problem at the template."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    template: jinja2.Template
+    names: tuple[str, ...] | None  # the variables it reads, when its output depends on
+    #                                nothing else (no include/import), so it can be memoised
+
+
+_UNMEMOISABLE = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+_MISSING = object()
+MAX_MEMO = 200_000  # rendered strings kept per storyboard
+
+
 @dataclass
 class TemplateEngine:
-    """Compiles each distinct template text once and renders it with clear errors."""
+    """Compiles each distinct template text once and renders it with clear errors.
+
+    Templates are pure functions of the variables they read (the sandbox is immutable and
+    the non-deterministic ``random`` filter and ``lipsum`` are removed — a storyboard
+    compiles to the same requests every time), so a template that reads only ``format``
+    and ``product`` renders once per distinct pair, not once per variant.
+    """
 
     root: Path
     _env: SandboxedEnvironment = field(init=False)
-    _compiled: dict[str, jinja2.Template | None] = field(default_factory=dict, init=False)
+    _compiled: dict[str, _Compiled | None] = field(default_factory=dict, init=False)
     _globals: dict[str, Any] = field(default_factory=dict, init=False)
+    _memo: dict[tuple[Any, ...], str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._env = _BoundedEnvironment(
@@ -109,22 +177,25 @@ class TemplateEngine:
         )
         self._globals = dict(self._env.globals)
 
-    def compile(self, text: Text) -> jinja2.Template | None:
+    def compile(self, text: Text) -> _Compiled | None:
         """The compiled template, or ``None`` for a plain string with no template syntax."""
         source = text.source
         if source in self._compiled:
             return self._compiled[source]
-        template: jinja2.Template | None = None
+        compiled: _Compiled | None = None
         if any(marker in source for marker in TEMPLATE_MARKERS):
             try:
-                template = self._env.from_string(source)
+                tree = self._env.parse(source)
+                names = (None if any(True for _ in tree.find_all(_UNMEMOISABLE))
+                         else tuple(sorted(meta.find_undeclared_variables(tree))))
+                compiled = _Compiled(self._env.from_string(tree), names)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError([Problem(
                     f"template syntax error: {exc.message}",
                     _line_in(text.location, exc.lineno or 1),
                 )]) from None
-        self._compiled[source] = template
-        return template
+        self._compiled[source] = compiled
+        return compiled
 
     def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """A render context: Jinja2's globals (range, dict, …) and then ``values``."""
@@ -132,21 +203,44 @@ class TemplateEngine:
 
     def render(self, text: Text, context: dict[str, Any]) -> str:
         """Render ``text`` with a context made by ``context()``."""
-        template = self.compile(text)
-        if template is None:
+        compiled = self.compile(text)
+        if compiled is None:
             return text.source
+        key = None
+        if compiled.names is not None:
+            try:
+                key = (text.source, *(_frozen(context.get(n, _MISSING)) for n in compiled.names))
+                hit = self._memo.get(key)
+            except TypeError:  # a value that cannot be a key: render it every time
+                key = hit = None
+            if hit is not None:
+                return hit
+        template = compiled.template
         try:
             try:
                 # Template.render() copies the environment's globals (a ChainMap) into a
                 # fresh context on every call; contexts made by context() already hold
                 # them, so a shared context is the same render at a third less cost.
                 ctx = template.new_context(context, shared=True)
-                return self._env.concat(template.root_render_func(ctx))
+                rendered: str = self._env.concat(template.root_render_func(ctx))
             except Exception:
                 self._env.handle_exception()  # re-raises with template line numbers
                 raise
         except Exception as exc:  # jinja2 and user-code errors all become one problem
             raise TemplateError([_problem(exc, text, context)]) from None
+        if key is not None and len(self._memo) < MAX_MEMO:
+            self._memo[key] = rendered
+        return rendered
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a context value (variant and clip objects are dicts); the
+    type goes into it so 1, 1.0 and True stay different keys."""
+    if isinstance(value, dict):
+        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
 
 
 def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Problem:
@@ -164,6 +258,8 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
             return Problem(
                 f"undefined variable '{found.group(1)}'; defined names: {names}", location)
         return Problem(f"{message}; defined names: {names}", location)
+    if isinstance(exc, TemplateRenderError | Runaway):
+        return Problem(str(exc), location)
     if isinstance(exc, SecurityError):
         return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}", location)
     if isinstance(exc, jinja2.TemplateNotFound):
@@ -195,14 +291,28 @@ def _line_in(location: SourceLocation, lineno: int) -> SourceLocation:
 
 
 def _starts_block_scalar(location: SourceLocation) -> bool:
-    try:
-        with open(location.file, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if n == location.line:
-                    return line[location.column - 1:].lstrip()[:1] in ("|", ">")
-    except OSError:
-        pass
+    lines = _lines(location.file)
+    if 0 < location.line <= len(lines):
+        return lines[location.line - 1][location.column - 1:].lstrip()[:1] in ("|", ">")
     return False
+
+
+def _lines(file: str) -> tuple[str, ...]:
+    """A storyboard's lines, read once however many template errors it has."""
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return ()
+    return _read_lines(os.path.abspath(file), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return tuple(f)
+    except (OSError, UnicodeDecodeError):
+        return ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -215,6 +325,7 @@ class Renderer:
         self.storyboard = storyboard
         self.engine = engine or TemplateEngine(Path(storyboard.root))
         self._texts: dict[tuple[str | int, ...], Text] = {}  # var strings, located once
+        self._clip_origins: dict[int, Mapping[str, SourceLocation]] = {}
 
     def render_variant(self, variant: Variant) -> tuple[RenderedClip, ...]:
         sb = self.storyboard
@@ -222,8 +333,7 @@ class Renderer:
         context["variant"] = {**variant.values, "id": variant.id}
         for var in sb.vars:
             context[var.name] = self._render_value(var.value, var.path, context)
-        defaults = {name: self._setting(s, context)
-                    for name, s in sb.defaults.items()}
+        defaults = {name: self._setting(s, context) for name, s in sb.defaults.items()}
         clips: list[RenderedClip] = []
         problems: list[Problem] = []
         for clip in sb.clips:  # every clip's problems, not only the first clip's
@@ -250,34 +360,39 @@ class Renderer:
                     for k, v in value.items()}
         return value
 
-    def _setting(self, setting: Setting,
-                 context: dict[str, Any]) -> tuple[Any, SourceLocation]:
+    def _setting(self, setting: Setting, context: dict[str, Any]) -> Any:
         if isinstance(setting, Value):
             value = setting.value
             if isinstance(value, bool):  # sound: true/false
                 value = "on" if value else "off"
-            return value, setting.location
-        return self.engine.render(setting, context).strip(), setting.location
+            return value
+        return self.engine.render(setting, context).strip()
+
+    def _origins(self, clip: ClipSpec) -> Mapping[str, SourceLocation]:
+        """Where each API setting of a clip comes from: the same for every variant."""
+        found = self._clip_origins.get(clip.index)
+        if found is None:
+            found = {name: (clip.settings[name].location if name in clip.settings
+                            else self.storyboard.defaults[name].location
+                            if name in self.storyboard.defaults else clip.location)
+                     for name in DEFAULT_SETTINGS}
+            if clip.duration is not None:
+                found["duration"] = clip.duration.location
+            self._clip_origins[clip.index] = found
+        return found
 
     def _clip(self, clip: ClipSpec, context: dict[str, Any],
-              defaults: Mapping[str, tuple[Any, SourceLocation]], variant: str) -> RenderedClip:
+              defaults: Mapping[str, Any], variant: str) -> RenderedClip:
         # the variant's context is reused for each clip and shot (templates cannot change
         # it): "clip" and "shot" are set here and removed again before returning
         context["clip"] = {"id": clip.id, "index": clip.index, "number": clip.index + 1}
         context.pop("shot", None)
-        origins: dict[str, SourceLocation] = {}
-        values: dict[str, Any] = {}
-        for name, fallback in DEFAULT_SETTINGS.items():
-            if name in clip.settings:
-                values[name], origins[name] = self._setting(clip.settings[name], context)
-            elif name in defaults:
-                values[name], origins[name] = defaults[name]
-            else:
-                values[name], origins[name] = fallback, clip.location
+        values = [self._setting(clip.settings[name], context) if name in clip.settings
+                  else defaults.get(name, fallback)
+                  for name, fallback in DEFAULT_SETTINGS.items()]
         duration = None
         if clip.duration is not None:
             duration = self._seconds(clip.duration, context)
-            origins["duration"] = clip.duration.location
         shots = []
         for number, spec in enumerate(clip.shots):
             context["shot"] = {"index": number, "number": number + 1, "count": len(clip.shots)}
@@ -294,11 +409,12 @@ class Renderer:
         if clip.prompt is not None:
             prompt = fold(self.engine.render(clip.prompt, context))
             prompt_location = clip.prompt.location
+        mode, aspect_ratio, sound = values
         return RenderedClip(
             variant=variant, clip=clip.id, kind=clip.kind, prompt=prompt, duration=duration,
-            mode=values["mode"], aspect_ratio=values["aspect_ratio"], sound=values["sound"],
+            mode=mode, aspect_ratio=aspect_ratio, sound=sound,
             shots=tuple(shots), location=clip.location, prompt_location=prompt_location,
-            origins=origins,
+            origins=self._origins(clip),
         )
 
     def _seconds(self, setting: Setting, context: dict[str, Any]) -> int:
@@ -323,16 +439,55 @@ def render_all(storyboard: Storyboard, variants: tuple[Variant, ...],
     """Rendered clips in storyboard order, variant by variant; all problems at once."""
     renderer = Renderer(storyboard, engine)
     collector = ProblemCollector()
-    for variant in variants:
-        try:
-            clips = renderer.render_variant(variant)
-        except TemplateError as exc:
-            collector.extend(exc.problems, variant.id if storyboard.variants else None)
-            continue
-        if not collector:
-            yield from clips
+    with _runaway_guard() as guard:
+        for variant in variants:
+            try:
+                with guard():
+                    clips = renderer.render_variant(variant)
+            except TemplateError as exc:
+                collector.extend(exc.problems, variant.id if storyboard.variants else None)
+                continue
+            if not collector:
+                yield from clips
     if collector:
         raise TemplateError(collector.problems())
+
+
+class Runaway(Exception):
+    """A template ran longer than ``RUNAWAY_SECONDS`` for one variant."""
+
+
+RUNAWAY_SECONDS = 10.0  # a real campaign renders a variant in well under a millisecond
+
+
+@contextmanager
+def _runaway_guard() -> Iterator[Callable[[], AbstractContextManager[None]]]:
+    """A wall-clock limit per variant, so ``{% for %}`` inside ``{% for %}`` over
+    ``range(100000)`` fails with a line instead of hanging ``plan`` in CI. It needs
+    SIGALRM in the main thread; elsewhere rendering runs unbounded."""
+    usable = (hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield nullcontext
+        return
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise Runaway(f"template rendering took over {RUNAWAY_SECONDS:g} s "
+                      "(a runaway loop?)")
+
+    @contextmanager
+    def limited() -> Iterator[None]:
+        signal.setitimer(signal.ITIMER_REAL, RUNAWAY_SECONDS)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        yield limited
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 __all__ = ["Renderer", "TemplateEngine", "fold", "render_all"]

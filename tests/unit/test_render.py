@@ -118,3 +118,78 @@ def test_templates_cannot_exhaust_memory_or_time(tmp_path: Path, expr: str) -> N
 def test_ordinary_arithmetic_still_works(tmp_path: Path) -> None:
     path = write(tmp_path, 'clips:\n  - {id: a, prompt: "{{ \'-\' * 3 }} {{ 2 ** 10 }}"}\n')
     assert prompts(path) == ["--- 1024"]
+
+
+@pytest.mark.parametrize(("expr", "message"), [
+    ("'%*s' % (1500000000, 'x')", "%-format"),
+    ("'x' | center(2000000000)", "a width of 2000000000 is too large"),
+    ("'x' | indent(2000000000)", "a width of 2000000000 is too large"),
+])
+def test_formatting_cannot_exhaust_memory(tmp_path: Path, expr: str, message: str) -> None:
+    path = write(tmp_path, f'clips:\n  - {{id: a, prompt: "{{{{ {expr} }}}}"}}\n')
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert message in caught.value.lines()[0]
+
+
+def test_a_runaway_loop_fails_with_a_line(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import storyboard.render as render
+
+    monkeypatch.setattr(render, "RUNAWAY_SECONDS", 0.2)
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    path = write(tmp_path, f'clips:\n  - {{id: a, prompt: "{loop}x"}}\n')
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert caught.value.lines() == [
+        f"{path}:4:21: error: template rendering took over 0.2 s (a runaway loop?) "
+        "(at $.clips[0].prompt)"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{{ none }}", "rendered None"),
+    ("{{ items }}", "rendered a list"),
+    ("{{ variant }}", "rendered a mapping"),
+])
+def test_none_lists_and_mappings_never_print_into_a_prompt(tmp_path: Path, value: str,
+                                                            message: str) -> None:
+    path = write(tmp_path, f'vars:\n  items: [a, b]\nclips:\n  - {{id: a, prompt: "{value}"}}\n')
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert message in caught.value.lines()[0]
+    ok = write(tmp_path, "vars:\n  items: [a, b]\nclips:\n"
+                         "  - {id: a, prompt: \"{{ items | join(', ') }}\"}\n", "ok.yaml")
+    assert prompts(ok) == ["a, b"]
+
+
+def test_templates_cannot_change_values_other_templates_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "vars:\n  items: [a]\nclips:\n"
+                           "  - {id: a, prompt: \"{{ items.append('leak') or 'x' }}\"}\n"
+                           "  - {id: b, prompt: \"{{ items | join(',') }}\"}\n")
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert "sandbox" in caught.value.lines()[0]
+
+
+def test_a_storyboard_has_nothing_random(tmp_path: Path) -> None:
+    for expr in ("['a', 'b'] | random", "lipsum(1)"):
+        path = write(tmp_path, f'clips:\n  - {{id: a, prompt: "{{{{ {expr} }}}}"}}\n')
+        with pytest.raises(TemplateError) as caught:
+            compile_file(path)
+        assert "random" in caught.value.lines()[0] or "lipsum" in caught.value.lines()[0]
+
+
+def test_memoised_templates_still_see_every_value_they_read(tmp_path: Path) -> None:
+    (tmp_path / "part.j2").write_text("{{ market | upper }}")
+    path = write(tmp_path, """
+variants:
+  matrix: {market: [us, jp], format: [wide, tall]}
+vars:
+  shape: "{{ 'tall' if format == 'tall' else 'wide' }}"
+clips:
+  - {id: a, prompt: "{{ shape }} {% include 'part.j2' %} {{ variant.id }}"}
+  - {id: b, prompt: "{{ shape }}-{{ clip.id }}"}
+""")
+    assert prompts(path) == [
+        "wide US us-wide", "wide-b", "tall US us-tall", "tall-b",
+        "wide JP jp-wide", "wide-b", "tall JP jp-tall", "tall-b"]
