@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -18,7 +19,7 @@ from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, Usag
 from storyboard.model import Plan
 from storyboard.plan import budget_problems, parse_usd
 from storyboard.pricing import PriceTable, format_usd
-from storyboard.reporters import DIFF_REPORTERS
+from storyboard.reporters import DIFF_REPORTERS, plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,10 +178,18 @@ def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDi
     from storyboard.diff import diff_plans
     from storyboard.gitref import checkout
 
+    note = ""
     with checkout(file, ref) as snapshot:
-        old = (plan_file(snapshot.path, prices=prices, display=snapshot.display)
-               if snapshot.path is not None else None)
-    return diff_plans(old, new, old_label=snapshot.display, new_label=str(file))
+        old = None
+        if snapshot.path is not None:
+            try:
+                old = plan_file(snapshot.path, prices=prices, display=snapshot.display)
+            except SourceError as exc:  # the change that fixes a storyboard still gets a plan
+                count = plural(len(exc.problems), "problem")
+                note = (f"{snapshot.display} did not compile ({count}; first: "
+                        f"{exc.problems[0].format()})")
+    return diff_plans(old, new, old_label=snapshot.display, new_label=str(file),
+                      old_note=note)
 
 
 def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None:
@@ -241,7 +250,7 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     written = write_starter(directory, name=name, force=force)
     for path in written:
         click.echo(f"wrote {path}", err=True)
-    click.echo(f"next: storyboard plan {written[0]}", err=True)
+    click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
 def _load_plan(target: Path, pricing: Path | None) -> Plan:

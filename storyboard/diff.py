@@ -47,19 +47,25 @@ class GenerationDiff:
     def new_cost(self) -> Decimal:
         return self.new.due if self.new is not None else Decimal(0)
 
+    reuses_old: bool = False  # the old plan rendered this very request (a renamed clip)
+
     @property
     def to_render(self) -> Decimal:
-        """What this generation costs to render because of the change."""
-        return self.new_cost if self.change in (Change.ADDED, Change.CHANGED) else Decimal(0)
+        """What this generation costs to render because of the change: nothing when the
+        request is unchanged or the old plan already rendered it under another name."""
+        if self.change not in (Change.ADDED, Change.CHANGED) or self.reuses_old:
+            return Decimal(0)
+        return self.new_cost
 
 
 @dataclass(frozen=True, slots=True)
 class PlanDiff:
     old_label: str  # e.g. "HEAD:examples/launch.yaml", or the old file
     new_label: str
-    old: Plan | None  # None: the storyboard did not exist there
+    old: Plan | None  # None: the storyboard did not exist there, or did not compile
     new: Plan
     generations: tuple[GenerationDiff, ...]
+    old_note: str = ""  # why there is no old plan, for reports
 
     @property
     def old_total(self) -> Decimal:
@@ -87,9 +93,11 @@ class PlanDiff:
         return grouped
 
 
-def diff_plans(old: Plan | None, new: Plan, *, old_label: str, new_label: str) -> PlanDiff:
+def diff_plans(old: Plan | None, new: Plan, *, old_label: str, new_label: str,
+               old_note: str = "") -> PlanDiff:
     """Generations in the new plan's order, then those only the old plan had."""
     before = {i.generation.id: i for i in old.items} if old is not None else {}
+    old_hashes = {i.generation.hash for i in before.values()}
     rows = []
     for item in new.items:
         g = item.generation
@@ -100,11 +108,12 @@ def diff_plans(old: Plan | None, new: Plan, *, old_label: str, new_label: str) -
             change = Change.UNCHANGED
         else:
             change = Change.CHANGED
-        rows.append(GenerationDiff(g.id, g.variant, change, was, item))
+        rows.append(GenerationDiff(g.id, g.variant, change, was, item,
+                                   reuses_old=g.hash in old_hashes))
     now = {i.generation.id for i in new.items}
     rows += [GenerationDiff(i.generation.id, i.generation.variant, Change.REMOVED, i, None)
              for i in (old.items if old is not None else ()) if i.generation.id not in now]
-    return PlanDiff(old_label, new_label, old, new, tuple(rows))
+    return PlanDiff(old_label, new_label, old, new, tuple(rows), old_note)
 
 
 # --- gates -------------------------------------------------------------------------

@@ -112,6 +112,14 @@ def _schema_valid(request: dict[str, Any]) -> bool:
     return valid
 
 
+def request_is_valid(model: str, args: Mapping[str, Any]) -> bool:
+    """Whether ``{model, args}`` keeps the API's input contract, shot sums included."""
+    if not _schema_valid({"model": model, "args": args}):
+        return False
+    shots = args.get("multi_prompt")  # valid by the schema: dicts with int durations
+    return not isinstance(shots, list) or sum(s["duration"] for s in shots) == args["duration"]
+
+
 @cache
 def _full_check() -> Draft202012Validator:
     """jsonschema, for the detailed messages of requests the fast check rejected."""
@@ -177,6 +185,10 @@ def check_request(model: str, args: Mapping[str, Any], clip: RenderedClip) -> li
             f"the model takes at most {MAX_PROMPT:,} — shorten it",
             clip.prompt_location))
     for n, shot in enumerate(clip.shots, 1):
+        if not shot.prompt:
+            problems.append(Problem(
+                f"shot {n} of clip '{clip.clip}' renders to an empty prompt; the model needs "
+                "text for every shot", shot.location))
         if len(shot.prompt) > MAX_SHOT_PROMPT:
             problems.append(Problem(
                 f"rendered prompt of shot {n} of clip '{clip.clip}' is {len(shot.prompt):,} "

@@ -49,6 +49,9 @@ def _text(result: subprocess.CompletedProcess[bytes]) -> str:
 def repo_root(folder: Path) -> Path:
     result = _git(["rev-parse", "--show-toplevel"], folder)
     if result.returncode != 0:
+        said = _text(result)
+        if "not a git repository" not in said:  # e.g. git's "dubious ownership" in CI
+            raise UsageError(f"git cannot read the repository at {folder}: {said}")
         raise UsageError(f"{folder} is not inside a git repository, so there is no ref to "
                          "compare with; use `storyboard diff OLD NEW` for two files")
     return Path(result.stdout.decode().strip()).resolve()

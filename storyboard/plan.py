@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from storyboard.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
 from storyboard.model import NEW, SHARED, Budget, Generation, Plan, PlanItem, request_hash
 from storyboard.pricing import PriceTable, format_usd
@@ -169,18 +170,27 @@ def load_plan(path: str | Path) -> Plan:
     for n, entry in enumerate(raw["generations"]):
         items.append(_item(entry, file, n))
     budget_raw = raw.get("budget") or {}
-    cost = budget_raw.get("max_cost_usd")
-    return Plan(
+    try:
+        cost = budget_raw.get("max_cost_usd")
+        seconds = budget_raw.get("max_seconds")
+        budget = Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
+                        max_seconds=int(seconds) if seconds is not None else None)
+        if budget.max_cost_usd is not None and not budget.max_cost_usd.is_finite():
+            raise InvalidOperation
+    except (AttributeError, TypeError, ValueError, InvalidOperation):
+        raise UsageError(f"{file}: its budget is not readable; regenerate the plan with "
+                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    plan = Plan(
         name=str(raw.get("name", "plan")),
         source=str(raw.get("source", file)),
         items=tuple(items),
-        budget=Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
-                      max_seconds=budget_raw.get("max_seconds")),
+        budget=budget,
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
         variants=tuple(raw.get("variants") or ()),
         root=str(raw.get("root") or Path(path).resolve().parent),
     )
+    return with_states(plan, {})  # identical requests are rendered once, as when planned
 
 
 def _item(entry: Any, file: str, n: int) -> PlanItem:
@@ -203,4 +213,7 @@ def _item(entry: Any, file: str, n: int) -> PlanItem:
     if request_hash(model, args) != generation.hash:
         raise UsageError(f"{where} ({generation.id}): the request does not match its hash; "
                          "the plan file was edited — regenerate it")
+    if not request_is_valid(model, args) or not (rate.is_finite() and cost.is_finite()):
+        raise UsageError(f"{where} ({generation.id}): the request breaks the API's input "
+                         "contract (schemas/kling-o3.request.schema.json); regenerate the plan")
     return PlanItem(generation, rate, cost)

@@ -87,9 +87,10 @@ def _cost_cell(item: PlanItem) -> str:
 def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
     header = ["GENERATION", "MODE", "SOUND", "ASPECT", "SECONDS", "RATE/S", "COST"]
     rows: list[list[str]] = []
-    for variant, items in plan.by_variant().items():
+    groups = plan.by_variant()
+    for variant, items in groups.items():
         rows.extend(_rows(items))
-        if len(plan.by_variant()) > 1:
+        if len(groups) > 1:
             seconds = sum(i.generation.seconds for i in items)
             cost = sum((i.due for i in items), Decimal(0))
             rows.append([f"  {variant} subtotal", "", "", "", str(seconds), "", _usd(cost)])
@@ -101,7 +102,7 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
                          for c, cell in enumerate(cells)).rstrip()
 
     out = [f"Plan for {plan.name} ({plan.source}) — {plural(len(plan.items), 'generation')}, "
-           f"{plural(len(plan.by_variant()), 'variant')}, prices {plan.pricing_version}", "",
+           f"{plural(len(groups), 'variant')}, prices {plan.pricing_version}", "",
            line(header)]
     out += [line(r) for r in rows]
     out.append("")
@@ -170,7 +171,8 @@ def problems_as_github(problems: Sequence[Problem]) -> str:
     """GitHub Actions workflow commands, so problems show on the pull request's diff."""
     lines = []
     for p in problems:
-        message = _gh_escape(p.message + (f" (at {p.location.json_path})" if p.location else ""))
+        where = f" (at {p.location.json_path})" if p.location and p.location.json_path else ""
+        message = _gh_escape(p.message + where)
         if p.location:
             lines.append(f"::error file={_gh_escape(p.location.file, prop=True)},"
                          f"line={p.location.line},col={p.location.column}::{message}")
@@ -279,7 +281,8 @@ def _diff_render_line(diff: PlanDiff) -> str:
 def diff_as_table(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
     out = [f"Plan diff for {diff.new.name}: {diff.old_label} → {diff.new_label}"]
     if diff.old is None:
-        out.append(f"({diff.old_label} does not exist: every generation is added)")
+        out.append(f"({diff.old_note or f'{diff.old_label} does not exist'}: every "
+                   "generation is added)")
     out.append("")
     rows = [[DIFF_SIGN[g.change.value], g.change.value, g.id,
              str(g.seconds),
@@ -307,7 +310,8 @@ def diff_as_markdown(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
            f"**{_diff_render_line(diff)}**.", "",
            _budget_line(diff.new, max_cost), ""]
     if diff.old is None:
-        out += [f"`{diff.old_label}` does not exist: every generation is added.", ""]
+        note = diff.old_note or f"`{diff.old_label}` does not exist"
+        out += [f"{note}: every generation is added.", ""]
     for variant, rows in diff.by_variant().items():
         changed = [g for g in rows if g.change.value != "unchanged"]
         if not changed:

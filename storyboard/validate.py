@@ -9,6 +9,7 @@ Every problem is returned at once.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -146,7 +147,8 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
         variants=variants,
         budget=Budget(
             max_cost_usd=Decimal(str(cost)) if cost is not None else None,
-            max_seconds=budget_raw.get("max_seconds"),
+            max_seconds=(int(budget_raw["max_seconds"])  # 1e3 is the integer 1000 here
+                         if "max_seconds" in budget_raw else None),
             cost_location=where(("budget", "max_cost_usd")) if cost is not None else None,
             seconds_location=(where(("budget", "max_seconds"))
                               if "max_seconds" in budget_raw else None),
@@ -186,8 +188,10 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
 
 
 def _semantic_problems(doc: LoadedDocument) -> Iterator[Problem]:
-    """Rules the schema cannot state: unique clip ids, vars not shadowing variant keys."""
+    """Rules the schema cannot state: unique clip ids, vars not shadowing variant keys,
+    finite numbers (YAML's .inf and .nan are numbers to JSON Schema)."""
     data = doc.data
+    yield from _non_finite(doc, data, ())
     clips = data.get("clips")
     if isinstance(clips, list):
         seen: dict[str, int] = {}
@@ -225,6 +229,18 @@ def _semantic_problems(doc: LoadedDocument) -> Iterator[Problem]:
                 "so templates know which value they get",
                 doc.source_map.locate_key(("vars", name)),
             )
+
+
+def _non_finite(doc: LoadedDocument, node: Any, path: JsonPath) -> Iterator[Problem]:
+    if isinstance(node, float) and not math.isfinite(node):
+        yield Problem(f"{_field_name(path)} must be a finite number, got {node}",
+                      doc.source_map.locate(path))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite(doc, value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _non_finite(doc, value, (*path, index))
 
 
 def _explain(error: ValidationError) -> Iterable[tuple[JsonPath, str, bool]]:

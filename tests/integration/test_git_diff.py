@@ -133,15 +133,27 @@ def test_outside_git_or_an_unknown_ref_is_one_clear_line(repo: Path, tmp_path: P
                    "compare with; use `storyboard diff OLD NEW` for two files\n")
 
 
-def test_an_invalid_old_version_names_the_ref(repo: Path) -> None:
+def test_an_invalid_old_version_is_all_added_with_the_reason(repo: Path) -> None:
+    """The pull request that fixes a broken storyboard still gets its cost comment."""
     sequence = repo / "video" / "sequence.yaml"
     good = sequence.read_text()
     sequence.write_text(good.replace("name: title-sequence", "name: Title Sequence"))
     git(repo, "commit", "-q", "-am", "break it")
     sequence.write_text(good)
-    code, _, err = plan(sequence, "--against", "HEAD")
-    assert code == 1
-    assert err.startswith("HEAD:video/sequence.yaml:7:7: error: name 'Title Sequence'")
+    code, out, _ = plan(sequence, "--against", "HEAD")
+    assert code == 0
+    assert ("(HEAD:video/sequence.yaml did not compile (1 problem; first: "
+            "HEAD:video/sequence.yaml:7:7: error: name 'Title Sequence'") in out
+    assert "Total: $0.00 → $4.76 (+$4.76)" in out
+
+
+def test_a_renamed_clip_costs_nothing_to_render(repo: Path) -> None:
+    sequence = repo / "video" / "sequence.yaml"
+    edit(sequence, "id: titles", "id: opening")
+    code, out, _ = plan(sequence, "--against", "HEAD")
+    assert code == 0
+    assert "Generations: 3 added, 3 removed, 0 changed, 0 unchanged" in out
+    assert "this change renders 0 generations for $0.00" in out
 
 
 def test_diff_compares_two_files_or_two_saved_plans(repo: Path) -> None:

@@ -69,3 +69,37 @@ def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
     out.write_text(json.dumps(plan))
     with pytest.raises(UsageError, match="does not match its hash"):
         load_plan(out)
+
+
+def _saved_plan(tmp_path: Path) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    out = tmp_path / "plan.json"
+    repo = Path(__file__).resolve().parents[2]
+    CliRunner().invoke(cli, ["plan", str(repo / "examples" / "launch.yaml"), "--out", str(out)])
+    return out, json.loads(out.read_text())
+
+
+def test_a_saved_plan_keeps_shared_renders_shared(tmp_path: Path) -> None:
+    out, _ = _saved_plan(tmp_path)
+    plan = load_plan(out)
+    assert str(plan.due_cost) == "8.590"
+    assert [i.same_as for i in plan.items if i.same_as] == ["us-wide/teaser", "us-tall/teaser"]
+
+
+@pytest.mark.parametrize("damage", ["budget", "duration"])
+def test_a_damaged_plan_is_one_line_not_a_crash(tmp_path: Path, damage: str) -> None:
+    from storyboard.model import request_hash
+
+    out, data = _saved_plan(tmp_path)
+    if damage == "budget":
+        data["budget"]["max_cost_usd"] = "abc"
+    else:  # a request the API would refuse, with its hash recomputed to match
+        g = data["generations"][1]
+        del g["request"]["args"]["duration"]
+        g["hash"] = request_hash(g["request"]["model"], g["request"]["args"])
+    out.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as caught:
+        load_plan(out)
+    assert "regenerate the plan" in str(caught.value)
