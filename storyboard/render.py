@@ -421,12 +421,11 @@ class Renderer:
         if isinstance(setting, Value):
             return int(setting.value)
         rendered = self.engine.render(setting, context).strip()
-        try:
-            seconds = int(rendered)
-        except ValueError:
+        if not (rendered.isascii() and rendered.isdigit()):  # int() takes "1_0" and non-ASCII digits
             raise TemplateError([Problem(
                 f"duration rendered to {rendered!r}; it must be a whole number of seconds",
-                setting.location)]) from None
+                setting.location)])
+        seconds = int(rendered)
         if seconds < 1:
             raise TemplateError([Problem(
                 f"duration rendered to {seconds}; it must be at least 1",
