@@ -421,7 +421,7 @@ class Renderer:
         if isinstance(setting, Value):
             return int(setting.value)
         rendered = self.engine.render(setting, context).strip()
-        if not (rendered.isascii() and rendered.isdigit()):  # int() takes "1_0" and non-ASCII digits
+        if not (rendered.isascii() and rendered.isdigit()):  # int() takes "1_0", other digits
             raise TemplateError([Problem(
                 f"duration rendered to {rendered!r}; it must be a whole number of seconds",
                 setting.location)])

@@ -193,3 +193,12 @@ clips:
     assert prompts(path) == [
         "wide US us-wide", "wide-b", "tall US us-tall", "tall-b",
         "wide JP jp-wide", "wide-b", "tall JP jp-tall", "tall-b"]
+
+
+@pytest.mark.parametrize("rendered", ["1_0", "\u0665", "5.0", " ", "-3"])
+def test_a_templated_duration_is_plain_digits(tmp_path: Path, rendered: str) -> None:
+    path = write(tmp_path, "vars:\n  d: x\nclips:\n"
+                           f"  - {{id: a, prompt: p, duration: \"{{{{ '{rendered}' }}}}\"}}\n")
+    with pytest.raises(TemplateError) as caught:
+        compile_file(path)
+    assert "must be a whole number of seconds" in caught.value.lines()[0]
