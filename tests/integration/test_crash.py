@@ -138,6 +138,22 @@ def assert_everything_delivered_once(project: Project, *sandboxes: Sandbox) -> N
     assert leftovers(project) == []
 
 
+def rerun_picks_up_the_paid_jobs(project: Project, stopped: Sandbox, sandbox: Sandbox,
+                                 monkeypatch: pytest.MonkeyPatch, pending: int) -> None:
+    """The journal holds every paid job as pending; a rerun polls exactly those again
+    (on a restarted sandbox), creates the rest once, and delivers everything."""
+    rows = journal_rows(project)
+    assert [row.status for row in rows] == [Status.PENDING] * pending
+    paid = {record.job_id for record in stopped.ledger.creates}
+    assert {row.job_id for row in rows} == paid
+
+    rerun = run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD))
+    assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
+    assert f"delivered: {GENERATIONS}" in rerun.stdout
+    assert_everything_delivered_once(project, stopped, sandbox)
+    assert set(sandbox.ledger.restored) == paid  # exactly the paid jobs, polled again
+
+
 @pytest.mark.slow
 def test_killed_while_polling_then_rerun_creates_nothing_again(
         project: Project, slow_sandbox: Sandbox, sandbox: Sandbox, spawn: Spawn,
@@ -150,16 +166,7 @@ def test_killed_while_polling_then_rerun_creates_nothing_again(
     assert process.wait(timeout=DEADLINE_S) == -signal.SIGKILL
     slow_sandbox.stop()
     assert slow_sandbox.ledger.downloads == {}  # it was polling, not yet downloading
-    rows = journal_rows(project)
-    assert [row.status for row in rows] == [Status.PENDING] * REQUESTS
-    paid = {record.job_id for record in slow_sandbox.ledger.creates}
-    assert {row.job_id for row in rows} == paid
-
-    rerun = run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD))
-    assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
-    assert f"delivered: {GENERATIONS}" in rerun.stdout
-    assert_everything_delivered_once(project, slow_sandbox, sandbox)
-    assert set(sandbox.ledger.restored) == paid  # exactly the paid jobs, polled again
+    rerun_picks_up_the_paid_jobs(project, slow_sandbox, sandbox, monkeypatch, REQUESTS)
 
 
 @pytest.mark.slow
@@ -243,13 +250,4 @@ def test_ctrl_c_stops_submitting_keeps_the_journal_and_says_how_to_resume(
     # four jobs in flight, one of them also serving jp-wide/teaser (the same request)
     assert "pending: 5" in stdout and "not started: 7" in stdout
     assert "Traceback" not in stdout + stderr
-    rows = journal_rows(project)
-    assert [row.status for row in rows] == [Status.PENDING] * concurrency
-    paid = {record.job_id for record in slow_sandbox.ledger.creates}
-    assert {row.job_id for row in rows} == paid
-
-    rerun = run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD))
-    assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
-    assert f"delivered: {GENERATIONS}" in rerun.stdout
-    assert_everything_delivered_once(project, slow_sandbox, sandbox)
-    assert set(sandbox.ledger.restored) == paid  # the four polled again, six created
+    rerun_picks_up_the_paid_jobs(project, slow_sandbox, sandbox, monkeypatch, concurrency)
