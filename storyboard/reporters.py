@@ -241,6 +241,7 @@ def status_table(rows: Sequence[StatusRow], others: int) -> str:
             state += " (refunded)" if a.refunded else ""
         lines.append([row.item.generation.id, state, (a.job_id or "") if a else "",
                       _usd(row.item.cost),
+                      "refunded" if a and a.refunded else
                       _usd(a.charged_usd) if a and a.charged_usd is not None else "",
                       str(row.file) if row.file else ""])
     widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]
