@@ -50,5 +50,4 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None,
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
     return price(sb.name, sb.file, compiled.generations, sb.budget,
-                 prices or load_price_table(), tuple(v.id for v in compiled.variants),
-                 root=sb.root)
+                 prices or load_price_table(), root=sb.root)

@@ -21,7 +21,6 @@ exits non-zero, so no third-party traceback ever reaches a user::
         │   ├── AuthError            401/403: the key is missing or wrong
         │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
         ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
-        ├── JobFailed                the job ended in a failed status
         └── DownloadError            the video could not be fetched or verified
 
 Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
@@ -160,12 +159,6 @@ class RetryableAPIError(APIError):
 class OutcomeUnknown(ExecutionError):
     """A create was sent but its outcome is unknown; re-sending could pay twice."""
 
-
-class JobFailed(ExecutionError):
-    def __init__(self, message: str, *, status: int | None = None, refunded: bool = False) -> None:
-        self.status = status
-        self.refunded = refunded
-        super().__init__(message)
 
 
 class DownloadError(ExecutionError):

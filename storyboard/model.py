@@ -156,7 +156,6 @@ class Plan:
     budget: Budget
     pricing_version: str
     pricing_source: str = ""
-    variants: tuple[str, ...] = field(default=())
     root: str = ""  # the storyboard's folder: state and renders live beside it
 
     @property

@@ -23,7 +23,7 @@ PLAN_FORMAT = 1
 
 
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
-          prices: PriceTable, variants: tuple[str, ...] = (), root: str = "") -> Plan:
+          prices: PriceTable, root: str = "") -> Plan:
     items = []
     first: dict[str, str] = {}
     for g in generations:
@@ -35,7 +35,7 @@ def price(name: str, source: str, generations: Iterable[Generation], budget: Bud
             items.append(PlanItem(g, rate, rate * g.seconds))
     return Plan(name=name, source=source, items=tuple(items), budget=budget,
                 pricing_version=prices.version, pricing_source=prices.source,
-                variants=variants, root=root)
+                root=root)
 
 
 def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
@@ -187,7 +187,6 @@ def load_plan(path: str | Path) -> Plan:
         budget=budget,
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
-        variants=tuple(raw.get("variants") or ()),
         root=str(raw.get("root") or Path(path).resolve().parent),
     )
     return with_states(plan, {})  # identical requests are rendered once, as when planned

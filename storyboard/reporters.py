@@ -64,10 +64,6 @@ def _usd(amount: Decimal) -> str:
     return f"${format_usd(amount)}"
 
 
-def _take(item: PlanItem) -> str:
-    return "" if item.generation.take is None else str(item.generation.take)
-
-
 def _rows(items: Iterable[PlanItem]) -> list[list[str]]:
     return [[i.generation.id, i.generation.mode, i.generation.sound,
              str(i.generation.args["aspect_ratio"]), f"{i.generation.seconds}",
