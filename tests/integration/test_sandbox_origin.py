@@ -187,3 +187,27 @@ def test_a_journal_from_before_origins_is_migrated_and_its_placeholders_not_reus
         assert db.execute("SELECT origin, count(*) FROM attempts GROUP BY origin "
                           "ORDER BY origin").fetchall() == [("api", LAUNCH_CREATES),
                                                             ("sandbox", LAUNCH_CREATES)]
+
+
+def test_a_sandbox_that_answers_a_run_expecting_the_real_api_publishes_nothing(
+        project: Project, real_api: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe could not tell (say the sandbox was still starting): every create's own
+    answer still says who made the job, and a placeholder is never published as real."""
+    import storyboard.run
+
+    monkeypatch.setattr(storyboard.run, "identify", lambda *args, **kwargs: False)
+    impostor = start_sandbox(identify=True)
+    url = impostor.base_url
+    try:
+        result = run_cli(impostor, monkeypatch, project.storyboard("sequence.yaml"))
+    finally:
+        impostor.stop()
+    assert result.exit_code == 1
+    assert result.stdout.count(f"{url} answered as a sandbox, but this run "
+                               "renders with the real API") == 3
+    assert not list((project.root / "renders").rglob("*.mp4"))
+    with sqlite3.connect(project.root / ".storyboard" / "journal.sqlite3") as db:
+        assert db.execute("SELECT DISTINCT origin FROM attempts").fetchall() == [("sandbox",)]
+    real = run_cli(real_api, monkeypatch, project.storyboard("sequence.yaml"))
+    assert real.exit_code == 0 and "delivered: 3" in real.stdout
+    assert len(real_api.ledger.creates) == 3
