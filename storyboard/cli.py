@@ -67,7 +67,8 @@ state_option = click.option("--state", type=click.Path(file_okay=False, path_typ
                             "the storyboard).")
 max_cost_option = click.option(
     "--max-cost", metavar="USD", default=None,
-    help="Cost limit for this command, replacing budget.max_cost_usd.")
+    help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
+    "bounds what the storyboard spends over all its runs.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
