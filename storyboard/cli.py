@@ -313,7 +313,15 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import Workspace, api_for, execute, on_a_sandbox, prepare, run_options
+    from storyboard.run import (
+        Workspace,
+        api_for,
+        execute,
+        on_a_sandbox,
+        prepare,
+        refuse_placeholders_among_renders,
+        run_options,
+    )
 
     limit = _money(max_cost)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
@@ -323,6 +331,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=placeholders)
+    refuse_placeholders_among_renders(workspace)
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)

@@ -618,6 +618,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def refuse_placeholders_among_renders(workspace: Workspace) -> None:
+    """A sandbox run never publishes over real renders: refuse an ``--out`` whose
+    manifest says a real run made it (before anything is sent)."""
+    if not workspace.sandbox:
+        return
+    try:
+        made_by = json.loads(workspace.manifest.read_text(encoding="utf-8")).get("origin")
+    except (OSError, ValueError, AttributeError):
+        return
+    if made_by == API:
+        raise UsageError(f"{workspace.out_dir}: it holds real renders ({workspace.manifest}); "
+                         "a sandbox's placeholder videos never go among them — pass another "
+                         "--out for this sandbox run")
+
+
 def write_manifest(summary: RunSummary, journal: Journal, plan: Plan) -> Path:
     path = summary.workspace.manifest
     data = json.dumps(manifest(summary, journal, plan), indent=2, ensure_ascii=False) + "\n"

@@ -211,3 +211,19 @@ def test_a_sandbox_that_answers_a_run_expecting_the_real_api_publishes_nothing(
     real = run_cli(real_api, monkeypatch, project.storyboard("sequence.yaml"))
     assert real.exit_code == 0 and "delivered: 3" in real.stdout
     assert len(real_api.ledger.creates) == 3
+
+
+def test_a_sandbox_run_never_publishes_over_real_renders(
+        project: Project, real_api: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project.storyboard("sequence.yaml")
+    out = project.root / "renders"
+    assert run_cli(real_api, monkeypatch, path).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*.mp4")}
+    assert len(before) == 3
+    rehearsal = run_in_process_sandbox(path, "--out", out)
+    assert rehearsal.exit_code == 2
+    assert rehearsal.stderr.splitlines() == [
+        f"error: {out}: it holds real renders ({out / 'title-sequence' / 'manifest.json'}); a "
+        "sandbox's placeholder videos never go among them — pass another --out for this "
+        "sandbox run"]
+    assert {p: p.read_bytes() for p in out.rglob("*.mp4")} == before
