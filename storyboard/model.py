@@ -176,6 +176,9 @@ class Totals:
     cost: Decimal = Decimal(0)  # distinct requests at the price table: what the plan costs
     due: Decimal = Decimal(0)  # what running it now would spend
     states: Mapping[str, int] = field(default_factory=dict)  # how many items in each state
+    # per state, the items' price: for SHARED what sharing saves, for REUSED what was
+    # paid before, for NEW what is due
+    state_costs: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def held(self) -> Decimal:
@@ -188,6 +191,7 @@ def totals(items: Iterable[PlanItem]) -> Totals:
     generations = seconds = rendered = 0
     cost = due = Decimal(0)
     states: dict[str, int] = {}
+    state_costs: dict[str, Decimal] = {}
     for item in items:
         generations += 1
         seconds += item.generation.seconds
@@ -195,7 +199,8 @@ def totals(items: Iterable[PlanItem]) -> Totals:
         cost += item.charge
         due += item.due
         states[item.state] = states.get(item.state, 0) + 1
-    return Totals(generations, seconds, rendered, cost, due, states)
+        state_costs[item.state] = state_costs.get(item.state, Decimal(0)) + item.cost
+    return Totals(generations, seconds, rendered, cost, due, states, state_costs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,8 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
         "rendered_seconds": totals.rendered_seconds,
         "total_cost_usd": format_usd(totals.cost),
         "due_cost_usd": format_usd(totals.due),
-        "states": dict(totals.states),
+        "states": {state: {"generations": n, "cost_usd": format_usd(totals.state_costs[state])}
+                   for state, n in totals.states.items()},
         "budget": budget_json(plan, max_cost),
     }
 

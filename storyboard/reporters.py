@@ -64,6 +64,8 @@ _usd = usd
 
 STATE_LABELS = {NEW: "new", REUSED: "reused", IN_FLIGHT: "paid, in flight",
                 UNKNOWN: "unknown outcome", SHARED: "shared"}
+HELD_LABELS = {SHARED: "saved", REUSED: "paid before", IN_FLIGHT: "paid",
+               UNKNOWN: "maybe paid"}
 PLAN_HEADER = ["GENERATION", "MODE", "SOUND", "ASPECT", "SECONDS", "RATE/S", "COST", "STATE",
                "DUE NOW"]
 
@@ -113,8 +115,9 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
 
 
 def _total_line(totals: Totals) -> str:
-    held = [f"{n} {STATE_LABELS.get(state, state)}" for state, n in totals.states.items()
-            if n and state != NEW]
+    held = [f"{n} {STATE_LABELS.get(state, state)}: {_usd(totals.state_costs[state])} "
+            f"{HELD_LABELS.get(state, '')}".rstrip()
+            for state, n in totals.states.items() if n and state != NEW]
     rendered = (f" ({totals.rendered_seconds} s rendered, the rest shared)"
                 if totals.rendered_seconds != totals.seconds else "")
     line = (f"Total: {plural(totals.generations, 'generation')}, {totals.seconds} s of video"
@@ -148,7 +151,7 @@ def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
            f"**{_usd(totals.due)}** due now; the plan costs {_usd(totals.cost)} for "
            f"{totals.seconds} s of video in {plural(totals.generations, 'generation')} across "
            f"{plural(len(groups), 'variant')} (prices {plan.pricing_version}).", "",
-           f"{_budget_line(plan, max_cost)}", ""]
+           _total_line(totals), "", _budget_line(plan, max_cost), ""]
     subtotals = plan.variant_totals()
     for variant, items in groups.items():
         sub = subtotals[variant]

@@ -107,7 +107,7 @@ def test_plan_over_budget_exits_1_with_one_line_and_max_cost_overrides() -> None
     assert code == 1
     # two teasers do not vary by market: rendered once, shared
     assert ("Total: 12 generations, 108 s of video (98 s rendered, the rest shared), cost "
-            "$8.59 (2 shared); due now $8.59") in out.splitlines()
+            "$8.59 (2 shared: $1.19 saved); due now $8.59") in out.splitlines()
     assert err.splitlines() == [
         "error: $8.59 due now, over --max-cost $8.50; pass --max-cost 8.59 or render less"]
     code, _, _ = run("plan", LAUNCH, "--max-cost", "8.59")

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
+from storyboard.reporters import STATE_LABELS
 from storyboard.sandbox import Sandbox
 
 from .conftest import REPO, run_cli
@@ -84,11 +85,22 @@ def parse_table(out: str) -> dict[str, Any]:
                          "due": money(due)}
     total = re.fullmatch(
         rf"Total: (\d+) generations?, (\d+) s of video(?: \((\d+) s rendered, the rest "
-        rf"shared\))?, cost {MONEY}(?: \(.*\))?; due now {MONEY}", lines[end + 1])
+        rf"shared\))?, cost {MONEY}(?: \((.*)\))?; due now {MONEY}", lines[end + 1])
     assert total, lines[end + 1]
     return {"rows": rows, "subtotals": subtotals, "generations": int(total[1]),
             "seconds": int(total[2]), "rendered": int(total[3] or total[2]),
-            "cost": D(total[4]), "due": D(total[5]), "budget": lines[end + 2]}
+            "cost": D(total[4]), "held": held(total[5] or ""), "due": D(total[6]),
+            "total_line": lines[end + 1], "budget": lines[end + 2]}
+
+
+def held(text: str) -> dict[str, tuple[int, Decimal]]:
+    """``2 shared: $1.19 saved, 3 reused: $4.76 paid before`` by state."""
+    state_of = {label: state for state, label in STATE_LABELS.items()}
+    labels = "|".join(map(re.escape, state_of))
+    found = {state_of[m[2]]: (int(m[1]), D(m[3]))
+             for m in re.finditer(rf"(\d+) ({labels}): {MONEY}", text)}
+    assert len(found) == text.count(": $"), text
+    return found
 
 
 def parse_markdown(out: str) -> dict[str, Any]:
@@ -105,9 +117,10 @@ def parse_markdown(out: str) -> dict[str, Any]:
             rows[cells[0].strip("`")] = {"seconds": int(cells[4]), "cost": money(cells[6]),
                                          "state": cells[7], "due": money(cells[8])}
     budget = next(line for line in out.splitlines() if line.startswith("Budget:"))
+    total_line = next(line for line in out.splitlines() if line.startswith("Total:"))
     return {"due": D(head[1]), "cost": D(head[2]), "seconds": int(head[3]),
             "generations": int(head[4]), "subtotals": summaries, "rows": rows,
-            "budget": budget}
+            "budget": budget, "total_line": total_line}
 
 
 def parse_status(out: str) -> dict[str, Any]:
@@ -174,6 +187,15 @@ def assert_plan_reports_agree(path: Path) -> dict[str, Any]:
     assert table["generations"] == markdown["generations"] == len(generations)
     assert table["rendered"] == data["rendered_seconds"]
     assert table["budget"] == markdown["budget"]
+    assert table["total_line"] == markdown["total_line"]
+    # shared, reused, in flight, unknown: how many, and what they cost on their own
+    states = {state: (s["generations"], D(s["cost_usd"])) for state, s in data["states"].items()}
+    assert table["held"] == {state: figures for state, figures in states.items()
+                             if state != "new"}
+    for state, (count, amount) in states.items():
+        mine = [g for g in generations.values() if g["state"] == state]
+        assert count == len(mine)
+        assert amount == sum((D(g["rate_usd"]) * g["seconds"] for g in mine), D(0))
     assert D(data["budget"]["due_usd"]) == table["due"]
     return data
 
@@ -217,6 +239,7 @@ def test_every_report_shows_the_same_figures(storyboard: Path, sandbox: Sandbox,
     assert (after["budget"]["spent_usd"], after["due_cost_usd"]) == (
         planned["total_cost_usd"], "0.00")
     assert after["total_cost_usd"] == planned["total_cost_usd"]
+    assert after["states"]["reused"]["cost_usd"] == planned["total_cost_usd"]
 
 
 def test_the_seconds_budget_counts_rendered_seconds_as_the_cost_budget_counts_money(

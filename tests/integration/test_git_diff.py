@@ -188,7 +188,7 @@ def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
         assert result.exit_code == 0, result.stdout + result.stderr
     code, out, _ = plan(sequence, "--detailed-exitcode")
     assert code == 0
-    assert "(3 reused); due now $0.00" in out
+    assert "(3 reused: $4.76 paid before); due now $0.00" in out
     edit(sequence, "Ink drops bloom in water", "Ink drops bloom in milk")
     # re-rendering is spending again, on top of the $4.76 spent: over the $6 budget
     assert plan(sequence, "--detailed-exitcode")[0] == 1
