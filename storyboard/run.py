@@ -367,7 +367,7 @@ class Executor:
     def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
         try:
-            attempt = self.journal.latest(hash)
+            attempt = self.journal.latest(hash, self.workspace.origin)
         except StoryboardError:
             return None
         return attempt.job_id if attempt is not None else None
