@@ -239,11 +239,11 @@ class Plan:
 
     @property
     def total_seconds(self) -> int:
-        return sum(i.generation.seconds for i in self.items)
+        return self.totals().seconds
 
     @property
     def due_cost(self) -> Decimal:
-        return sum((i.due for i in self.items), Decimal(0))
+        return self.totals().due
 
     @property
     def pending(self) -> bool:
