@@ -34,6 +34,7 @@ from typing import Any
 
 from storyboard.client import (
     API_KEY_ENV,
+    DEFAULT_BASE_URL,
     JobState,
     Limits,
     RetryPolicy,
@@ -715,8 +716,12 @@ def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
 
 def on_a_sandbox(*, sandbox: bool, api_base: str | None, env: Mapping[str, str]) -> bool:
     """Whether this run's jobs will be a sandbox's: ``--sandbox``, or an API that says
-    it is one (``storyboard sandbox`` on a port, reached with ``--api-base``)."""
-    return sandbox or identify(base_url_from(api_base, env))
+    it is one (``storyboard sandbox`` on a port, reached with ``--api-base``). The
+    public API is not asked; every create's answer is checked all the same."""
+    if sandbox:
+        return True
+    base = base_url_from(api_base, env)
+    return base != DEFAULT_BASE_URL and identify(base)
 
 
 SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
