@@ -227,3 +227,17 @@ def test_a_sandbox_run_never_publishes_over_real_renders(
         "sandbox's placeholder videos never go among them — pass another --out for this "
         "sandbox run"]
     assert {p: p.read_bytes() for p in out.rglob("*.mp4")} == before
+
+
+def test_only_an_api_base_other_than_the_public_api_is_asked(
+        monkeypatch: pytest.MonkeyPatch, sandbox_on_a_port: str) -> None:
+    import storyboard.run
+
+    assert storyboard.run.on_a_sandbox(sandbox=False, api_base=sandbox_on_a_port, env={})
+    assert storyboard.run.on_a_sandbox(sandbox=True, api_base=None, env={})
+
+    def never(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("the public API was probed")
+
+    monkeypatch.setattr(storyboard.run, "identify", never)
+    assert not storyboard.run.on_a_sandbox(sandbox=False, api_base=None, env={})
