@@ -9,6 +9,7 @@ made; a real run never reuses, counts or publishes what a sandbox made, whatever
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def test_shared_state_and_renders_never_pass_placeholders_for_renders(
     with sqlite3.connect(state / "journal.sqlite3") as db:
         origins = db.execute("SELECT DISTINCT origin, api_base FROM attempts").fetchall()
     assert origins == [("sandbox", sandbox_on_a_port)]
-    placeholder = (out / "aurora-launch" / "us-wide" / "hero.mp4").read_bytes()
+    assert (out / "aurora-launch" / "us-wide" / "hero.mp4").is_file()
 
     # nothing reads the placeholders as renders: not the plan, not status
     detailed = CliRunner().invoke(cli, ["plan", str(path), "--state", str(state),
@@ -139,7 +140,11 @@ def test_shared_state_and_renders_never_pass_placeholders_for_renders(
 
     real = run_cli(real_api, monkeypatch, path, *shared)
     assert_every_job_made_by(real, real_api)
-    assert (out / "aurora-launch" / "us-wide" / "hero.mp4").read_bytes() != placeholder
+    # the published file is now the real render, not the placeholder it replaced
+    published = out / "aurora-launch" / "us-wide" / "hero.mp4"
+    sources = [p.name for p in (state / "cache").glob("*/*.mp4")
+               if os.path.samefile(p, published)]
+    assert len(sources) == 1 and not sources[0].endswith(".sandbox.mp4"), sources
     manifest = json.loads((out / "aurora-launch" / "manifest.json").read_text())
     assert manifest["charged_usd"] == LAUNCH_COST
     assert {e["job_id"] for e in manifest["generations"]} == {
