@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
-
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
