@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,32 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
+
+
+def copy_tracked(source: Path, target: Path, *, skip: tuple[str, ...] = ()) -> Path:
+    """Copy the files of ``source`` that git tracks (or would: new files not ignored).
+
+    The README's first command renders ``examples/launch.yaml`` in place, leaving
+    ``examples/.storyboard/`` and ``examples/renders/`` behind; a test that copied the
+    folder wholesale would start from that state instead of a clean project.
+    ``skip`` leaves out top-level entries of ``source`` by name.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+        cwd=source, check=True, capture_output=True, text=True).stdout
+    target.mkdir(parents=True, exist_ok=True)
+    for name in filter(None, listed.split("\0")):
+        if name.split("/")[0] in skip or not (source / name).is_file():
+            continue  # a tracked file may have been deleted in the working tree
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / name, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def tracked_copy() -> Callable[..., Path]:
+    """``copy_tracked`` for tests (a fixture, so no test imports a conftest module)."""
+    return copy_tracked
 
 _real_connect = socket.socket.connect
 
