@@ -2,8 +2,8 @@
 
 Everything is whole seconds, because the API's ``duration`` is an integer. A clip
 whose shots fit one generation (3 to 15 s, 1 to 6 shots) is one take; a longer clip of
-given shots is split at shot boundaries into numbered takes. Where DESIGN.md is
-silent the rules below decide, so the same storyboard always compiles to the same
+given shots is split at shot boundaries into numbered takes. Where the format says
+nothing the rules below decide, so the same storyboard always compiles to the same
 requests (a different split would be a different request, and cost money again):
 
 * **Shares.** The seconds a clip has left after its fixed shots are shared among

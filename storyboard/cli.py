@@ -391,7 +391,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
 @reports_errors
 def sandbox(host: str, port: int, key: str | None, latency: str, fault: tuple[str, ...],
             seed: int) -> None:
-    """Serve the sandbox job API on loopback (speaks API.md's contract; charges nothing)."""
+    """Serve the sandbox job API on loopback (speaks ShortAPI's contract; charges nothing)."""
     from storyboard.sandbox import Faults, SandboxConfig, parse_latency, serve
 
     config = SandboxConfig(host=host, port=port, api_key=key, seed=seed,

@@ -306,7 +306,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 
 class ShortAPIClient:
-    """Create, query and download ShortAPI jobs with the retry policy API.md asks for."""
+    """Create, query and download ShortAPI jobs; retry only what certainly did not run."""
 
     def __init__(
         self,

@@ -79,8 +79,8 @@ class PollPolicy:
 
     The interval is a fraction of how long the job has run so far (so the delay
     between a job finishing and us noticing stays a small share of its latency),
-    bounded below by ``start`` and above by ``maximum``. API.md's timings (1.5 min
-    for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
+    bounded below by ``start`` and above by ``maximum``. Timings seen for this model
+    (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
     """
 
     start: float = 5.0
