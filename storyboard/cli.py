@@ -295,24 +295,26 @@ def _load_plan(target: Path, pricing: Path | None) -> Plan:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
-@click.option("--sandbox-latency", default="1", show_default=True, metavar="SPEC",
-              help="Sandbox job latency: seconds, a range A-B, or lognormal:MEDIAN,SIGMA.")
+@click.option("--sandbox-latency", default=None, metavar="SPEC",
+              help="With --sandbox: job latency in seconds, a range A-B, or "
+              "lognormal:MEDIAN,SIGMA [default: 1].")
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
-              help="Sandbox fault injection, e.g. http503=0.2 (repeatable).")
+              help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
 @reports_errors
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
         resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
+        sandbox_latency: str | None, sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import Workspace, api_for, execute, prepare, run_options
+    from storyboard.run import Workspace, api_for, execute, prepare, run_options, sandbox_config
 
     limit = _money(max_cost)
+    local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
@@ -335,9 +337,8 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if sandbox else ''}?")
-        with api_for(sandbox=sandbox, api_base=api_base, env=os.environ, rate=rate,
-                     concurrency=concurrency, sandbox_latency=sandbox_latency,
-                     sandbox_faults=sandbox_fault) as api, \
+        with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
+                     concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
@@ -346,9 +347,14 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 
 
 def _confirm(question: str) -> None:
+    """Declining exits 2 (nothing was run); Ctrl-C at the question exits 130, as anywhere."""
     if not sys.stdin.isatty():
         raise UsageError("no terminal to confirm on: pass --yes to run without asking")
-    if not click.confirm(question, default=False, err=True):
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:  # click's word for Ctrl-C (or end of input) at a prompt
+        _fail(["", "interrupted at the confirmation; nothing was submitted"], 130)
+    if not confirmed:
         raise UsageError("cancelled; nothing was submitted")
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.client import (
     API_KEY_ENV,
@@ -67,6 +67,9 @@ from storyboard.model import (
 )
 from storyboard.pricing import format_usd
 from storyboard.store import fsync_dir, write_atomic
+
+if TYPE_CHECKING:
+    from storyboard.sandbox import SandboxConfig
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -188,8 +191,22 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         tasks.append(Task(replace(item, state=_STATE_OF[action],
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
                           action, attempt))
+    if options.only and not tasks:
+        raise UsageError(_matches_nothing(options.only, plan))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
                     interrupted)
+
+
+def _matches_nothing(only: Sequence[str], plan: Plan) -> str:
+    """Name a few ids that exist, from different variants first: enough to fix the glob."""
+    ids = [i.generation.id for i in plan.items]
+    first_of_variant: dict[str, str] = {}
+    for item in plan.items:
+        first_of_variant.setdefault(item.generation.variant, item.generation.id)
+    shown = list(dict.fromkeys([*first_of_variant.values(), *ids]))[:3]
+    more = f" (and {len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    return (f"--only {' '.join(repr(p) for p in only)} matches none of the "
+            f"{len(ids)} generations; ids look like {', '.join(shown)}{more}")
 
 
 def _remove_partial_downloads(workspace: Workspace) -> None:
@@ -665,24 +682,40 @@ def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
 
 
 SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
+SANDBOX_LATENCY = "1"  # seconds per job in `run --sandbox`: quick, yet the progress shows
+
+
+def sandbox_config(*, sandbox: bool, latency: str | None,
+                   faults: Sequence[str]) -> SandboxConfig | None:
+    """The in-process sandbox's settings (None: the real API), checked before anything is
+    planned or printed. Sandbox options on a real run are refused, never ignored."""
+    from storyboard.sandbox import Faults, SandboxConfig, parse_latency
+
+    if not sandbox:
+        given = [name for name, value in (("--sandbox-fault", faults),
+                                          ("--sandbox-latency", latency)) if value]
+        if given:
+            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
+            raise UsageError(f"{' and '.join(given)} only {verb} with --sandbox; add --sandbox "
+                             f"to try {them}, or remove {them} to run against the real API")
+        return None
+    return SandboxConfig(latency=parse_latency(SANDBOX_LATENCY if latency is None else latency),
+                         faults=Faults.parse(faults))
 
 
 @contextlib.contextmanager
-def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
-            rate: float | None, concurrency: int, sandbox_latency: str = "1",
-            sandbox_faults: Sequence[str] = ()) -> Iterator[Api]:
+def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping[str, str],
+            rate: float | None, concurrency: int) -> Iterator[Api]:
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
     if rate is not None and not rate > 0:
         raise UsageError("--rate must be a positive number of requests per second")
     # httpcore's pool bookkeeping grows with its size: a few connections beyond the
     # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
     connections = min(concurrency, 16) + 4
-    if sandbox:
-        from storyboard.sandbox import Faults, Sandbox, SandboxConfig, parse_latency
+    if sandbox is not None:
+        from storyboard.sandbox import Sandbox
 
-        config = SandboxConfig(latency=parse_latency(sandbox_latency),
-                               faults=Faults.parse(sandbox_faults))
-        with Sandbox(config) as server:
+        with Sandbox(sandbox) as server:
             yield Api(server.base_url, SANDBOX_KEY, rate, connections)
         return
     key = api_key_from(env)
