@@ -389,10 +389,8 @@ class Executor:
             return self._reuse(item, attempt)
         if task.action is Action.UNKNOWN:
             assert attempt is not None
-            return Outcome(item, Result.UNKNOWN, attempt.job_id, reason=(
-                f"{attempt.error or 'create sent, outcome unknown'}; not re-sent (it may "
-                "have been charged) — check with the provider, then rerun with "
-                "--resubmit-unknown to render it again"))
+            return Outcome(item, Result.UNKNOWN, attempt.job_id,
+                           reason=unknown_reason(attempt.error or "the create was sent"))
         async with slots:
             if self.stop.requested:
                 return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
@@ -427,13 +425,11 @@ class Executor:
                                                callback_url=self.options.callback_url)
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
-            self.journal.unknown(attempt_id, "interrupted while the create was in flight")
+            self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
             raise
         except OutcomeUnknown as exc:
             self.journal.unknown(attempt_id, str(exc))
-            return Outcome(item, Result.UNKNOWN, reason=(
-                f"{exc}; not re-sent (it may have been charged) — rerun with "
-                "--resubmit-unknown once you have checked"))
+            return Outcome(item, Result.UNKNOWN, reason=unknown_reason(str(exc)))
         except AuthError as exc:
             self.stop.auth_failed = True
             self.journal.rejected(attempt_id, str(exc))
@@ -545,6 +541,13 @@ class Executor:
         os.replace(tmp, target)
         fsync_dir(target.parent)
         return target
+
+
+def unknown_reason(what_happened: str) -> str:
+    """The one sentence for a create of unknown outcome: what happened (as the journal keeps
+    it), that it may have been charged, and what to do."""
+    return (f"{what_happened}, so the job may exist and be charged; not sent again — check "
+            "with the provider, then rerun with --resubmit-unknown to render it")
 
 
 def _local_failure(exc: StoryboardError | OSError) -> str:
