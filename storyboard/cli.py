@@ -35,6 +35,32 @@ def _fail(lines: list[str], code: int) -> None:
     sys.exit(code)
 
 
+DETAILED_EXITCODE = "--detailed-exitcode"
+
+
+def _error_code(code: int) -> int:
+    """With ``plan --detailed-exitcode`` every error exits 1, as Terraform's do, so that 2
+    only ever means "renders pending" to the script reading it."""
+    context = click.get_current_context(silent=True)
+    detailed = context is not None and context.params.get("detailed_exitcode")
+    return EXIT_PROBLEMS if detailed and code == EXIT_USAGE else code
+
+
+class _DetailedExitcodeCommand(click.Command):
+    """Click's own usage errors (a bad ``--format``) follow ``_error_code`` too."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        detailed = DETAILED_EXITCODE in args  # parsing consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            if not detailed or exc.exit_code != EXIT_USAGE:
+                raise
+            exc.show()
+            sys.exit(EXIT_PROBLEMS)
+
+
 def reports_errors(command: F) -> F:
     """Every StoryboardError becomes its lines on stderr and an exit code, never a traceback."""
 
@@ -43,7 +69,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except StoryboardError as exc:
-            _fail(exc.lines(), exc.exit_code)
+            _fail(exc.lines(), _error_code(exc.exit_code))
         except KeyboardInterrupt:
             _fail(["interrupted"], 130)
         except OSError as exc:
@@ -119,7 +145,7 @@ def compile_command(file: Path, pricing: Path | None) -> None:
     click.echo(compile_lines(plan), nl=False)
 
 
-@cli.command()
+@cli.command(cls=_DetailedExitcodeCommand)
 @file_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
@@ -132,8 +158,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"With --against: exit {EXIT_GATE} when the cost rises by more than "
               "USD (2.50) or PCT (10%).")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when the journal holds every render, 2 when renders are pending.")
+@click.option(DETAILED_EXITCODE, is_flag=True,
+              help="Exit 0 when the journal holds every render, 2 when renders are pending, "
+              "1 on any error (as terraform plan -detailed-exitcode).")
 @max_cost_option
 @pricing_option
 @state_option

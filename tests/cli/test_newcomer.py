@@ -3,6 +3,7 @@ they must read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,32 @@ def test_a_clip_too_short_for_one_generation_points_at_its_duration(
     assert (code, out) == (1, "storyboard.yaml:6:15: error: clip 'sting' is 2 s but one "
                               "generation needs at least 3 s; make it at least 3 s long "
                               "(at $.clips[0].duration)\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["--max-cost", "abc"],  # our own usage error (exit 2 without --detailed-exitcode)
+    ["--format", "bogus"],  # click's usage error
+    ["--pricing", "missing-prices.json"],
+    ["--against", "no-such-ref"],
+], ids=["max-cost", "format", "pricing", "against"])
+def test_plan_detailed_exitcode_errors_exit_1_as_terraform(
+        args: list[str], tmp_path: Path, tracked_copy: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --detailed-exitcode, 2 means only "renders pending": a CI script that reads 2
+    as "there is something to render" must never get it for a typo."""
+    project = tracked_copy(REPO / "examples", tmp_path / "project")
+    monkeypatch.chdir(project)
+    code, out, err = run("plan", "launch.yaml", "--detailed-exitcode", *args)
+    assert (code, out) == (1, "")
+    assert err.startswith(("error: ", "Usage: ")) and err.endswith("\n")
+    code, _, _ = run("plan", "launch.yaml", *args)
+    assert code == 2  # the same mistake without the flag: bad usage, as documented
+
+
+def test_plan_detailed_exitcode_2_means_renders_pending(
+        tmp_path: Path, tracked_copy: Callable[..., Path]) -> None:
+    project = tracked_copy(REPO / "examples", tmp_path / "project")
+    code, out, _ = run("plan", project / "launch.yaml", "--detailed-exitcode")
+    assert code == 2 and "due now $8.59" in out
+    code, _, _ = run("plan", project / "missing.yaml", "--detailed-exitcode")
+    assert code == 1
