@@ -400,17 +400,24 @@ def _field_name(path: JsonPath) -> str:
     return "the storyboard"
 
 
+EMPTY = "an empty value"  # what YAML reads `key:` (or `~`, `null`) as: never "NoneType"
+
+
 def _show(value: Any) -> str:
+    if value is None:
+        return EMPTY
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(
         value, bool) else str(value)
 
 
 def _kind(value: Any) -> str:
     return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
-            float: "number"}.get(type(value), type(value).__name__)
+            float: "number"}.get(type(value), "value")
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return EMPTY
     if isinstance(value, dict | list):
         return f"a {_kind(value)}"
     return f"{_kind(value)} {_show(value)}"
