@@ -194,7 +194,7 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over:
         gates = [f"plan costs ${format_usd(the_plan.due_cost)}, over --fail-over "
                  f"${format_usd(over)}"] if over is not None and the_plan.due_cost > over else []
     if out is not None:
-        write_atomic(out, plan_as_json(the_plan, limit).encode("utf-8"))
+        write_atomic(out, plan_as_json(the_plan, limit, base=out.parent).encode("utf-8"))
         click.echo(f"plan saved to {out}; run it with: storyboard run {out}", err=True)
     _exit_for(budget_problems(the_plan, limit), gates,
               the_plan.pending if detailed_exitcode else None)

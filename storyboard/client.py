@@ -47,7 +47,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.mp4 import verify_mp4
-from storyboard.store import fsync_dir
+from storyboard.store import fsync_dir, new_file_mode
 
 log = logging.getLogger(__name__)
 
@@ -511,6 +511,7 @@ class ShortAPIClient:
         temp = Path(temp_name)
         placed = False
         try:
+            os.fchmod(fd, new_file_mode())  # the cache file is the render (a hard link)
             with os.fdopen(fd, "wb") as out:
                 digest, size = await self._stream_to(what, url, out)
                 out.flush()

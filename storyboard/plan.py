@@ -8,6 +8,7 @@ on load, so an edited or corrupted plan file is refused rather than paid for.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -119,14 +120,23 @@ def generation_json(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
+def plan_json(plan: Plan, max_cost: Decimal | None = None, *,
+              base: Path | None = None) -> dict[str, Any]:
+    """The plan as data. Its storyboard and folder are written relative to ``base`` (the
+    saved plan's folder; the current directory for a plan printed), never absolute: a plan
+    is committed, shared and moved with its project."""
     problems = budget_problems(plan, max_cost)
     limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
+    root, source = plan.root, plan.source
+    if root:
+        here = Path.cwd() if base is None else base
+        root = relative_path(Path(root), here)
+        source = relative_path(Path(plan.root) / Path(plan.source).name, here)
     return {
         "format": PLAN_FORMAT,
         "name": plan.name,
-        "source": plan.source,
-        "root": plan.root,
+        "source": source,
+        "root": root,
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
         "variants": _variant_totals(plan),
@@ -150,6 +160,26 @@ def _variant_totals(plan: Plan) -> dict[str, dict[str, Any]]:
         seconds[v] = seconds.get(v, 0) + item.generation.args["duration"]
         cost[v] = cost.get(v, Decimal(0)) + item.cost
     return {v: {"seconds": seconds[v], "cost_usd": format_usd(cost[v])} for v in seconds}
+
+
+def relative_path(path: Path, base: Path) -> str:
+    """``path`` as seen from the folder ``base``, with forward slashes."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
+def _plan_root(raw: Any, path: Path, source: str) -> str:
+    """The storyboard's folder: relative to the plan file's (absolute in older plans).
+
+    Its state lives there, so a folder that does not hold the plan's storyboard is refused:
+    a fresh state would render (and pay for) again what the real one holds.
+    """
+    root = (path.resolve().parent / str(raw or ".")).resolve()
+    storyboard = root / Path(source).name
+    if not storyboard.is_file():
+        raise UsageError(f"{path}: its storyboard {storyboard} is not there (the plan names its "
+                         "folder relative to the plan file); keep the plan where "
+                         "`storyboard plan FILE --out PLAN.json` saved it, or save it again")
+    return str(root)
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -180,14 +210,15 @@ def load_plan(path: str | Path) -> Plan:
     except (AttributeError, TypeError, ValueError, InvalidOperation):
         raise UsageError(f"{file}: its budget is not readable; regenerate the plan with "
                          "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    source = str(raw.get("source", file))
     plan = Plan(
         name=str(raw.get("name", "plan")),
-        source=str(raw.get("source", file)),
+        source=source,
         items=tuple(items),
         budget=budget,
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
-        root=str(raw.get("root") or Path(path).resolve().parent),
+        root=_plan_root(raw.get("root"), Path(path), source),
     )
     return with_states(plan, {})  # identical requests are rendered once, as when planned
 

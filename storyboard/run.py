@@ -65,6 +65,7 @@ from storyboard.model import (
     Plan,
     PlanItem,
 )
+from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
 from storyboard.store import fsync_dir, write_atomic
 
@@ -594,7 +595,9 @@ def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any
                        else "rendered" if current
                        else attempt.status.value if attempt else "not rendered"),
         })
-    return {"name": plan.name, "source": plan.source, "generations": entries}
+    storyboard = Path(plan.root) / Path(plan.source).name
+    return {"name": plan.name, "source": relative_path(storyboard, base),
+            "generations": entries}
 
 
 def _same_file(a: Path, b: Path) -> bool:
