@@ -517,7 +517,9 @@ class Executor:
             except DownloadError as exc:
                 problem = str(exc)
                 continue
-            self.journal.done(attempt.attempt_id, url=url, file=str(cached), sha256=sha256)
+            # relative to the state folder, which moves with the project (and CI caches)
+            self.journal.done(attempt.attempt_id, url=url, sha256=sha256,
+                              file=cached.relative_to(self.workspace.state_dir).as_posix())
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charged_usd,
                            file=file, sha256=sha256)

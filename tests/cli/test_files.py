@@ -5,6 +5,7 @@ user's umask (they were 0600: unreadable by teammates or a web server)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -88,6 +89,13 @@ def test_no_generated_file_holds_an_absolute_path(tmp_path: Path) -> None:
         "renders/sandbox/project/manifest.json"}
     holding = [p for p in files if str(tmp_path) in p.read_text(encoding="utf-8")]
     assert holding == []
+    journal = sqlite3.connect(project / ".storyboard" / "sandbox" / "journal.sqlite3")
+    try:
+        rows = journal.execute("SELECT file FROM attempts").fetchall()
+    finally:
+        journal.close()
+    assert len(rows) == 4
+    assert all(file.startswith("cache/") and file.endswith(".mp4") for (file,) in rows)
 
 
 def test_a_saved_plan_runs_from_its_own_folder_whatever_the_directory(
