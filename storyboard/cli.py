@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -29,7 +29,7 @@ EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
 
 
-def _fail(lines: list[str], code: int) -> None:
+def _fail(lines: list[str], code: int) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(code)
