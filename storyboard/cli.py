@@ -280,14 +280,18 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved."""
+def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
+    (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import load_plan
+    from storyboard.plan import check_runnable, load_plan
     from storyboard.pricing import load_price_table
 
     if target.suffix.lower() == ".json":
-        return load_plan(target)
+        plan = load_plan(target)
+        if to_run:
+            check_runnable(plan, target)
+        return plan
     return plan_file(target, prices=load_price_table(pricing))
 
 
@@ -345,7 +349,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, to_run=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=sandbox)
     with Journal.open(workspace.state_dir) as journal:

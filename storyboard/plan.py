@@ -167,19 +167,20 @@ def relative_path(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
-def _plan_root(raw: Any, path: Path, source: str) -> str:
-    """The storyboard's folder: relative to the plan file's (absolute in older plans).
+def _plan_root(raw: Any, path: Path) -> str:
+    """The storyboard's folder: relative to the plan file's (absolute in older plans)."""
+    return str((path.resolve().parent / str(raw or ".")).resolve())
 
-    Its state lives there, so a folder that does not hold the plan's storyboard is refused:
-    a fresh state would render (and pay for) again what the real one holds.
-    """
-    root = (path.resolve().parent / str(raw or ".")).resolve()
-    storyboard = root / Path(source).name
+
+def check_runnable(plan: Plan, file: Path) -> None:
+    """A saved plan runs against the state beside its storyboard: a folder that does not
+    hold it is refused, as a fresh state there would render (and pay for) again what the
+    real one holds."""
+    storyboard = Path(plan.root) / Path(plan.source).name
     if not storyboard.is_file():
-        raise UsageError(f"{path}: its storyboard {storyboard} is not there (the plan names its "
+        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
                          "folder relative to the plan file); keep the plan where "
                          "`storyboard plan FILE --out PLAN.json` saved it, or save it again")
-    return str(root)
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -210,15 +211,14 @@ def load_plan(path: str | Path) -> Plan:
     except (AttributeError, TypeError, ValueError, InvalidOperation):
         raise UsageError(f"{file}: its budget is not readable; regenerate the plan with "
                          "`storyboard plan STORYBOARD --out PLAN.json`") from None
-    source = str(raw.get("source", file))
     plan = Plan(
         name=str(raw.get("name", "plan")),
-        source=source,
+        source=str(raw.get("source", file)),
         items=tuple(items),
         budget=budget,
         pricing_version=str((raw.get("pricing") or {}).get("version", "")),
         pricing_source=str((raw.get("pricing") or {}).get("source", "")),
-        root=_plan_root(raw.get("root"), Path(path), source),
+        root=_plan_root(raw.get("root"), Path(path)),
     )
     return with_states(plan, {})  # identical requests are rendered once, as when planned
 

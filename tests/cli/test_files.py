@@ -128,3 +128,21 @@ def test_every_file_honours_the_umask(mask: int, mode: int, tmp_path: Path,
     modes = {p.relative_to(project).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
              for p in [*_generated(project), *videos, *cached]}
     assert set(modes.values()) == {oct(mode)}, modes
+
+
+def test_a_saved_plan_whose_storyboard_moved_is_refused_by_run_but_still_diffs(
+        tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    assert run("init", project)[0] == 0
+    assert run("plan", project / "storyboard.yaml", "--out", tmp_path / "old.json")[0] == 0
+    assert run("plan", project / "storyboard.yaml", "--out", project / "new.json")[0] == 0
+    project.rename(tmp_path / "elsewhere")
+    code, out, err = run("run", tmp_path / "old.json", "--sandbox", "--yes")
+    assert (code, out) == (2, "")
+    assert err == (f"error: {tmp_path / 'old.json'}: its storyboard "
+                   f"{tmp_path / 'project' / 'storyboard.yaml'} is not there (a plan names its "
+                   "folder relative to the plan file); keep the plan where `storyboard plan "
+                   "FILE --out PLAN.json` saved it, or save it again\n")
+    assert not (tmp_path / "project").exists()  # no fresh state made beside nothing
+    code, out, _ = run("diff", tmp_path / "old.json", tmp_path / "elsewhere" / "new.json")
+    assert code == 0 and "unchanged" in out
