@@ -113,7 +113,8 @@ def test_a_saved_plan_runs_from_its_own_folder_whatever_the_directory(
     assert (moved / "renders" / "sandbox" / "project" / "manifest.json").is_file()
 
 
-@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)],
+                         ids=["umask-022", "umask-002", "umask-077"])
 def test_every_file_honours_the_umask(mask: int, mode: int, tmp_path: Path,
                                       umask: None) -> None:
     os.umask(mask)
