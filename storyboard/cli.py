@@ -253,14 +253,15 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved."""
+def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
+    (``in_project``: to run it or read its state, in its own project's folders only)."""
     from storyboard.compile import plan_file
     from storyboard.plan import load_plan
     from storyboard.pricing import load_price_table
 
     if target.suffix.lower() == ".json":
-        return load_plan(target)
+        return load_plan(target, in_project=in_project)
     return plan_file(target, prices=load_price_table(pricing))
 
 
@@ -316,7 +317,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, in_project=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=sandbox)
     with Journal.open(workspace.state_dir) as journal:
@@ -372,7 +373,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.run import Workspace
     from storyboard.run import status as journal_status
 
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, in_project=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         rows, others = journal_status(plan, journal, workspace)
