@@ -66,7 +66,7 @@ from storyboard.model import (
     PlanItem,
 )
 from storyboard.pricing import format_usd
-from storyboard.store import fsync_dir, write_atomic
+from storyboard.store import fsync_dir, is_stale, write_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -172,6 +172,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
     if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
         interrupted = tuple(journal.reconcile_interrupted())
         _remove_partial_downloads(workspace)
+        _remove_stale_temporaries(workspace, time.time())
     latest = journal.latest_all()
     tasks = []
     leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
@@ -198,6 +199,18 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
     one is an orphan. The job is still journaled and is downloaded again."""
     for part in (workspace.state_dir / "cache").glob("*/.*.part"):
         part.unlink(missing_ok=True)
+
+
+def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
+    """A run killed while publishing leaves ``.<clip>.mp4.<pid>.tmp`` beside the render and
+    ``.manifest.json.<pid>.….tmp`` beside the manifest. Only ours (these names, in this
+    storyboard's folders), only stale ones (a dead writer, or older than this run)."""
+    base = workspace.out_dir / workspace.name
+    ours = [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp"),
+            *workspace.state_dir.glob(".*.tmp")]
+    for path in ours:
+        if path.is_file() and is_stale(path, started):
+            path.unlink(missing_ok=True)
 
 
 def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
@@ -502,7 +515,8 @@ class Executor:
             except DownloadError as exc:
                 problem = str(exc)
                 continue
-            self.journal.done(attempt.attempt_id, url=url, file=str(cached), sha256=sha256)
+            self.journal.done(attempt.attempt_id, url=self.client.redact(url), file=str(cached),
+                              sha256=sha256)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charged_usd,
                            file=file, sha256=sha256)

@@ -309,6 +309,9 @@ class SandboxConfig:
     # Seconds each job's *first* download waits before it answers (later ones do not):
     # a download in progress, for tests that interrupt one and then resume.
     first_download_stall: float = 0.0
+    # Result URLs carry the caller's key (``&key=…``), as some gateways' signed URLs do:
+    # for tests that nothing written keeps it.
+    key_in_url: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -782,6 +785,9 @@ class Sandbox:
             }
         elif status == 2:
             url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
+            if self.config.key_in_url:
+                _, _, key = (request.headers.get("Authorization") or "").partition(" ")
+                url += f"&key={key.strip()}"
             data = {"status": 2, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}
