@@ -331,6 +331,11 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
                        "unknown, so they are not sent again (see --resubmit-unknown)",
                        err=True)
+        if prepared.damaged:
+            ids = ", ".join(prepared.damaged[:3]) + (", …" if len(prepared.damaged) > 3 else "")
+            click.echo(f"note: {plural(len(prepared.damaged), 'cached video')} changed since "
+                       f"downloaded (sha256 differs from the journal's: {ids}); fetching again "
+                       "by job id, no new job", err=True)
         check_budget(prepared.plan, limit)
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "

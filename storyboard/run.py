@@ -66,7 +66,7 @@ from storyboard.model import (
     PlanItem,
 )
 from storyboard.pricing import format_usd
-from storyboard.store import fsync_dir, is_stale, write_atomic
+from storyboard.store import file_sha256, fsync_dir, is_stale, write_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -159,6 +159,7 @@ class Prepared:
     plan: Plan  # only the generations in scope, each with its state
     tasks: tuple[Task, ...]
     interrupted: tuple[Attempt, ...]  # creates a crashed run left behind (now unknown)
+    damaged: tuple[str, ...] = ()  # ids whose cached video no longer matches its sha256
 
     @property
     def creates(self) -> int:
@@ -175,6 +176,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         _remove_stale_temporaries(workspace, time.time())
     latest = journal.latest_all()
     tasks = []
+    damaged: list[str] = []
     leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
     for item in plan.items:
         g = item.generation
@@ -184,13 +186,16 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
         else:
-            action = _action(attempt, workspace.cache_file(g.hash), options)
+            action = _action(attempt, workspace.cache_file(g.hash), options,
+                             verify=journal.exclusive)
+            if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
+                damaged.append(g.id)
             leaders[g.hash] = g.id
         tasks.append(Task(replace(item, state=_STATE_OF[action],
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
                           action, attempt))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
-                    interrupted)
+                    interrupted, tuple(damaged))
 
 
 def _remove_partial_downloads(workspace: Workspace) -> None:
@@ -213,9 +218,17 @@ def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
             path.unlink(missing_ok=True)
 
 
-def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
+def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
+            verify: bool) -> Action:
     if cached.is_file() and cached.stat().st_size > 0:
-        return Action.REUSE
+        if attempt is None or attempt.job_id is None:
+            return Action.REUSE  # nothing journaled to check it against, nor to fetch it by
+        if attempt.status is Status.PENDING:  # downloaded, never journaled as done:
+            return Action.RESUME  # unverified, so fetched again by its job id
+        if not verify or attempt.sha256 is None or file_sha256(cached) == attempt.sha256:
+            return Action.REUSE
+        if attempt.status is Status.DONE:  # changed in place (renders are hard links to it)
+            return Action.REFETCH  # so fetched again by its job id, never created again
     if attempt is None:
         return Action.CREATE
     if attempt.status is Status.DONE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -53,6 +54,18 @@ def _alive(pid: int) -> bool:
     except OSError:  # someone else's process: alive
         return True
     return True
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's sha256 (hex), or None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def fsync_dir(folder: Path) -> None:
