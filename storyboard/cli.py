@@ -292,6 +292,9 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--accept-lost-journal", is_flag=True,
+              help="Go on with a journal that is missing, empty or older than its state "
+              "folder shows (jobs it lost may be created and charged again).")
 @state_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
@@ -304,8 +307,9 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
+        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        out: Path | None, pricing: Path | None, sandbox_latency: str,
+        sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
@@ -320,7 +324,8 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     plan = _load_plan(target, pricing, in_project=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=sandbox)
-    with Journal.open(workspace.state_dir) as journal:
+    with Journal.open(workspace.state_dir, traces=workspace.traces,
+                      accept_lost=accept_lost_journal) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
         if sandbox:

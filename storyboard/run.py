@@ -54,7 +54,7 @@ from storyboard.errors import (
     StoryboardError,
     UsageError,
 )
-from storyboard.journal import Attempt, Journal, Status
+from storyboard.journal import Attempt, Journal, Status, Traces
 from storyboard.model import (
     IN_FLIGHT,
     NEW,
@@ -71,6 +71,7 @@ from storyboard.store import file_sha256, fsync_dir, is_stale, write_atomic
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
 SANDBOX_DIR = "sandbox"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,25 @@ class Workspace:
     @property
     def manifest(self) -> Path:
         return self.out_dir / self.name / "manifest.json"
+
+    def traces(self) -> Traces:
+        """What this workspace shows was journaled (for ``Journal.open`` to check)."""
+        cache = self.state_dir / "cache"
+        cached = sum(1 for _ in cache.glob("*/*.mp4")) if cache.is_dir() else 0
+        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest))
+
+
+def _job_ids_in(manifest: Path) -> frozenset[str]:
+    """The job ids a published manifest lists (none when it is absent or unreadable)."""
+    try:
+        with manifest.open("rb") as f:
+            data = json.loads(f.read(MAX_MANIFEST_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return frozenset()
+    if not isinstance(data, dict) or not isinstance(data.get("generations"), list):
+        return frozenset()
+    return frozenset(e["job_id"] for e in data["generations"]
+                     if isinstance(e, dict) and isinstance(e.get("job_id"), str))
 
 
 class Action(StrEnum):
