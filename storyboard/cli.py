@@ -313,6 +313,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
+    from storyboard.preflight import check_before_creating
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
     from storyboard.run import Workspace, api_for, execute, prepare, run_options
@@ -342,6 +343,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                        f"downloaded (sha256 differs from the journal's: {ids}); fetching again "
                        "by job id, no new job", err=True)
         check_budget(prepared.plan, limit)
+        check_before_creating(prepared, workspace, journal.state_id or "")
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"

@@ -72,6 +72,7 @@ STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
 SANDBOX_DIR = "sandbox"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +135,27 @@ class Workspace:
     def manifest(self) -> Path:
         return self.out_dir / self.name / "manifest.json"
 
+    @property
+    def owner_file(self) -> Path:
+        """Records which state folder publishes into ``renders/<name>/`` (see preflight)."""
+        return self.out_dir / self.name / OWNER_FILE
+
+    def owner(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.owner_file.read_bytes()[:65536])
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
     def traces(self) -> Traces:
-        """What this workspace shows was journaled (for ``Journal.open`` to check)."""
+        """What this workspace shows was journaled (for ``Journal.open`` to check); a
+        manifest published from another state folder is that one's, not evidence."""
         cache = self.state_dir / "cache"
         cached = sum(1 for _ in cache.glob("*/*.mp4")) if cache.is_dir() else 0
-        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest))
+        owner = self.owner()
+        theirs = owner is not None and owner.get("path") != str(self.state_dir.resolve())
+        job_ids = frozenset() if theirs else _job_ids_in(self.manifest)
+        return Traces(cached, job_ids, str(self.manifest))
 
 
 def _job_ids_in(manifest: Path) -> frozenset[str]:
