@@ -337,6 +337,11 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
                        "unknown, so they are not sent again (see --resubmit-unknown)",
                        err=True)
+        if prepared.adopted:
+            click.echo(f"note: journaled {plural(len(prepared.adopted), 'job id')} that a "
+                       f"previous run could not record ({', '.join(prepared.adopted[:3])}"
+                       f"{', …' if len(prepared.adopted) > 3 else ''}); they are polled, "
+                       "not created again", err=True)
         if prepared.damaged:
             ids = ", ".join(prepared.damaged[:3]) + (", …" if len(prepared.damaged) > 3 else "")
             click.echo(f"note: {plural(len(prepared.damaged), 'cached video')} changed since "

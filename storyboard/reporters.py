@@ -215,6 +215,8 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
             out.append(f"    {o.item.generation.id}{job}{refund}: {o.reason or result.value}")
     out.append(f"  money: estimated ${format_usd(summary.estimated)}, "
                f"charged ${format_usd(summary.charged)} by the API for new jobs")
+    for line in summary.kept:
+        out.append(f"  not journaled: {line}")
     files = [o for o in summary.outcomes if o.file is not None]
     if files:
         out.append(f"  files: {summary.workspace.out_dir / summary.workspace.name}/ "

@@ -34,6 +34,7 @@ from typing import Any
 
 from storyboard.client import (
     API_KEY_ENV,
+    Created,
     JobState,
     Limits,
     RetryPolicy,
@@ -50,7 +51,6 @@ from storyboard.errors import (
     ExecutionError,
     OutcomeUnknown,
     RetryableAPIError,
-    StateError,
     StoryboardError,
     UsageError,
 )
@@ -66,11 +66,13 @@ from storyboard.model import (
     PlanItem,
 )
 from storyboard.pricing import format_usd
+from storyboard.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
 from storyboard.store import file_sha256, fsync_dir, is_stale, write_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
 SANDBOX_DIR = "sandbox"
+JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
 
@@ -136,6 +138,11 @@ class Workspace:
         return self.out_dir / self.name / "manifest.json"
 
     @property
+    def rescue_files(self) -> tuple[Path, Path]:
+        """Where job ids the journal could not take are kept (see rescue.py)."""
+        return (self.state_dir / RESCUE_FILE, self.out_dir / self.name / RESCUE_BESIDE_RENDERS)
+
+    @property
     def owner_file(self) -> Path:
         """Records which state folder publishes into ``renders/<name>/`` (see preflight)."""
         return self.out_dir / self.name / OWNER_FILE
@@ -197,6 +204,7 @@ class Prepared:
     tasks: tuple[Task, ...]
     interrupted: tuple[Attempt, ...]  # creates a crashed run left behind (now unknown)
     damaged: tuple[str, ...] = ()  # ids whose cached video no longer matches its sha256
+    adopted: tuple[str, ...] = ()  # job ids a run kept outside the journal, journaled now
 
     @property
     def creates(self) -> int:
@@ -207,7 +215,9 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
             options: RunOptions) -> Prepared:
     """What each generation needs, from the journal and the cache."""
     interrupted: tuple[Attempt, ...] = ()
+    adopted: tuple[str, ...] = ()
     if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
+        adopted = tuple(adopt(journal, workspace.rescue_files))
         interrupted = tuple(journal.reconcile_interrupted())
         _remove_partial_downloads(workspace)
         _remove_stale_temporaries(workspace, time.time())
@@ -232,7 +242,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
                           action, attempt))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
-                    interrupted, tuple(damaged))
+                    interrupted, tuple(damaged), adopted)
 
 
 def _remove_partial_downloads(workspace: Workspace) -> None:
@@ -316,6 +326,7 @@ class RunSummary:
     outcomes: tuple[Outcome, ...]
     workspace: Workspace
     interrupted: bool = False
+    kept: tuple[str, ...] = ()  # job ids the journal could not take, and where they are
 
     def by_result(self, result: Result) -> list[Outcome]:
         return [o for o in self.outcomes if o.result is result]
@@ -348,6 +359,7 @@ class _Stop:
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.auth_failed = False
+        self.journal_failed: str | None = None  # submit nothing more: it cannot be recorded
 
     @property
     def requested(self) -> bool:
@@ -372,6 +384,9 @@ class Executor:
         self.clock = clock
         self.stop = _Stop()
         self._renders: dict[str, asyncio.Future[Outcome]] = {}
+        self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
+        self._hash_of: dict[int, str] = {}
+        self.kept: list[str] = []  # what happened to each held job id, for the summary
 
     async def run(self) -> RunSummary:
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -382,7 +397,8 @@ class Executor:
         outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
         by_id = {o.item.generation.id: o for o in outcomes}
         ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
-        return RunSummary(ordered, self.workspace, interrupted=self.stop.requested)
+        return RunSummary(ordered, self.workspace, interrupted=self.stop.requested,
+                          kept=tuple(self.kept))
 
     def request_stop(self) -> None:
         self.stop.event.set()
@@ -398,14 +414,19 @@ class Executor:
             except (StoryboardError, OSError) as exc:
                 # a local failure (disk full, a folder where a render should go, the
                 # journal) fails this generation only, never the jobs in flight beside it
-                outcome = Outcome(task.item, Result.FAILED, self._job_id(g.hash),
-                                  reason=_local_failure(exc))
+                held = self._held_for(g.hash)
+                outcome = Outcome(task.item, Result.FAILED,
+                                  held.job_id if held else self._job_id(g.hash),
+                                  held.amount if held else None, reason=_local_failure(exc))
             except BaseException:
                 render.cancel()
                 raise
             render.set_result(outcome)
         self.emit(Event(g.id, outcome.result.value, outcome.reason or "", outcome.charged))
         return outcome
+
+    def _held_for(self, hash: str) -> Created | None:
+        return next((c for a, c in self._held.items() if self._hash_of.get(a) == hash), None)
 
     def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
@@ -442,6 +463,9 @@ class Executor:
         async with slots:
             if self.stop.requested:
                 return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
+            if task.action is Action.CREATE and self.stop.journal_failed:
+                return Outcome(item, Result.NOT_STARTED, reason=(
+                    f"not sent: the journal cannot be written ({self.stop.journal_failed})"))
             if task.action is Action.CREATE:
                 created = await self._create(item)
                 if isinstance(created, Outcome):
@@ -464,9 +488,14 @@ class Executor:
         g = item.generation
         if self.stop.auth_failed:
             return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
-        attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
-                                        storyboard=self.workspace.name, request=g.request(),
-                                        estimated_usd=item.cost)
+        try:
+            attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
+                                            storyboard=self.workspace.name,
+                                            request=g.request(), estimated_usd=item.cost)
+        except StoryboardError as exc:
+            self.stop.journal_failed = str(exc)
+            return Outcome(item, Result.NOT_STARTED, reason=(
+                f"not sent: the journal cannot be written ({exc})"))
         self.emit(Event(g.id, "creating"))
         try:
             created = await self.client.create(g.model, g.args,
@@ -487,16 +516,59 @@ class Executor:
         except (RetryableAPIError, APIError) as exc:
             self.journal.rejected(attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
-        try:
-            self.journal.created(attempt_id, created.job_id, created.amount)
-        except StoryboardError as exc:
-            raise StateError(
-                f"{g.id}: job {created.job_id} was created (and may be charged) but the "
-                f"journal could not record it: {exc} — keep this job id") from exc
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
-        found = self.journal.get(attempt_id)
+        try:
+            await self._journal_retrying(
+                lambda: self.journal.created(attempt_id, created.job_id, created.amount))
+            found = self.journal.get(attempt_id)
+        except StoryboardError as exc:
+            return self._hold(item, attempt_id, created, exc)
         assert found is not None
         return found
+
+    async def _journal_retrying(self, write: Callable[[], None]) -> None:
+        """A journal write that failed is tried again a few times (a full disk may clear)."""
+        for delay in JOURNAL_RETRY_DELAYS:
+            try:
+                write()
+                return
+            except StoryboardError:
+                await asyncio.sleep(delay)
+        write()
+
+    def _hold(self, item: PlanItem, attempt_id: int, created: Created,
+              exc: StoryboardError) -> Attempt:
+        """The job is paid but not journaled: submit nothing more, keep its id where the
+        next run adopts it, and go on polling and downloading it from memory."""
+        g = item.generation
+        self.stop.journal_failed = str(exc)
+        self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
+        place = keep(Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(),
+                          item.cost, created.job_id, created.amount), self.workspace.rescue_files)
+        where = (f"kept in {place} for the next run to adopt" if place else
+                 "and it could not be written anywhere: keep this job id")
+        note = (f"job {created.job_id} was created (it may be charged) but the journal could "
+                f"not record it ({exc}); {where}")
+        self.kept.append(f"{g.id}: {note}")
+        self.emit(Event(g.id, "journal-failed", note))
+        now = self.clock()
+        return Attempt(attempt_id, g.hash, g.id, self.workspace.name, "", Status.PENDING,
+                       created.job_id, item.cost, created.amount, False, None, None, None,
+                       None, now, now)
+
+    def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
+                **fields: Any) -> None:
+        """``write(attempt_id, *args, **fields)``: a journal write about ``attempt``. For a
+        held one, first try again to journal its job id; while the journal cannot take
+        it, the rescue file has it."""
+        held = self._held.get(attempt.attempt_id)
+        if held is not None:
+            try:
+                self.journal.created(attempt.attempt_id, held.job_id, held.amount)
+            except StoryboardError:
+                return
+            del self._held[attempt.attempt_id]
+        write(attempt.attempt_id, *args, **fields)
 
     async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
         assert attempt.job_id is not None
@@ -514,10 +586,10 @@ class Executor:
             except ExecutionError as exc:
                 if attempt.status is Status.DONE:  # e.g. results cleared after 30 days
                     reason = f"the finished video can no longer be fetched: {exc}"
-                    self.journal.failed(attempt.attempt_id, reason, False, None)
+                    self._record(attempt, self.journal.failed, reason, False, None)
                     return Outcome(item, Result.FAILED, attempt.job_id, reason=(
                         f"{reason}; a rerun renders it again (a new, paid job)"))
-                self.journal.note(attempt.attempt_id, str(exc))
+                self._record(attempt, self.journal.note, str(exc))
                 return self._left_pending(item, attempt, f"cannot query the job: {exc}")
             if state is not None:
                 if state.done:
@@ -526,7 +598,8 @@ class Executor:
                     reason = state.message or f"job failed with status {state.status}"
                     if attempt.status is Status.DONE:  # its video was lost from the cache
                         reason = f"the finished video can no longer be fetched: {reason}"
-                    self.journal.failed(attempt.attempt_id, reason, state.refunded, state.status)
+                    self._record(attempt, self.journal.failed, reason, state.refunded,
+                                 state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd,
                                    refunded=state.refunded, reason=reason)
                 now_phase = "generating" if state.status == 1 else "queued-remote"
@@ -535,7 +608,7 @@ class Executor:
                     self.emit(Event(g.id, phase, attempt.job_id))
             if self.clock() - polling_since > policy.deadline:  # ...this run's wait, the end
                 note = f"still running after {policy.deadline:.0f} s of waiting"
-                self.journal.note(attempt.attempt_id, note)
+                self._record(attempt, self.journal.note, note)
                 return self._left_pending(item, attempt, note)
             await self.stop.sleep(policy.interval(elapsed))
 
@@ -565,12 +638,12 @@ class Executor:
             except DownloadError as exc:
                 problem = str(exc)
                 continue
-            self.journal.done(attempt.attempt_id, url=self.client.redact(url), file=str(cached),
-                              sha256=sha256)
+            self._record(attempt, self.journal.done, url=self.client.redact(url),
+                         file=str(cached), sha256=sha256)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charged_usd,
                            file=file, sha256=sha256)
-        self.journal.note(attempt.attempt_id, f"download failed: {problem}")
+        self._record(attempt, self.journal.note, f"download failed: {problem}")
         return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd, reason=(
             f"download failed: {problem}; the job is paid — rerun to download it again"))
 
