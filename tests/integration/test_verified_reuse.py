@@ -10,7 +10,7 @@ import os
 import pytest
 
 from storyboard.journal import Journal
-from storyboard.mp4 import verify_mp4
+from storyboard.media.probe import verify
 from storyboard.sandbox import Sandbox
 
 from .conftest import Project, run_cli
@@ -37,7 +37,7 @@ def test_a_render_truncated_in_place_is_downloaded_again_by_job_id(
     assert sandbox.ledger.downloads[entry["job_id"]] == downloads + 1
     assert render.stat().st_size == size
     assert hashlib.sha256(render.read_bytes()).hexdigest() == entry["sha256"]
-    verify_mp4(render, entry["seconds"])
+    verify(render, entry["seconds"])
     with Journal.open(project.root / ".storyboard", exclusive=False) as journal:
         attempt = journal.latest(entry["hash"])
     assert attempt is not None and attempt.sha256 == entry["sha256"]
