@@ -193,7 +193,7 @@ class Journal:
                              f"{exc.strerror or exc}") from None
         lock_fd = _lock(state_dir)
         try:
-            mark = _read_mark(state_dir)
+            mark = _read_mark(state_dir, accept_lost=accept_lost)
             existed = path.exists()
 
             def whole(conn: sqlite3.Connection | None, has_schema: bool) -> None:
@@ -411,16 +411,21 @@ class Journal:
 # ------------------------------------------------------------------------------ helpers
 
 
-def _read_mark(state_dir: Path) -> Mark | None:
+def _read_mark(state_dir: Path, *, accept_lost: bool) -> Mark | None:
     path = state_dir / MARK_FILE
     try:
-        raw = json.loads(path.read_bytes()[:4096])
+        with path.open("rb") as f:
+            raw = json.loads(f.read(4096))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
         raw = None
+    attempts = raw.get("attempts") if isinstance(raw, dict) else None
     if not (isinstance(raw, dict) and isinstance(raw.get("state"), str)
-            and isinstance(raw.get("attempts"), int) and raw["attempts"] >= 0):
+            and isinstance(attempts, int) and not isinstance(attempts, bool)
+            and attempts >= 0):
+        if accept_lost:
+            return None
         raise JournalCorrupt(f"{path}: the journal's mark is damaged; put back the one this "
                              f"folder had, or rerun with {ACCEPT_LOST_OPTION} to write a new one")
     return Mark(raw["state"], raw["attempts"])

@@ -118,3 +118,6 @@ def test_a_damaged_mark_is_reported(tmp_path: Path) -> None:
     (tmp_path / MARK_FILE).write_text("{")
     with pytest.raises(JournalCorrupt, match="the journal's mark is damaged"):
         Journal.open(tmp_path)
+    with Journal.open(tmp_path, accept_lost=True) as journal:  # as the message says
+        assert len(journal.attempts()) == 1
+    assert json.loads((tmp_path / MARK_FILE).read_text())["attempts"] == 1
