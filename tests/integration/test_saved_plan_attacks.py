@@ -12,7 +12,8 @@ import pytest
 
 from storyboard.compile import plan_file
 from storyboard.errors import UsageError
-from storyboard.plan import MAX_PLAN_BYTES, load_plan
+from storyboard.plan import load_plan
+from storyboard.plan_check import MAX_PLAN_BYTES
 from storyboard.reporters import plan_as_json
 from storyboard.sandbox import Sandbox
 
