@@ -136,6 +136,8 @@ class Traces:
     cached: int = 0  # videos in the cache
     job_ids: frozenset[str] = frozenset()  # job ids the published manifest lists
     manifest: str = ""  # where they are listed, for the message
+    published: int = 0  # videos published under renders/<name>/
+    renders: str = ""  # where, for the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +449,9 @@ def _refuse_if_lost(conn: sqlite3.Connection | None, path: Path, has_schema: boo
         seen.append(f"{MARK_FILE} says attempt {mark.attempts} was written and the journal {ends}")
     if not has_schema and traces.cached:
         seen.append(f"the cache holds {traces.cached} video{'s' * (traces.cached != 1)}")
+    if not has_schema and traces.published:
+        seen.append(f"{traces.renders or 'the renders folder'} holds {traces.published} "
+                    f"published video{'s' * (traces.published != 1)}")
     unknown = traces.job_ids - known
     if unknown:
         seen.append(f"{traces.manifest or 'the manifest'} lists {len(unknown)} job "

@@ -159,11 +159,14 @@ class Workspace:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
         manifest published from another state folder is that one's, not evidence."""
         cache = self.state_dir / "cache"
-        cached = sum(1 for _ in cache.glob("*/*.mp4")) if cache.is_dir() else 0
+        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
         owner = self.owner()
-        theirs = owner is not None and owner.get("path") != str(self.state_dir.resolve())
-        job_ids = frozenset() if theirs else _job_ids_in(self.manifest)
-        return Traces(cached, job_ids, str(self.manifest))
+        if owner is not None and owner.get("path") != str(self.state_dir.resolve()):
+            return Traces(cached)
+        renders = self.out_dir / self.name
+        published = sum(1 for p in renders.glob("*/*.mp4") if p.is_file())
+        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest), published,
+                      str(renders))
 
 
 def _job_ids_in(manifest: Path) -> frozenset[str]:

@@ -82,9 +82,9 @@ def test_what_the_state_folder_shows_counts_without_a_mark(tmp_path: Path) -> No
     for name in (JOURNAL_FILE, MARK_FILE):
         (tmp_path / name).unlink()
     line = refusal(tmp_path, cached=3, job_ids=frozenset({"job-0", "job-1"}),
-                   manifest="renders/b/manifest.json")
-    assert ("the journal is missing: the cache holds 3 videos; renders/b/manifest.json "
-            "lists 2 job ids it does not know") in line
+                   manifest="renders/b/manifest.json", published=1, renders="renders/b")
+    assert ("the journal is missing: the cache holds 3 videos; renders/b holds 1 published "
+            "video; renders/b/manifest.json lists 2 job ids it does not know") in line
 
 
 def test_a_manifest_listing_jobs_the_journal_lacks_is_refused(tmp_path: Path) -> None:
