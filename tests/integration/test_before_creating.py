@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,12 @@ NAME = "aurora-launch"
 
 
 def _namespaces_work() -> bool:
+    """Whether this machine lets us mount a tmpfs in a private mount namespace."""
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    with tempfile.TemporaryDirectory() as folder:
+        probe = subprocess.run(["unshare", "-rm", "mount", "-t", "tmpfs", "tmpfs", folder],
+                               capture_output=True)
     return probe.returncode == 0
 
 
