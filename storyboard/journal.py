@@ -413,6 +413,12 @@ class Journal:
 # ------------------------------------------------------------------------------ helpers
 
 
+def state_id_of(state_dir: Path) -> str | None:
+    """The state folder's id from its ``journal.mark`` (None without a readable one)."""
+    mark = _read_mark(state_dir, accept_lost=True)
+    return mark.state_id if mark else None
+
+
 def _read_mark(state_dir: Path, *, accept_lost: bool) -> Mark | None:
     path = state_dir / MARK_FILE
     try:

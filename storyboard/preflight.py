@@ -49,8 +49,7 @@ def claim(workspace: Workspace, state_id: str) -> None:
     renders, owner = workspace.out_dir / workspace.name, workspace.owner_file
     mine = {"state": state_id, "path": str(workspace.state_dir.resolve())}
     recorded = workspace.owner()
-    if recorded is not None and recorded.get("state") != state_id \
-            and recorded.get("path") != mine["path"]:
+    if recorded is not None and workspace.published_by_another():
         other = recorded.get("path") or "another state folder"
         raise UsageError(
             f"{renders}: these renders are published from the state folder {other}, not "

@@ -54,7 +54,7 @@ from storyboard.errors import (
     StoryboardError,
     UsageError,
 )
-from storyboard.journal import Attempt, Journal, Status, Traces
+from storyboard.journal import Attempt, Journal, Status, Traces, state_id_of
 from storyboard.media import require as require_media
 from storyboard.model import (
     IN_FLIGHT,
@@ -139,9 +139,12 @@ class Workspace:
         return self.out_dir / self.name / "manifest.json"
 
     @property
-    def rescue_files(self) -> tuple[Path, Path]:
-        """Where job ids the journal could not take are kept (see rescue.py)."""
-        return (self.state_dir / RESCUE_FILE, self.out_dir / self.name / RESCUE_BESIDE_RENDERS)
+    def rescue_files(self) -> tuple[Path, ...]:
+        """Where job ids the journal could not take are kept (see rescue.py); beside the
+        renders only while they are this state's."""
+        beside = () if self.published_by_another() else (
+            self.out_dir / self.name / RESCUE_BESIDE_RENDERS,)
+        return (self.state_dir / RESCUE_FILE, *beside)
 
     @property
     def owner_file(self) -> Path:
@@ -155,13 +158,20 @@ class Workspace:
             return None
         return data if isinstance(data, dict) else None
 
+    def published_by_another(self) -> bool:
+        """Whether ``renders/<name>/`` records another state folder as its publisher: one
+        with another path and another id (the same folder recreated, or moved with its
+        project, is still this one)."""
+        owner = self.owner()
+        return (owner is not None and owner.get("path") != str(self.state_dir.resolve())
+                and owner.get("state") != state_id_of(self.state_dir))
+
     def traces(self) -> Traces:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
         manifest published from another state folder is that one's, not evidence."""
         cache = self.state_dir / "cache"
         cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
-        owner = self.owner()
-        if owner is not None and owner.get("path") != str(self.state_dir.resolve()):
+        if self.published_by_another():
             return Traces(cached)
         renders = self.out_dir / self.name
         published = sum(1 for p in renders.glob("*/*.mp4") if p.is_file())
@@ -262,8 +272,9 @@ def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
     ``.manifest.json.<pid>.….tmp`` beside the manifest. Only ours (these names, in this
     storyboard's folders), only stale ones (a dead writer, or older than this run)."""
     base = workspace.out_dir / workspace.name
-    ours = [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp"),
-            *workspace.state_dir.glob(".*.tmp")]
+    ours = [*workspace.state_dir.glob(".*.tmp")]
+    if not workspace.published_by_another():
+        ours += [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp")]
     for path in ours:
         if path.is_file() and is_stale(path, started):
             path.unlink(missing_ok=True)
