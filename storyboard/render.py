@@ -43,6 +43,7 @@ from storyboard.template_bounds import (
     Budget,
     Exhausted,
     TemplateRenderError,
+    weight,
 )
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -97,6 +98,7 @@ _UNMEMOISABLE = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 _MISSING = object()
 MAX_MEMO = 200_000  # rendered strings kept per storyboard
 MAX_MEMO_CHARS = 20_000_000  # and their characters
+MAX_VARS_HELD = 2_000_000  # characters all vars of one variant render to
 
 
 @dataclass
@@ -308,8 +310,14 @@ class Renderer:
         sb = self.storyboard
         context = self.engine.context(variant.values)
         context["variant"] = {**variant.values, "id": variant.id}
+        held = 0
         for var in sb.vars:
-            context[var.name] = self._render_value(var.value, var.path, context)
+            value = context[var.name] = self._render_value(var.value, var.path, context)
+            held += weight(value)
+            if held > MAX_VARS_HELD:  # each is bounded; a thousand of them must be too
+                raise TemplateError([Problem(
+                    f"the vars of one variant render to over {MAX_VARS_HELD:,} characters "
+                    "in all; shorten them", sb.source_map.locate(var.path))])
         defaults = {name: self._setting(s, context) for name, s in sb.defaults.items()}
         clips: list[RenderedClip] = []
         problems: list[Problem] = []

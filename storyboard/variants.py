@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
+from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 from storyboard.load import load_file
 from storyboard.model import Storyboard, Variant, VariantsSpec
 from storyboard.render import TemplateEngine
@@ -135,8 +136,6 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], Sour
         raise VariantError([Problem(
             f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
             f"folder ({Path(sb.file).parent})", where)])
-    if path.stat().st_size > MAX_ROWS_BYTES:
-        raise VariantError([Problem(f"rows file {display} is over 20 MiB", where)])
     if path.suffix.lower() == ".csv":
         return _csv_rows(path, display, where)
     return _data_rows(path, display, where)
@@ -150,8 +149,11 @@ def _display(path: Path, given: str, sb: Storyboard) -> str:
 def _csv_rows(path: Path, display: str,
               where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_limited(path, MAX_ROWS_BYTES, kind="rows file").decode("utf-8-sig")
+    except TooLarge:
+        raise VariantError([Problem(f"rows file {display} is over "
+                                    f"{describe_size(MAX_ROWS_BYTES)}", where)]) from None
+    except (Unreadable, UnicodeDecodeError) as exc:
         raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
     # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
