@@ -78,7 +78,11 @@ class NonEmptyPath(click.Path):
                 "current folder)"
             raise OptionValueError(f"{_option_name(param)} is empty: give {hint}",
                                    ctx=ctx, param=param)
-        return super().convert(value, param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:  # "is a directory", …: one line too
+            raise OptionValueError(f"{_option_name(param)}: {exc.message}", ctx=ctx,
+                                   param=param) from None
 
 
 class Bounded(click.ParamType[float | int, Any]):
@@ -98,7 +102,7 @@ class Bounded(click.ParamType[float | int, Any]):
         except (TypeError, ValueError):
             number = math.nan
         if not (math.isfinite(number) and self.low <= number <= self.high):
-            raise OptionValueError(f"{_option_name(param)} {value}: give {self.unit} from "
+            raise OptionValueError(f"{_option_name(param)} {value!r}: give {self.unit} from "
                                    f"{self.low:g} to {self.high:g}", ctx=ctx, param=param)
         return number
 

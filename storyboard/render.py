@@ -247,6 +247,9 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
     if isinstance(exc, jinja2.TemplateSyntaxError):
         where = f" in {exc.name}" if exc.name else ""
         return Problem(f"template syntax error{where}: {exc.message}", location)
+    if isinstance(exc, RecursionError):
+        return Problem("the template calls itself too deeply (a macro or include that "
+                       "calls itself?); give the recursion an end", location)
     return Problem(f"template failed: {type(exc).__name__}: {exc}", location)
 
 
