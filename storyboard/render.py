@@ -147,7 +147,7 @@ class TemplateEngine:
                 self.budget.start()
                 tree = self._env.parse(source)
                 names = (None if any(True for _ in tree.find_all(_UNMEMOISABLE))
-                         else tuple(sorted(meta.find_undeclared_variables(tree))))
+                         else tuple(sorted(_undeclared(tree))))
                 compiled = _Compiled(self._env.from_string(tree), names)
             except Exception as exc:
                 problem = _compile_problem(exc, text)
@@ -198,6 +198,16 @@ class TemplateEngine:
             self._memo[key] = rendered
             self._memo_chars += len(rendered)
         return rendered
+
+
+def _undeclared(tree: nodes.Template) -> set[str]:
+    """``meta.find_undeclared_variables`` without its constant folding: no expression is
+    evaluated before it is rendered, under the bounds (``{{ (1.5)[0] or 1 }}`` would
+    otherwise fail inside the compiler)."""
+    codegen = meta.TrackingCodeGenerator(tree.environment)  # type: ignore[arg-type]
+    codegen.optimizer = None
+    codegen.visit(tree)
+    return codegen.undeclared_identifiers
 
 
 def _compile_problem(exc: Exception, text: Text) -> Problem:

@@ -36,8 +36,9 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
-from jinja2.utils import Namespace, pass_environment
+from jinja2.utils import Namespace, pass_environment, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
 MAX_VALUE = 100_000  # characters (items, digits) in any one value; prompts are ≤ 2,500
@@ -556,12 +557,13 @@ class TemplateRenderError(Exception):
     """A value a template must not print; reported as a problem at the template."""
 
 
-@pass_environment
-def _finalize(environment: BoundedEnvironment, value: Any) -> Any:
+@pass_eval_context
+def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
     """What ``{{ }}`` may print into a paid prompt: no ``None``, no Python list or dict.
-    Taking the environment also keeps Jinja2 from evaluating output at compile time."""
+    Taking the evaluation context keeps Jinja2 from evaluating output at compile time."""
+    budget = eval_ctx.environment.budget  # type: ignore[attr-defined]
     if type(value) is str:  # nearly always: one check, then done
-        return environment.budget.made_value(value, "a printed value")
+        return budget.made_value(value, "a printed value")
     if value is None:
         raise TemplateRenderError("an expression rendered None (an empty value?); give it "
                                   "a value, or use | default('…')")
@@ -569,7 +571,7 @@ def _finalize(environment: BoundedEnvironment, value: Any) -> Any:
         kind = "a mapping" if isinstance(value, dict) else "a list"
         raise TemplateRenderError(f"an expression rendered {kind}, which would print as "
                                   "Python; pick an item, or use | join(', ')")
-    return environment.budget.made_value(value, "a printed value")
+    return budget.made_value(value, "a printed value")
 
 
 __all__ = ["MAX_VALUE", "BoundedEnvironment", "Budget", "Exhausted", "TemplateRenderError",
