@@ -44,7 +44,7 @@ from jinja2.visitor import NodeTransformer
 MAX_VALUE = 100_000  # characters (items, digits) in any one value; prompts are ≤ 2,500
 MAX_DIGITS = 4_300  # in a number: as many as Python will print (sys.get_int_max_str_digits)
 MAX_MADE = 20 * MAX_VALUE  # characters one render may make in all
-MAX_STEPS = 200_000  # loop iterations, calls and filtered items in one render
+MAX_STEPS = 100_000  # loop iterations, calls and filtered items in one render
 RENDER_SECONDS = 20.0  # all templates of one storyboard, all variants together
 MAX_SOURCE = 200_000  # characters in one template or included file
 MAX_BLOCKS = 16  # {% for %} / {% if %} / … nesting (Python allows 20 nested loops)

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 MAX_TRACED_MB = 100  # far above what any bounded case allocates, far below an attack
 LOCATED = re.compile(r"^.+:\d+:\d+: error: ")
 
-HOSTILE = settings(max_examples=150, derandomize=True, deadline=3000, database=None,
+HOSTILE = settings(max_examples=120, derandomize=True, deadline=10_000, database=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture,
                                           HealthCheck.too_slow])
 
