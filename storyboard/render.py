@@ -43,8 +43,8 @@ from storyboard.template_bounds import (
     Budget,
     Exhausted,
     TemplateRenderError,
-    weight,
 )
+from storyboard.template_sizes import weight
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings
