@@ -12,6 +12,7 @@ exits non-zero, so no third-party traceback ever reaches a user::
     │   ├── BudgetError              durations that cannot be budgeted into takes
     │   └── RequestError             a compiled request breaks the API's input contract
     ├── UsageError                   bad options or auxiliary files (pricing, plan JSON)
+    │   └── MediaMissing             video work without the ``storyboard[media]`` extra
     ├── BudgetExceeded               the plan costs more than the budget allows
     ├── StateError                   the journal under .storyboard/
     │   ├── JournalLocked            another run holds the state
@@ -113,6 +114,10 @@ class UsageError(StoryboardError):
     """A bad option or auxiliary file; the message says what to do."""
 
     exit_code = 2
+
+
+class MediaMissing(UsageError):
+    """PyAV or Pillow is not installed; the message names the install command."""
 
 
 class BudgetExceeded(StoryboardError):

@@ -1,0 +1,26 @@
+"""The media phase: what reads, verifies and makes video.
+
+PyAV (FFmpeg's libraries inside its wheels, so no system ``ffmpeg``) and Pillow are
+an optional extra, ``storyboard[media]``: a plan-only CI job installs
+``storyboard`` without them and never pays for importing them. So no module of
+the package imports ``av`` or ``PIL`` at its top; the functions here import them
+when called, after ``require`` has turned their absence into one line naming the
+install command.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+from storyboard.errors import MediaMissing
+
+INSTALL = "pip install 'storyboard[media]'"
+
+
+def require(purpose: str) -> None:
+    """Raise ``MediaMissing`` (one line: what needs it, how to install) unless PyAV and
+    Pillow are importable. Finding them imports nothing, so this is cheap to call early,
+    before anything is paid for."""
+    if find_spec("av") is None or find_spec("PIL") is None:
+        raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
+                           f"{INSTALL}")
