@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -103,10 +104,12 @@ def test_a_huge_include_is_refused_without_reading_it(tmp_path: Path) -> None:
         "check that this is the right file (at $.clips[0].prompt)")
 
 
-def test_an_include_that_names_a_device_is_not_found(tmp_path: Path) -> None:
+def test_an_include_that_names_a_device_or_a_pipe_is_not_found(tmp_path: Path) -> None:
     (tmp_path / "zero.txt").symlink_to("/dev/zero")
-    path = prompt(tmp_path, "{% include 'zero.txt' %}")
-    assert "template include not found" in one_line(path)
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it would wait for a writer forever
+    for name in ("zero.txt", "pipe.txt"):
+        path = prompt(tmp_path, f"{{% include '{name}' %}}")
+        assert "template include not found" in one_line(path)
 
 
 def test_a_runaway_loop_stops_within_a_render_and_runs_once(tmp_path: Path) -> None:
