@@ -257,3 +257,15 @@ def test_many_vars_cannot_pile_up(tmp_path: Path) -> None:
     assert one_line(path) == (
         f"{path}:54:8: error: the vars of one variant render to over 2,000,000 characters "
         "in all; shorten them (at $.vars.v50)")
+
+
+def test_the_bounds_hold_outside_the_main_thread(tmp_path: Path) -> None:
+    """No SIGALRM: a runaway loop stops the same way in a worker thread (a server, a
+    test runner, a language server calling compile_file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    path = prompt(tmp_path, loop)
+    with ThreadPoolExecutor(1) as pool:
+        line = pool.submit(one_line, path).result(timeout=60)
+    assert "the template runs over 100,000 loop iterations and calls" in line
