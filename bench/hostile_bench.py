@@ -97,6 +97,8 @@ FILES: dict[str, str | Callable[[Path], None]] = {
     "sources.yaml": _many_large_templates(),
     "to_bytes.yaml": _prompt("{{ (1).to_bytes(999999999, 'big') }}"),
     "macro.yaml": _prompt("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}"),
+    "rows.yaml": f"{HEADER}variants:\n  rows: tiny.csv\nclips:\n  - {{id: a, prompt: x}}\n",
+    "tiny.csv": lambda p: p.write_bytes(b"a\n" + b"1\n" * (10 * 1024 * 1024 - 2)),
 }
 
 CASES = [
@@ -114,6 +116,7 @@ CASES = [
     Case("template: 20 sources of 190,000 chars", ["validate", "{dir}/sources.yaml"]),
     Case("template: (1).to_bytes(999999999)", ["validate", "{dir}/to_bytes.yaml"]),
     Case("template: macro calling itself twice", ["validate", "{dir}/macro.yaml"]),
+    Case("rows: 20 MiB CSV of one-character rows", ["validate", "{dir}/rows.yaml"]),
     Case("option: --pricing /dev/zero", ["plan", "{dir}/launch.yaml", "--pricing", "/dev/zero"]),
     Case("option: --max-cost 1e999", ["plan", "{dir}/launch.yaml", "--max-cost", "1e999"]),
     Case("option: --poll-start nan", ["run", "{dir}/launch.yaml", "--sandbox", "--yes",

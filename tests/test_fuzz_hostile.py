@@ -108,11 +108,19 @@ def traced() -> Iterator[None]:
     tracemalloc.stop()
 
 
-def _compile(project: Path, template: str, case: int = 0) -> None:
-    path = project / f"fuzz{case}.yaml"
+PLACES = ("prompt", "var", "variant id")
+
+
+def _compile(project: Path, template: str, place: str = "prompt") -> None:
+    """``template`` as a clip's prompt, a var the prompt prints, or the variants' id."""
+    quoted = json.dumps(template)
+    var = f"  t: {quoted}\n" if place == "var" else ""
+    vid = f"  id: {quoted}\n" if place == "variant id" else ""
+    prompt = "\"{{ t }}\"" if place == "var" else quoted if place == "prompt" else "x"
+    path = project / "fuzz.yaml"
     path.write_text("storyboard: 1\nname: fuzz\nvars:\n  s: \"{{ 'x' * 1000 }}\"\n  n: 7\n"
-                    "variants:\n  matrix: {market: [us, jp, de]}\n"
-                    f"clips:\n  - id: a\n    prompt: {json.dumps(template)}\n",
+                    f"{var}variants:\n{vid}  matrix: {{market: [us, jp, de]}}\n"
+                    f"clips:\n  - id: a\n    prompt: {prompt}\n",
                     encoding="utf-8", errors="surrogatepass")
     tracemalloc.reset_peak()
     try:
@@ -127,10 +135,10 @@ def _compile(project: Path, template: str, case: int = 0) -> None:
 
 
 @HOSTILE
-@given(template=hostile_templates())
+@given(template=hostile_templates(), place=st.sampled_from(PLACES))
 def test_hostile_templates_end_in_a_located_line_within_bounds(
-        project: Path, traced: None, template: str) -> None:
-    _compile(project, template)
+        project: Path, traced: None, template: str, place: str) -> None:
+    _compile(project, template, place)
 
 
 @pytest.mark.parametrize("template", [
