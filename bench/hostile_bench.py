@@ -87,7 +87,7 @@ FILES: dict[str, str | Callable[[Path], None]] = {
     "format.yaml": _prompt("{{ '{:>999999999}'.format('x') }}"),
     "vars.yaml": _chained_vars(),
     "include.yaml": _prompt("{% include 'big.txt' %}"),
-    "big.txt": lambda p: _write_zeros(p, 40),
+    "big.txt": lambda p: _write_big(p, b"", b"x", 40 * 1024 * 1024),
     "loop.yaml": _prompt(LOOP, MATRIX6),
     "parens.yaml": _prompt("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"),
     "ifs.yaml": _prompt("{% if true %}" * 500 + "x" + "{% endif %}" * 500),
@@ -98,7 +98,7 @@ FILES: dict[str, str | Callable[[Path], None]] = {
     "to_bytes.yaml": _prompt("{{ (1).to_bytes(999999999, 'big') }}"),
     "macro.yaml": _prompt("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}"),
     "rows.yaml": f"{HEADER}variants:\n  rows: tiny.csv\nclips:\n  - {{id: a, prompt: x}}\n",
-    "tiny.csv": lambda p: p.write_bytes(b"a\n" + b"1\n" * (10 * 1024 * 1024 - 2)),
+    "tiny.csv": lambda p: _write_big(p, b"a\n", b"1\n", 20 * 1024 * 1024 - 2),
 }
 
 CASES = [
@@ -140,11 +140,16 @@ CASES = [
 ]
 
 
-def _write_zeros(path: Path, mib: int) -> None:
-    """In pieces: the children inherit this process's peak RSS as their ru_maxrss floor."""
+def _write_big(path: Path, head: bytes, piece: bytes, size: int) -> None:
+    """``head``, then ``piece`` repeated to ``size`` bytes in all, written a MiB at a time:
+    the children inherit this process's peak RSS as the floor of their ru_maxrss."""
+    chunk = piece * (1024 * 1024 // len(piece))
     with path.open("wb") as out:
-        for _ in range(mib):
-            out.write(b"x" * 1024 * 1024)
+        out.write(head)
+        left = size - len(head)
+        while left > 0:
+            out.write(chunk[:left])
+            left -= len(chunk)
 
 
 def _prepare(folder: Path) -> None:
