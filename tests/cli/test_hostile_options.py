@@ -79,3 +79,17 @@ def test_ordinary_amounts_still_work(launch: Path) -> None:
     result = CliRunner().invoke(cli, ["plan", str(launch), "--max-cost", "8.589999"])
     assert result.exit_code == 1
     assert "over the budget of $8.589999" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1e308", "99999999999999999999999999999999"])
+def test_an_absurd_budget_in_the_storyboard_is_a_located_line(tmp_path: Path,
+                                                               value: str) -> None:
+    """budget.max_cost_usd: 1e308 was exit 70 when the plan printed the budget."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"storyboard: 1\nname: t\nbudget: {{max_cost_usd: {value}}}\n"
+                    "clips:\n  - {id: a, prompt: x}\n")
+    result = CliRunner().invoke(cli, ["plan", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:3:24: error: max_cost_usd must be at most 1000000, got "
+        f"{float(value) if 'e' in value else value} (at $.budget.max_cost_usd)"]
