@@ -116,7 +116,7 @@ def _where(location: SourceLocation | None, key: str) -> str:
     return f"{key} at {location}" if location else key
 
 
-MAX_USD = Decimal(1_000_000)  # a limit above this is a typo, not a budget
+MAX_USD = Decimal(1_000_000_000)  # a limit above this is a typo, not a budget
 USD_DECIMALS = 6
 
 
