@@ -93,3 +93,20 @@ def test_an_absurd_budget_in_the_storyboard_is_a_located_line(tmp_path: Path,
     assert result.stderr.splitlines() == [
         f"{path}:3:24: error: max_cost_usd must be at most 1000000000, got "
         f"{float(value) if 'e' in value else value} (at $.budget.max_cost_usd)"]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"poll_start": float("nan")}, "--poll-start must be positive and at most --poll-max"),
+    ({"poll_max": float("nan")}, "--poll-start must be positive and at most --poll-max"),
+    ({"poll_start": float("inf"), "poll_max": float("inf")}, "--poll-start must be positive"),
+    ({"job_timeout": float("inf")}, "--job-timeout must be positive and finite"),
+])
+def test_the_library_refuses_what_the_options_refuse(values: dict[str, float],
+                                                     message: str) -> None:
+    """run_options called without the CLI (a script, a test) holds the same line."""
+    from storyboard.errors import UsageError
+    from storyboard.run import run_options
+
+    arguments = {"poll_start": None, "poll_max": None, "job_timeout": None, **values}
+    with pytest.raises(UsageError, match=message):
+        run_options(sandbox=True, concurrency=4, **arguments)
