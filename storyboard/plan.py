@@ -16,6 +16,7 @@ from typing import Any
 
 from storyboard.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
+from storyboard.media.timeline import timeline_json
 from storyboard.model import NEW, SHARED, Budget, Generation, Plan, PlanItem, request_hash
 from storyboard.pricing import PriceTable, format_usd
 
@@ -130,6 +131,7 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
         "variants": _variant_totals(plan),
+        "timelines": [timeline_json(t) for t in plan.timelines],
         "total_seconds": plan.total_seconds,
         "total_cost_usd": format_usd(plan.total_cost),
         "due_cost_usd": format_usd(plan.due_cost),
