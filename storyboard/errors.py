@@ -16,12 +16,14 @@ exits non-zero, so no third-party traceback ever reaches a user::
     ├── StateError                   the journal under .storyboard/
     │   ├── JournalLocked            another run holds the state
     │   └── JournalCorrupt           the journal cannot be read safely
-    └── ExecutionError               talking to the job API
-        ├── APIError                 an HTTP error status or a non-zero ``code``
-        │   ├── AuthError            401/403: the key is missing or wrong
-        │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
-        ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
-        └── DownloadError            the video could not be fetched or verified
+    ├── ExecutionError               talking to the job API
+    │   ├── APIError                 an HTTP error status or a non-zero ``code``
+    │   │   ├── AuthError            401/403: the key is missing or wrong
+    │   │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
+    │   ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
+    │   └── DownloadError            the video could not be fetched or verified
+    └── MediaError                   a render or music file cannot be read or joined
+        └── MediaMissing             the ``media`` extra (PyAV, Pillow) is not installed
 
 Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
 and ``Problem.format()`` is the one place that writes ``file:line:col: error: ...``.
@@ -163,6 +165,16 @@ class OutcomeUnknown(ExecutionError):
 
 class DownloadError(ExecutionError):
     pass
+
+
+class MediaError(StoryboardError):
+    """A render or music file that cannot be read or joined; the message names it."""
+
+
+class MediaMissing(MediaError):
+    """The ``media`` extra is not installed; the message gives the install command."""
+
+    exit_code = 2
 
 
 class ProblemCollector:

@@ -66,7 +66,7 @@ from storyboard.model import (
     PlanItem,
 )
 from storyboard.pricing import format_usd
-from storyboard.store import fsync_dir, write_atomic
+from storyboard.store import link_atomic, write_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -513,20 +513,7 @@ class Executor:
     def _publish(self, g: Generation, cached: Path) -> Path:
         """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
         target = self.workspace.render_file(g)
-        with contextlib.suppress(OSError):
-            if os.path.samefile(cached, target):
-                # Already published. (Renaming a second link to the same file onto it
-                # would do nothing and leave the temporary name behind.)
-                return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(cached, tmp)
-        except OSError:
-            tmp.write_bytes(cached.read_bytes())
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
+        link_atomic(cached, target)
         return target
 
 
