@@ -393,7 +393,7 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
             reasons = missing_reasons(plan, journal.latest_all())
     summary = Cutter(plan, workspace).cut_all(reasons)
     click.echo(cut_report(summary), nl=False)
-    sys.exit(summary.exit_code)
+    sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 
 def _confirm(question: str) -> None:

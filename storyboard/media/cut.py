@@ -65,7 +65,13 @@ class CutSummary:
         return [r for r in self.results if r.status == status]
 
     @property
+    def complete(self) -> bool:
+        """Every variant has its cut (what ``storyboard cut`` exits 0 on)."""
+        return all(r.status in (CUT, REUSED) for r in self.results)
+
+    @property
     def exit_code(self) -> int:
+        """After a run: a cut that failed is a problem; one skipped, the run already says."""
         return 1 if self.by_status(FAILED) else 0
 
 
