@@ -54,8 +54,9 @@ def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
     assert sorted(cuts) == ["jp-tall", "jp-wide", "us-tall", "us-wide"]
     for variant, entry in cuts.items():
         video = renders / f"{variant}.mp4"
-        assert entry["file"] == f"{variant}.mp4" and entry["seconds"] == 27  # 12 + 5 + 10
-        assert abs(video_seconds(video) - 27) <= frame_seconds(video)
+        # 12 + 5 + 10 s, with a 0.5 s crossfade from the teaser into the montage
+        assert entry["file"] == f"{variant}.mp4" and entry["captions"] == f"{variant}.srt"
+        assert abs(video_seconds(video) - Fraction(53, 2)) <= frame_seconds(video)
         assert [s["id"] for s in entry["from"]] == [f"{variant}/hero", f"{variant}/teaser",
                                                     f"{variant}/montage"]
     before = {v: (renders / f"{v}.mp4").stat().st_mtime_ns for v in cuts}
