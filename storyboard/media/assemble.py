@@ -17,7 +17,7 @@ covers the whole picture and stays in sync at every join in both ways.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
-from storyboard.media.audio import SAMPLE_RATE, Sound, build_sound, sample_at
+from storyboard.media.audio import SAMPLE_RATE, Sound, SoundWriter, build_sound
 from storyboard.media.deps import load
 from storyboard.media.picture import PartFrames, Size, blend, caption, dim
 from storyboard.media.timeline import Timeline
@@ -106,105 +106,88 @@ def assemble(timeline: Timeline, files: Mapping[str, Path], target: Path, *,
     box, fps = output_format(list(probes.values()), timeline.cut.size, timeline.cut.fps)
     measured = timeline.measured({gid: p.seconds for gid, p in probes.items()})
     sounding = {gid for gid, p in probes.items() if p.sound}
-    sound = build_sound(measured, dict(files), sounding, music, Decimal(timeline.cut.music_db))
+
+    def sound(progress: Callable[[Sound], None]) -> Sound | None:
+        return build_sound(measured, dict(files), sounding, music,
+                           Decimal(timeline.cut.music_db), progress)
+
     params = {p.params for p in probes.values()}
     first = next(iter(probes.values()))
     copyable = (timeline.plain and not timeline.cut.burn_captions and len(params) == 1
                 and first.size == box and first.fps == fps)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    av = load("av")
     try:
-        if copyable:
-            _copy(measured, probes, sound, tmp, encoding)
-        else:
-            _encode(measured, probes, sound, tmp, box, fps, encoding)
+        with av.open(str(tmp), "w", format="mp4",
+                     options={"movflags": "+faststart"}) as output:
+            if copyable:
+                video = _copied_stream(output, probes[timeline.parts[0].generation].path)
+            else:
+                video = output.add_stream(encoding.codec, rate=fps, options={
+                    "preset": encoding.preset, "crf": str(encoding.crf)})
+                video.width, video.height, video.pix_fmt = box.width, box.height, "yuv420p"
+            audio = (output.add_stream(encoding.audio_codec, rate=SAMPLE_RATE,
+                                       layout="stereo", bit_rate=encoding.audio_bitrate)
+                     if sounding or music is not None else None)
+            with SoundWriter(output, audio, sound) as writer:
+                if copyable:
+                    _copy(measured, probes, output, video, writer)
+                else:
+                    _encode(measured, _Pictures(measured, probes, box), fps, output, video,
+                            writer)
         os.replace(tmp, target)
-    except load("av").error.FFmpegError as exc:
+    except av.error.FFmpegError as exc:
         raise MediaError(f"cutting {timeline.variant}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return Assembled(COPY if copyable else ENCODE, measured, box, fps)
 
 
-def _open_output(tmp: Path) -> Any:
+def _copied_stream(output: Any, template: Path) -> Any:
     av = load("av")
-    return av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+    with av.open(str(template)) as source:
+        return output.add_stream_from_template(source.streams.video[0])
 
 
-def _audio_stream(output: Any, sound: Sound | None, encoding: Encoding) -> Any:
-    if sound is None:
-        return None
-    stream = output.add_stream(encoding.audio_codec, rate=SAMPLE_RATE, layout="stereo")
-    stream.bit_rate = encoding.audio_bitrate
-    return stream
-
-
-class _AudioWriter:
-    """Encodes the cut's sound up to a time, so packets interleave with the picture's."""
-
-    def __init__(self, output: Any, stream: Any, sound: Sound | None) -> None:
-        self.output, self.stream, self.sound, self.done = output, stream, sound, 0
-
-    def until(self, seconds: Fraction | None) -> None:
-        if self.sound is None:
-            return
-        stop = self.sound.samples if seconds is None else min(sample_at(seconds),
-                                                              self.sound.samples)
-        for frame in self.sound.frames(self.done, stop):
-            self.output.mux(self.stream.encode(frame))
-        self.done = max(self.done, stop)
-        if seconds is None:
-            self.output.mux(self.stream.encode(None))
-
-
-def _copy(timeline: Timeline, probes: Mapping[str, Probe], sound: Sound | None, tmp: Path,
-          encoding: Encoding) -> None:
+def _copy(timeline: Timeline, probes: Mapping[str, Probe], output: Any, video: Any,
+          sound: SoundWriter) -> None:
+    """Each part's video packets as they are, shifted to follow the part before."""
     av = load("av")
-    parts = timeline.parts
-    with av.open(str(probes[parts[0].generation].path)) as template, \
-            _open_output(tmp) as output:
-        video = output.add_stream_from_template(template.streams.video[0])
-        audio = _AudioWriter(output, _audio_stream(output, sound, encoding), sound)
-        offset = Fraction(0)
-        for part in parts:
-            with av.open(str(probes[part.generation].path)) as source:
-                stream = source.streams.video[0]
-                shift = round(offset / stream.time_base)
-                for packet in source.demux(stream):
-                    if packet.dts is None:
-                        continue  # the demuxer's end-of-stream marker
-                    packet.pts += shift
-                    packet.dts += shift
-                    packet.stream = video
-                    output.mux(packet)
-            offset += part.seconds
-            audio.until(offset)
-        audio.until(None)
+    offset = Fraction(0)
+    for part in timeline.parts:
+        with av.open(str(probes[part.generation].path)) as source:
+            stream = source.streams.video[0]
+            shift = round(offset / stream.time_base)
+            for packet in source.demux(stream):
+                if packet.dts is None:
+                    continue  # the demuxer's end-of-stream marker
+                packet.pts += shift
+                packet.dts += shift
+                packet.stream = video
+                output.mux(packet)
+        offset += part.seconds
+        sound.until(offset)
+    sound.until(None)
 
 
-def _encode(timeline: Timeline, probes: Mapping[str, Probe], sound: Sound | None, tmp: Path,
-            box: Size, fps: Fraction, encoding: Encoding) -> None:
-    with _open_output(tmp) as output:
-        video = output.add_stream(encoding.codec, rate=fps,
-                                  options={"preset": encoding.preset, "crf": str(encoding.crf)})
-        video.width, video.height, video.pix_fmt = box.width, box.height, "yuv420p"
-        audio = _AudioWriter(output, _audio_stream(output, sound, encoding), sound)
-        pictures = _Pictures(timeline, probes, box)
-        cues = timeline.cues() if timeline.cut.burn_captions else ()
-        count = round(timeline.runtime * fps)
-        try:
-            for n in range(count):
-                t = Fraction(n) / fps
-                frame = pictures.at(t + Fraction(1, 2) / fps)
-                text = "\n".join(c.text for c in cues if c.start <= t < c.end)
-                if text:
-                    frame = caption(frame, text)
-                frame.pts, frame.time_base = n, 1 / fps
-                output.mux(video.encode(frame))
-                audio.until(Fraction(n + 1) / fps)
-        finally:
-            pictures.close()
-        output.mux(video.encode(None))
-        audio.until(None)
+def _encode(timeline: Timeline, pictures: _Pictures, fps: Fraction, output: Any, video: Any,
+            sound: SoundWriter) -> None:
+    """Every output frame made and encoded, in order."""
+    cues = timeline.cues() if timeline.cut.burn_captions else ()
+    try:
+        for n in range(round(timeline.runtime * fps)):
+            t = Fraction(n) / fps
+            frame = pictures.at(t + Fraction(1, 2) / fps)  # what is on screen mid-frame
+            text = "\n".join(c.text for c in cues if c.start <= t < c.end)
+            if text:
+                frame = caption(frame, text)
+            frame.pts, frame.time_base = n, 1 / fps
+            output.mux(video.encode(frame))
+            sound.until(Fraction(n + 1) / fps)
+    finally:
+        pictures.close()
+    output.mux(video.encode(None))
+    sound.until(None)
 
 
 class _Pictures:

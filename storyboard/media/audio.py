@@ -13,6 +13,8 @@ set to its level, faded out at the end and mixed under the clips (libavfilter's
 
 from __future__ import annotations
 
+import queue
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,11 +36,13 @@ MUSIC_FADE_SECONDS = Fraction(1)
 FRAME_SAMPLES = 1024  # one AAC frame
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sound:
-    """PCM of the whole cut: s16 interleaved stereo at ``SAMPLE_RATE``."""
+    """PCM of the whole cut: s16 interleaved stereo at ``SAMPLE_RATE``; the first
+    ``ready`` samples are final."""
 
     pcm: bytearray
+    ready: int = 0
 
     @property
     def samples(self) -> int:
@@ -63,15 +67,17 @@ def sample_at(seconds: Fraction) -> int:
 
 
 def build_sound(timeline: Timeline, files: dict[str, Path], sounding: set[str],
-                music: Path | None, music_db: Decimal) -> Sound | None:
+                music: Path | None, music_db: Decimal,
+                progress: Callable[[Sound], None] = lambda sound: None) -> Sound | None:
     """The cut's sound on the measured ``timeline``; None when nothing in it has any.
 
     ``sounding`` names the parts (by generation id) whose files carry an audio track.
+    ``progress`` is told each time more of the sound is final (``Sound.ready``), so it
+    can be encoded while the rest is still being decoded.
     """
     if not sounding and music is None:
         return None
-    total = sample_at(timeline.runtime)
-    pcm = bytearray(total * BYTES_PER_SAMPLE)
+    sound = Sound(bytearray(sample_at(timeline.runtime) * BYTES_PER_SAMPLE))
     spans = timeline.spans
     for n, span in enumerate(spans):
         into = span.transition
@@ -85,10 +91,15 @@ def build_sound(timeline: Timeline, files: dict[str, Path], sounding: set[str],
             head = _ramp(into) if k == 0 else sample_at(DECLICK_SECONDS)
             tail = _ramp(out) if k == len(span.parts) - 1 else sample_at(DECLICK_SECONDS)
             clip = _decoded(files[part.generation], stop - start)
-            _place(pcm, clip, start, head, tail)
+            _place(sound.pcm, clip, start, head, tail)
+        if music is None and n + 1 < len(spans):  # nothing later reaches before the next clip
+            sound.ready = sample_at(spans[n + 1].start)
+            progress(sound)
     if music is not None:
-        pcm = _with_music(pcm, music, music_db)
-    return Sound(pcm)
+        sound.pcm[:] = _with_music(sound.pcm, music, music_db)
+    sound.ready = sound.samples
+    progress(sound)
+    return sound
 
 
 def _ramp(transition: Transition) -> int:
@@ -202,3 +213,107 @@ def _drain(sink: Any, av: Any) -> bytes:
         except (av.error.BlockingIOError, av.error.EOFError):
             return bytes(got)
         got += bytes(frame.planes[0])[:frame.samples * BYTES_PER_SAMPLE]
+
+
+_DONE = object()
+
+
+class SoundWriter:
+    """Builds the cut's sound on one worker thread and encodes it on another while the
+    picture is copied or encoded on the caller's (PyAV releases the GIL inside the
+    codecs); the sound is encoded as soon as each clip's part of it is final, and its
+    packets are muxed in time order between the picture's. So the file interleaves and
+    a cut with sound takes about as long as its picture."""
+
+    def __init__(self, output: Any, stream: Any,
+                 build: Callable[[Callable[[Sound], None]], Sound | None]) -> None:
+        self.output, self.stream = output, stream
+        self.packets: queue.Queue[Any] = queue.Queue()
+        self.waiting: Any = None
+        self.failure: BaseException | None = None
+        self.stopping = threading.Event()
+        self.changed = threading.Condition()
+        self.sound: Sound | None = None
+        self.built = False
+        self.workers = [threading.Thread(target=self._build, args=(build,), daemon=True),
+                        threading.Thread(target=self._encode, daemon=True)]
+        if stream is not None:
+            stream.codec_context.open()  # here: the muxer would open it from this thread
+            for worker in self.workers:
+                worker.start()
+
+    def __enter__(self) -> SoundWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the workers before the output they encode for is closed."""
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+        for worker in self.workers:
+            if worker.is_alive():
+                worker.join()
+
+    def _build(self, build: Callable[[Callable[[Sound], None]], Sound | None]) -> None:
+        try:
+            build(self._progress)
+        except BaseException as exc:  # handed to the muxing thread, which raises it
+            self.failure = exc
+        finally:
+            with self.changed:
+                self.built = True
+                self.changed.notify_all()
+
+    def _progress(self, sound: Sound) -> None:
+        with self.changed:
+            self.sound = sound
+            self.changed.notify_all()
+        if self.stopping.is_set():
+            raise InterruptedError("stopped")
+
+    def _encode(self) -> None:
+        try:
+            done = 0
+            while True:
+                with self.changed:
+                    while not (self.built or self.stopping.is_set() or (
+                            self.sound is not None
+                            and self.sound.ready >= done + FRAME_SAMPLES)):
+                        self.changed.wait()
+                    sound, built = self.sound, self.built
+                if self.stopping.is_set() or sound is None:
+                    return
+                ready = sound.ready
+                for frame in sound.frames(done, ready):
+                    if frame.samples < FRAME_SAMPLES and ready < sound.samples:
+                        break  # a partial frame only at the very end
+                    for packet in self.stream.encode(frame):
+                        self.packets.put(packet)
+                    done += frame.samples
+                if built and done >= sound.samples:
+                    for packet in self.stream.encode(None):
+                        self.packets.put(packet)
+                    return
+        except BaseException as exc:
+            self.failure = self.failure or exc
+        finally:
+            self.packets.put(_DONE)
+
+    def until(self, seconds: Fraction | None) -> None:
+        """Mux the sound's packets that start before ``seconds`` (None: all of them)."""
+        if self.stream is None:
+            return
+        while True:
+            packet = self.waiting if self.waiting is not None else self.packets.get()
+            self.waiting = None
+            if packet is _DONE:
+                self.waiting = _DONE
+                break
+            if seconds is not None and packet.pts * packet.time_base >= seconds:
+                self.waiting = packet
+                return
+            self.output.mux(packet)
+        for worker in self.workers:
+            worker.join()
+        if self.failure is not None:
+            raise self.failure

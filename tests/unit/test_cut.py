@@ -175,3 +175,16 @@ def test_takes_of_a_long_clip_follow_each_other_with_plain_cuts(tmp_path: Path) 
     assert [p.generation for p in titles.parts] == [f"default/titles.{n}" for n in range(1, 6)]
     assert titles.seconds == 40 and end.transition.kind == "crossfade"
     assert line.runtime == Fraction(89, 2)
+
+
+def test_an_unreadable_render_fails_that_cut_with_the_file_named(
+        project: tuple[Plan, Workspace]) -> None:
+    plan, workspace = project
+    jp_open = next(i.generation for i in plan.items if i.generation.id == "jp/open")
+    broken = workspace.cache_file(jp_open.hash)
+    broken.write_bytes(b"not a video")
+    summary = Cutter(plan, workspace).cut_all()
+    assert [(r.variant, r.status) for r in summary.results] == [("us", CUT), ("jp", "failed")]
+    assert summary.results[1].reason is not None
+    assert summary.results[1].reason.startswith(f"{broken}: not a readable video")
+    assert summary.exit_code == 1 and not summary.complete
