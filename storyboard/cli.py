@@ -349,18 +349,10 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 
 
 def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
-    """Cut every variant whose renders are all there; without the media extra, say how
-    to get it (the renders are safe either way)."""
-    from storyboard.errors import MediaMissing
+    """Cut every variant whose renders are all there; say which got none and why."""
     from storyboard.media.cut import Cutter, outcome_reasons
-    from storyboard.media.deps import load
     from storyboard.reporters import cut_report
 
-    try:
-        load("av")
-    except MediaMissing as exc:
-        click.echo(f"Final cuts: skipped: {exc}", err=True)
-        return 0
     cuts = Cutter(plan, workspace).cut_all(outcome_reasons(summary.outcomes))
     click.echo(cut_report(cuts), nl=False)
     return cuts.exit_code
@@ -378,13 +370,13 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
     from storyboard.compile import plan_file
     from storyboard.journal import Journal
+    from storyboard.media import require
     from storyboard.media.cut import Cutter, missing_reasons
-    from storyboard.media.deps import load
     from storyboard.reporters import cut_report
     from storyboard.run import Workspace
 
+    require("storyboard cut")
     plan = plan_file(file)
-    load("av")
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=sandbox)
     reasons: dict[str, str] = {}

@@ -46,7 +46,7 @@ from storyboard.errors import (
     RetryableAPIError,
     UsageError,
 )
-from storyboard.mp4 import verify_mp4
+from storyboard.media.probe import verify as verify_video
 from storyboard.store import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -518,7 +518,7 @@ class ShortAPIClient:
             if size == 0:
                 raise _Transient(DownloadError(f"{what}: the server sent an empty body"))
             try:
-                verify_mp4(temp, expected_seconds)
+                verify_video(temp, expected_seconds)
             except DownloadError as exc:
                 raise _Transient(DownloadError(f"{what}: {exc}")) from exc
             os.replace(temp, dest)

@@ -12,6 +12,7 @@ exits non-zero, so no third-party traceback ever reaches a user::
     │   ├── BudgetError              durations that cannot be budgeted into takes
     │   └── RequestError             a compiled request breaks the API's input contract
     ├── UsageError                   bad options or auxiliary files (pricing, plan JSON)
+    │   └── MediaMissing             video work without the ``storyboard[media]`` extra
     ├── BudgetExceeded               the plan costs more than the budget allows
     ├── StateError                   the journal under .storyboard/
     │   ├── JournalLocked            another run holds the state
@@ -23,7 +24,6 @@ exits non-zero, so no third-party traceback ever reaches a user::
     │   ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
     │   └── DownloadError            the video could not be fetched or verified
     └── MediaError                   a render or music file cannot be read or joined
-        └── MediaMissing             the ``media`` extra (PyAV, Pillow) is not installed
 
 Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
 and ``Problem.format()`` is the one place that writes ``file:line:col: error: ...``.
@@ -117,6 +117,10 @@ class UsageError(StoryboardError):
     exit_code = 2
 
 
+class MediaMissing(UsageError):
+    """PyAV or Pillow is not installed; the message names the install command."""
+
+
 class BudgetExceeded(StoryboardError):
     """The plan is over ``budget.max_cost_usd``/``max_seconds`` (or ``--max-cost``)."""
 
@@ -169,12 +173,6 @@ class DownloadError(ExecutionError):
 
 class MediaError(StoryboardError):
     """A render or music file that cannot be read or joined; the message names it."""
-
-
-class MediaMissing(MediaError):
-    """The ``media`` extra is not installed; the message gives the install command."""
-
-    exit_code = 2
 
 
 class ProblemCollector:

@@ -55,6 +55,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.journal import Attempt, Journal, Status
+from storyboard.media import require as require_media
 from storyboard.model import (
     IN_FLIGHT,
     NEW,
@@ -684,6 +685,7 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
                 resubmit_unknown: bool = False, callback_url: str | None = None) -> RunOptions:
     """Options from the command line: unset values take the defaults (the sandbox's are
     quicker), and every value is checked."""
+    require_media("storyboard run")  # it checks every download: say so before paying
     base = SANDBOX_POLL if sandbox else PollPolicy()
     poll = PollPolicy(base.start if poll_start is None else poll_start,
                       base.maximum if poll_max is None else poll_max, base.fraction,

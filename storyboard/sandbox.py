@@ -17,6 +17,10 @@ Three things make it useful beyond a mock:
   (queued, then generating, then done after its latency), so a thousand jobs cost
   nothing between queries. ``parse_latency`` reads the CLI's latency specs (fixed,
   a uniform range, or a log-normal), each drawn per request hash, never at random.
+* **Videos a person can check by eye** (``media/placeholder.py``): the requested
+  aspect ratio and length at a small size, 24 fps, a tone when ``sound`` is on, and
+  on every frame the request's short hash, prompt, shot and time. The same request
+  always gets the same bytes.
 * **Jobs that outlive the server**, as real ones do: a job id carries its duration
   and outcome under an HMAC (``sbx1-<duration>-<fails>-<random>-<mac>``), so a
   sandbox restarted after an interrupted ``storyboard run --sandbox`` recognises the
@@ -52,7 +56,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.message import Message
-from functools import cache
+from functools import cache, lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from statistics import NormalDist
 from types import TracebackType
@@ -63,8 +67,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from storyboard.errors import UsageError
+from storyboard.media import placeholder
+from storyboard.media import require as require_media
 from storyboard.model import request_hash
-from storyboard.mp4 import make_mp4
 from storyboard.pricing import PriceTable, format_usd, load_price_table
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 
@@ -523,11 +528,16 @@ class _Job:
     latency: float
     fails: bool
     expire_first_url: bool
+    look: placeholder.Placeholder  # what its video shows
     token: str | None = None  # the result URL's token handed out now
     expired_tokens: set[str] = field(default_factory=set)
     queries: int = 0
     downloads: int = 0
-    video: bytes | None = None
+
+
+@lru_cache(maxsize=16)  # a job's retried downloads, and jobs of the same request
+def _video(look: placeholder.Placeholder) -> bytes:
+    return placeholder.render(look)
 
 
 @cache
@@ -572,6 +582,7 @@ class Sandbox:
     """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
+        require_media("the sandbox")  # its videos: say so now, not at the first download
         self.config = config or SandboxConfig()
         self.ledger = Ledger()
         self._prices = self.config.prices or load_price_table()
@@ -696,7 +707,7 @@ class Sandbox:
                 self.ledger.count_fault("create", fault)
                 return self._fault_reply(fault).after(delay)
 
-        job = self._new_job(digest, duration)
+        job = self._new_job(digest, duration, placeholder.Placeholder.for_request(digest, args))
         self.ledger.record_create(CreateRecord(
             job_id=job.job_id, request_hash=digest, amount=amount, duration=duration,
             created_at=time.time(), fails=job.fails, callback_url=body.get("callback_url"),
@@ -709,7 +720,7 @@ class Sandbox:
         data = {"amount": format_usd(amount), "job_id": job.job_id}
         return _json(200, {"code": 0, "data": data}).after(delay)
 
-    def _new_job(self, digest: str, duration: int) -> _Job:
+    def _new_job(self, digest: str, duration: int, look: placeholder.Placeholder) -> _Job:
         latency = self.config.latency
         seconds = latency(digest) if callable(latency) else latency  # per request hash
         with self._lock:
@@ -725,6 +736,7 @@ class Sandbox:
                 latency=max(0.0, float(seconds)),
                 fails=fails,
                 expire_first_url=self._faulted("expire", digest, ordinal),
+                look=look,
             )
             self._jobs[job.job_id] = job
         return job
@@ -752,6 +764,8 @@ class Sandbox:
             latency=0.0,  # finished long ago
             fails=fails,
             expire_first_url=self._faulted("expire", job_id, 0),
+            look=placeholder.Placeholder.for_request(job_id, {
+                "duration": duration, "prompt": "restored: the sandbox knows only its length"}),
         )
         self._jobs[job_id] = job
         self.ledger.record_restored(job_id)
@@ -840,18 +854,13 @@ class Sandbox:
         if not valid:
             self.ledger.count_rejection("bad-token")
             return _json(403, {"code": 403, "message": "invalid or missing token"}).after(delay)
-        video = self._video(job)
+        video = _video(job.look)
         reply = _Reply(status=200, body=video, content_type="video/mp4", delay=delay)
         if self._faulted("truncate", job.key, attempt):
             self.ledger.count_fault("download", "truncate")
             return dataclasses.replace(reply, send_bytes=len(video) // 2)
         self.ledger.count_download(job.job_id)
         return reply
-
-    def _video(self, job: _Job) -> bytes:
-        if job.video is None:
-            job.video = make_mp4(job.duration, seed=job.job_id)  # same bytes if two race
-        return job.video
 
     # Faults.
 

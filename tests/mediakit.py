@@ -59,6 +59,18 @@ class Frame:
     size: tuple[int, int]
 
 
+def dominant(path: Path, seconds: float) -> tuple[int, int, int]:
+    """The most common colour of the frame on screen at a time, padding's black aside: a
+    placeholder's background (its text covers less of it)."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if frame.time + 1e-6 >= seconds:
+                image = frame.to_image().convert("RGB").quantize(8).convert("RGB")
+                colors = [c for c in image.getcolors() if max(c[1]) > 16]
+                return max(colors)[1]  # type: ignore[no-any-return]
+    raise AssertionError(f"no frame at {seconds} s in {path}")
+
+
 def frames(path: Path) -> list[Frame]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

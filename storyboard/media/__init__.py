@@ -1,6 +1,34 @@
-"""Reading, verifying and assembling video.
+"""The media phase: what reads, verifies and makes video.
 
-``timeline`` is pure (the plan shows it before anything is paid); every module that
-touches video imports PyAV lazily through ``deps.load_av()``, so ``pip install
-storyboard`` without the ``media`` extra still validates, plans and runs.
+PyAV (FFmpeg's libraries inside its wheels, so no system ``ffmpeg``) and Pillow are
+an optional extra, ``storyboard[media]``: a plan-only CI job installs
+``storyboard`` without them and never pays for importing them. So no module of
+the package imports ``av`` or ``PIL`` at its top; the functions here import them
+when called, after ``require`` has turned their absence into one line naming the
+install command. ``timeline`` needs neither: the plan shows it before anything is paid.
 """
+
+from __future__ import annotations
+
+import importlib
+from importlib.util import find_spec
+from types import ModuleType
+
+from storyboard.errors import MediaMissing
+
+INSTALL = "pip install 'storyboard[media]'"
+
+
+def require(purpose: str) -> None:
+    """Raise ``MediaMissing`` (one line: what needs it, how to install) unless PyAV and
+    Pillow are importable. Finding them imports nothing, so this is cheap to call early,
+    before anything is paid for."""
+    if find_spec("av") is None or find_spec("PIL") is None:
+        raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
+                           f"{INSTALL}")
+
+
+def load(module: str, purpose: str = "assembling video") -> ModuleType:
+    """``av``, ``PIL.Image``…, imported when first used, after ``require``."""
+    require(purpose)
+    return importlib.import_module(module)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
+from storyboard.media import load
 from storyboard.media.audio import SAMPLE_RATE, Sound, SoundWriter, build_sound
-from storyboard.media.deps import load
 from storyboard.media.picture import PartFrames, Size, blend, caption, dim
 from storyboard.media.timeline import Timeline
 from storyboard.model import FADE

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
-from storyboard.media.deps import load
+from storyboard.media import load
 from storyboard.media.timeline import Timeline, Transition
 from storyboard.model import CROSSFADE, CUT, FADE
 

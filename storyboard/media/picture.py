@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.media.deps import load
+from storyboard.media import load
 
 PIX_FMT = "yuv420p"
 

@@ -26,7 +26,7 @@ import pytest
 
 from storyboard.compile import plan_file
 from storyboard.journal import Attempt, Journal, Status
-from storyboard.mp4 import verify_mp4
+from storyboard.media.probe import verify
 from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, FAST, REPO, Project, run_cli, start_sandbox
@@ -129,7 +129,7 @@ def assert_everything_delivered_once(project: Project, *sandboxes: Sandbox) -> N
     assert len(manifest) == GENERATIONS
     for entry in manifest:
         video = project.renders(NAME) / entry["file"]
-        assert verify_mp4(video, entry["seconds"]).duration_s == entry["seconds"]
+        assert verify(video, entry["seconds"]).duration_s == entry["seconds"]
     for sandbox in sandboxes:
         assert sandbox.ledger.duplicates() == {}
     created = Counter(c.request_hash for s in sandboxes for c in s.ledger.creates)

@@ -28,7 +28,7 @@ import pytest
 from storyboard.client import RetryPolicy, Timeouts
 from storyboard.compile import plan_file
 from storyboard.journal import Attempt, Journal, Status
-from storyboard.mp4 import verify_mp4
+from storyboard.media.probe import verify
 from storyboard.reporters import run_summary
 from storyboard.run import (
     Action,
@@ -206,7 +206,7 @@ def assert_kept_the_promise(run: Run) -> None:
         file = workspace.render_file(g)
         if outcome.result in (Result.DELIVERED, Result.REUSED):
             assert outcome.file == file
-            assert verify_mp4(file, g.seconds).duration_s == g.seconds
+            assert verify(file, g.seconds).duration_s == g.seconds
             assert workspace.cache_file(g.hash).is_file()
         else:
             assert not file.exists()

@@ -8,9 +8,10 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
-from mediakit import frame_seconds, frames, samples, video_seconds
+from mediakit import dominant, frame_seconds, frames, loudness, near, samples, video_seconds
 
 from storyboard.cli import cli
+from storyboard.media.placeholder import placeholder_color
 from storyboard.media.srt import parse_srt
 from storyboard.sandbox import Sandbox
 
@@ -36,11 +37,13 @@ clips:
     prompt: "A lamp on a desk"
     duration: 4
     sound: "on"
+    mode: std               # smaller frames than pro: scaled up to fit
   - id: close
     prompt: "The logo"
     caption: "Aurora"
     duration: 3
     transition: cut
+    aspect_ratio: "9:16"    # tall in a wide cut: pillarboxed
 """
 
 
@@ -100,6 +103,29 @@ def test_captions_and_crossfades_through_the_sandbox(
         (Fraction(0), Fraction(11, 4), "Tokyo"), (Fraction(13, 2), Fraction(19, 2), "Aurora")]
 
 
+def test_the_cut_shows_the_clips_in_order_with_sound_in_sync_and_sizes_fitted(
+        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project.storyboard("promo.yaml")
+    path.write_text(PROMO)
+    assert run_cli(sandbox, monkeypatch, path).exit_code == 0
+    video = project.renders("promo") / "us.mp4"
+    hashes = {g["id"]: g["hash"] for g in project.manifest("promo")["generations"]}
+    # open 0-3 s, crossfade 2.5-3 s into product 2.5-6.5 s, plain cut into close 6.5-9.5 s
+    for seconds, clip in ((1.0, "open"), (4.5, "product"), (8.0, "close")):
+        assert near(dominant(video, seconds), placeholder_color(hashes[f"us/{clip}"]), 12), clip
+    shown = frames(video)
+    assert {f.size for f in shown} == {(320, 180)}  # the pro 16:9 clip's size
+    tall = min(shown, key=lambda f: abs(f.time - 8))
+    assert near(tall.corner, (0, 0, 0), 8)  # the 9:16 clip is padded, not stretched
+    product = min(shown, key=lambda f: abs(f.time - 4.5))
+    assert near(product.corner, placeholder_color(hashes["us/product"]), 12)  # std fills it
+    pcm = samples(video)
+    assert abs(len(pcm) - Fraction(19, 2) * 48_000) <= 1024
+    assert loudness(pcm, 0.2, 2.4) < 0.001  # open has no sound
+    assert loudness(pcm, 3.2, 6.3) > 0.03  # product's tone
+    assert loudness(pcm, 6.3, 6.49) > 0.03 and loudness(pcm, 6.51, 9.4) < 0.001  # cut at 6.5
+
+
 def test_one_edit_recuts_only_the_variant_that_uses_it(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
@@ -117,18 +143,18 @@ def test_one_edit_recuts_only_the_variant_that_uses_it(
 
 def test_storyboard_cut_needs_no_key_and_no_api(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = project.storyboard("launch.yaml")
+    path = project.storyboard("promo.yaml")
+    path.write_text(PROMO)
     assert run_cli(sandbox, monkeypatch, path).exit_code == 0
-    renders = project.renders("aurora-launch")
+    renders = project.renders("promo")
     for video in renders.glob("*.mp4"):
         video.unlink()
     sandbox.stop()  # nothing to talk to
     monkeypatch.delenv("SHORTAPI_KEY")
     result = CliRunner().invoke(cli, ["cut", str(path)])
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "4 reused ($0: assembled locally)" in result.stdout  # from the state's cut cache
-    assert sorted(p.name for p in renders.glob("*.mp4")) == [
-        "jp-tall.mp4", "jp-wide.mp4", "us-tall.mp4", "us-wide.mp4"]
+    assert "2 reused ($0: assembled locally)" in result.stdout  # from the state's cut cache
+    assert sorted(p.name for p in renders.glob("*.mp4")) == ["jp.mp4", "us.mp4"]
 
 
 def test_variants_not_all_rendered_get_no_cut_and_the_summary_says_why(
@@ -148,7 +174,7 @@ def test_variants_not_all_rendered_get_no_cut_and_the_summary_says_why(
      "promo.yaml:9:10: error: music file 'audio/bed.m4a' not found; paths are relative to "
      "the storyboard's folder"),
     (('caption: "Aurora"', 'caption: "{{ brand }"'),
-     "promo.yaml:22:14: error: template syntax error: unexpected '}'"),
+     "promo.yaml:23:14: error: template syntax error: unexpected '}'"),
 ])
 def test_a_missing_music_file_or_bad_caption_stops_the_run_before_anything_is_paid(
         edit: tuple[str, str], line: str, project: Project, sandbox: Sandbox,

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
-from storyboard.mp4 import verify_mp4
+from storyboard.media.probe import verify
 from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, Project, run_cli
@@ -33,7 +33,7 @@ def test_every_example_renders_then_a_rerun_spends_nothing(
     for entry in manifest["generations"]:
         assert entry["status"] == "delivered"
         video = project.renders(name) / entry["file"]
-        info = verify_mp4(video, entry["seconds"])
+        info = verify(video, entry["seconds"])
         assert info.duration_s == entry["seconds"]
         assert entry["job_id"] and entry["sha256"]
     second = run_cli(sandbox, monkeypatch, project.storyboard(example))

@@ -32,7 +32,7 @@ from storyboard.errors import (
     RetryableAPIError,
     UsageError,
 )
-from storyboard.mp4 import make_mp4
+from storyboard.media.placeholder import Placeholder, render
 
 BASE = "https://api.test"
 KEY = "sk-UNIT-6f1c0ffee-DO-NOT-LEAK"
@@ -372,7 +372,7 @@ def test_query_of_a_missing_job_is_not_retried(response: httpx.Response) -> None
 
 # ----------------------------------------------------------------------------- download
 
-VIDEO = make_mp4(5, seed="unit")
+VIDEO = render(Placeholder.for_request("unit", {"duration": 5}))
 
 
 class BrokenStream(httpx.AsyncByteStream):
@@ -410,7 +410,7 @@ def test_download_verifies_and_places_the_file_without_sending_the_key(tmp_path:
     VIDEO[: len(VIDEO) - 10],  # truncated
     b"<html><body>Access denied</body></html>",  # an error page saved as a video
     b"",
-    make_mp4(9, seed="unit"),  # the wrong video
+    render(Placeholder.for_request("unit", {"duration": 9})),  # the wrong video
 ], ids=["truncated", "html", "empty", "wrong-duration"])
 def test_a_bad_download_leaves_nothing_behind(tmp_path: Path, body: bytes) -> None:
     dest = tmp_path / "abc.mp4"

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from storyboard.errors import DownloadError, UsageError
+from storyboard.media.probe import verify
 from storyboard.model import request_hash
-from storyboard.mp4 import verify_mp4
 from storyboard.sandbox import (
     Faults,
     Sandbox,
@@ -109,7 +109,7 @@ def test_job_goes_queued_generating_done_and_its_video_verifies(start: Start) ->
     assert video.status_code == 200
     assert video.headers["content-type"] == "video/mp4"
     assert int(video.headers["content-length"]) == len(video.content)
-    assert verify_mp4(video.content, 5).duration_s == 5.0
+    assert verify(video.content, 5).duration_s == 5.0
     assert sandbox.ledger.downloads == {job_id: 1}
 
 
@@ -428,7 +428,7 @@ def test_expired_url_is_410_once_and_a_re_query_gives_a_fresh_one(start: Start) 
     assert again.status_code == 410
     assert fresh_url != first_url
     assert video.status_code == 200
-    verify_mp4(video.content, 5)
+    verify(video.content, 5)
     assert sandbox.ledger.faults == {"expire": 1}
 
 
@@ -444,7 +444,7 @@ def test_truncated_download_is_a_transport_error_and_fails_verification(start: S
 
     assert 0 < len(received) < promised
     with pytest.raises(DownloadError, match="truncated"):
-        verify_mp4(bytes(received), 5)
+        verify(bytes(received), 5)
     assert sandbox.ledger.faults == {"truncate": 1}
     assert sandbox.ledger.downloads == {}
 
@@ -534,7 +534,7 @@ def test_a_restarted_sandbox_finishes_the_jobs_of_the_one_before(start: Start) -
 
     assert data["status"] == 2
     assert video.status_code == 200
-    assert verify_mp4(video.content, 7).duration_s == 7.0
+    assert verify(video.content, 7).duration_s == 7.0
     assert second.ledger.restored == (job_id,)
     assert second.ledger.creates == () and second.ledger.duplicates() == {}
     assert second.ledger.downloads == {job_id: 1}
@@ -572,7 +572,7 @@ def test_an_earlier_sandboxs_url_is_expired_and_a_re_query_gives_a_fresh_one(
 
     assert (stale.status_code, stale.json()) == (410, {"code": 410, "message": "url expired"})
     assert fresh.status_code == 200
-    verify_mp4(fresh.content, 5)
+    verify(fresh.content, 5)
 
 
 def test_expire_and_truncate_still_apply_to_restored_jobs(start: Start) -> None:
