@@ -16,7 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -48,11 +48,11 @@ class Sound:
     def samples(self) -> int:
         return len(self.pcm) // BYTES_PER_SAMPLE
 
-    def frames(self, start: int, stop: int) -> Iterator[Any]:
-        """``av.AudioFrame``s of at most one AAC frame for samples [start, stop)."""
+    def frames(self, start: int, stop: int, size: int = SAMPLE_RATE) -> Iterator[Any]:
+        """``av.AudioFrame``s of at most ``size`` samples for samples [start, stop)."""
         av = load("av")
-        for at in range(start, min(stop, self.samples), FRAME_SAMPLES):
-            n = min(FRAME_SAMPLES, stop - at, self.samples - at)
+        for at in range(start, min(stop, self.samples), size):
+            n = min(size, stop - at, self.samples - at)
             frame = av.AudioFrame(format="s16", layout="stereo", samples=n)
             frame.planes[0].update(bytes(self.pcm[at * BYTES_PER_SAMPLE:
                                                   (at + n) * BYTES_PER_SAMPLE]))
@@ -272,32 +272,37 @@ class SoundWriter:
             raise InterruptedError("stopped")
 
     def _encode(self) -> None:
+        av = load("av")
+        # the encoder's own format and frame size, made in C from one-second chunks
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE,
+                                      frame_size=FRAME_SAMPLES)
         try:
             done = 0
             while True:
                 with self.changed:
                     while not (self.built or self.stopping.is_set() or (
-                            self.sound is not None
-                            and self.sound.ready >= done + FRAME_SAMPLES)):
+                            self.sound is not None and self.sound.ready > done)):
                         self.changed.wait()
                     sound, built = self.sound, self.built
                 if self.stopping.is_set() or sound is None:
                     return
                 ready = sound.ready
-                for frame in sound.frames(done, ready):
-                    if frame.samples < FRAME_SAMPLES and ready < sound.samples:
-                        break  # a partial frame only at the very end
-                    for packet in self.stream.encode(frame):
-                        self.packets.put(packet)
-                    done += frame.samples
+                for chunk in sound.frames(done, ready):
+                    self._put(resampler.resample(chunk))
+                done = ready
                 if built and done >= sound.samples:
-                    for packet in self.stream.encode(None):
-                        self.packets.put(packet)
+                    self._put(resampler.resample(None))
+                    self._put([None])
                     return
         except BaseException as exc:
             self.failure = self.failure or exc
         finally:
             self.packets.put(_DONE)
+
+    def _put(self, frames: Iterable[Any]) -> None:
+        for frame in frames:
+            for packet in self.stream.encode(frame):
+                self.packets.put(packet)
 
     def until(self, seconds: Fraction | None) -> None:
         """Mux the sound's packets that start before ``seconds`` (None: all of them)."""
