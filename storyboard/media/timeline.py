@@ -113,6 +113,8 @@ class Timeline:
 
     def cues(self) -> tuple[Cue, ...]:
         """Caption cues in time order, each within its clip's boundaries."""
+        if not any(s.caption or s.shot_captions for s in self.spans):
+            return ()
         bounds = boundaries(self)
         found: list[Cue] = []
         for span, (lo, hi) in zip(self.spans, pairs(bounds), strict=True):
@@ -168,7 +170,7 @@ def seconds_text(value: Fraction | Decimal | int) -> str:
 
 
 def seconds_json(value: Fraction) -> int | float:
-    return int(value) if value.denominator == 1 else round(float(value), 6)
+    return value.numerator if value.denominator == 1 else round(float(value), 6)
 
 
 # ------------------------------------------------------------------------- building
@@ -200,38 +202,61 @@ class CaptionBook:
 def build_timelines(storyboard: Storyboard, generations: Sequence[Generation],
                     captions: CaptionBook | None = None) -> tuple[Timeline, ...]:
     """One timeline per variant, in variant order; transitions that do not fit in the
-    clips they join are ``BudgetError`` problems at the transition."""
+    clips they join are ``BudgetError`` problems at the transition.
+
+    Variants of a campaign mostly share their timeline's shape (take lengths and
+    transitions), so each shape is laid out and checked once.
+    """
     specs = {c.id: c for c in storyboard.clips}
+    transitions = {c.id: _transition(c.transition or storyboard.cut.transition)
+                   for c in storyboard.clips}
     book = captions.captions if captions is not None else {}
     by_variant: dict[str, dict[str, list[Generation]]] = {}
     for g in generations:
         by_variant.setdefault(g.variant, {}).setdefault(g.clip, []).append(g)
+    shapes: dict[tuple[Any, ...], tuple[list[Fraction], Fraction, list[Problem]]] = {}
+    seconds: dict[int, Fraction] = {}
     problems = ProblemCollector()
     timelines = []
     for variant, clips in by_variant.items():
+        shape = tuple((clip, tuple(g.seconds for g in takes)) for clip, takes in clips.items())
+        if shape not in shapes:
+            shapes[shape] = _laid_out(shape, transitions, specs, storyboard)
+        starts, runtime, misfits = shapes[shape]
         spans = []
         for n, (clip, takes) in enumerate(clips.items()):
-            spec = specs[clip]
-            transition = (Transition() if n == 0
-                          else _transition(spec.transition or storyboard.cut.transition))
             found = book.get((variant, clip))
             spans.append(Span(
                 clip=clip,
-                parts=tuple(Part(g.id, g.hash, Fraction(g.seconds), g.sound == "on")
-                            for g in takes),
-                transition=transition, start=Fraction(0),
+                parts=tuple(Part(g.id, g.hash, seconds.setdefault(g.seconds,
+                                                                  Fraction(g.seconds)),
+                                 g.sound == "on") for g in takes),
+                transition=transitions[clip] if n else _PLAIN, start=starts[n],
                 caption=found.clip if found else None,
                 shot_captions=_shot_captions(takes, found.shots if found else ()),
             ))
-        starts, runtime = layout([s.seconds for s in spans], [s.transition for s in spans])
-        spans = [replace(s, start=t) for s, t in zip(spans, starts, strict=True)]
-        for problem in _misfits(spans, storyboard):
+        for problem in misfits:
             problems.add(problem.message, problem.location,
                          variant if storyboard.variants is not None else None)
         timelines.append(Timeline(variant, tuple(spans), runtime, storyboard.cut))
     if problems:
         raise BudgetError(problems.problems())
     return tuple(timelines)
+
+
+_PLAIN = Transition()
+
+
+def _laid_out(shape: tuple[tuple[str, tuple[int, ...]], ...],
+              transitions: Mapping[str, Transition], specs: Mapping[str, Any],
+              storyboard: Storyboard) -> tuple[list[Fraction], Fraction, list[Problem]]:
+    """Start times, runtime and misfit problems of one timeline shape."""
+    spans = [Span(clip, tuple(Part("", "", Fraction(t), False) for t in takes),
+                  transitions[clip] if n else _PLAIN, Fraction(0))
+             for n, (clip, takes) in enumerate(shape)]
+    starts, runtime = layout([s.seconds for s in spans], [s.transition for s in spans])
+    spans = [replace(s, start=t) for s, t in zip(spans, starts, strict=True)]
+    return starts, runtime, list(_misfits(spans, storyboard))
 
 
 def _transition(spec: TransitionSpec) -> Transition:
