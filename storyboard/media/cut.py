@@ -170,7 +170,9 @@ class Cutter:
         if not cues:
             target.unlink(missing_ok=True)  # a caption removed: no stale subtitles
             return None
-        write_atomic(target, srt(cues).encode("utf-8"))
+        text = srt(cues).encode("utf-8")
+        if not (target.is_file() and target.read_bytes() == text):  # a rerun touches nothing
+            write_atomic(target, text)
         return target
 
     def _sha256(self, path: Path) -> str:
