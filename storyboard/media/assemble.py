@@ -71,7 +71,10 @@ class Assembled:
     fps: Fraction
 
 
-def probe(path: Path) -> Probe:
+def inspect(path: Path) -> Probe:
+    """What joining needs to know of a render: its size, rate, length in frames, sound,
+    and the codec parameters that decide whether its packets can be copied. Renders were
+    verified when downloaded (``probe.verify``), so this reads only the index."""
     av = load("av")
     try:
         with av.open(str(path)) as container:
@@ -102,7 +105,7 @@ def assemble(timeline: Timeline, files: Mapping[str, Path], target: Path, *,
              music: Path | None = None, encoding: Encoding = Encoding()) -> Assembled:
     """Write ``timeline``'s cut to ``target`` (completely or not at all); ``files`` maps
     each part's generation id to its render."""
-    probes = {gid: probe(files[gid]) for gid in (p.generation for p in timeline.parts)}
+    probes = {gid: inspect(files[gid]) for gid in (p.generation for p in timeline.parts)}
     box, fps = output_format(list(probes.values()), timeline.cut.size, timeline.cut.fps)
     measured = timeline.measured({gid: p.seconds for gid, p in probes.items()})
     sounding = {gid for gid, p in probes.items() if p.sound}

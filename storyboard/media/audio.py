@@ -30,7 +30,7 @@ from storyboard.model import CROSSFADE, CUT, FADE
 
 SAMPLE_RATE = 48_000
 CHANNELS = 2
-BYTES_PER_SAMPLE = 2 * CHANNELS  # s16, interleaved
+BYTES_PER_SAMPLE = 4 * CHANNELS  # 32-bit float, interleaved ("flt")
 DECLICK_SECONDS = Fraction(5, 1000)  # ramp at a hard cut: inaudible as a gap, kills the click
 MUSIC_FADE_SECONDS = Fraction(1)
 FRAME_SAMPLES = 1024  # one AAC frame
@@ -38,7 +38,7 @@ FRAME_SAMPLES = 1024  # one AAC frame
 
 @dataclass(slots=True)
 class Sound:
-    """PCM of the whole cut: s16 interleaved stereo at ``SAMPLE_RATE``; the first
+    """PCM of the whole cut: float interleaved stereo at ``SAMPLE_RATE``; the first
     ``ready`` samples are final."""
 
     pcm: bytearray
@@ -53,7 +53,7 @@ class Sound:
         av = load("av")
         for at in range(start, min(stop, self.samples), size):
             n = min(size, stop - at, self.samples - at)
-            frame = av.AudioFrame(format="s16", layout="stereo", samples=n)
+            frame = av.AudioFrame(format="flt", layout="stereo", samples=n)
             frame.planes[0].update(bytes(self.pcm[at * BYTES_PER_SAMPLE:
                                                   (at + n) * BYTES_PER_SAMPLE]))
             frame.sample_rate = SAMPLE_RATE
@@ -113,9 +113,11 @@ def _ramp(transition: Transition) -> int:
 
 
 def decode_pcm(path: Path, limit: int | None = None) -> bytes:
-    """A file's first audio track as s16 stereo 48 kHz PCM (``limit`` samples at most)."""
+    """A file's first audio track as float stereo 48 kHz PCM (``limit`` samples at most).
+
+    Float, not 16-bit: no rounding noise is added for the AAC encoder to spend bits on."""
     av = load("av")
-    resampler = av.AudioResampler(format="s16", layout="stereo", rate=SAMPLE_RATE)
+    resampler = av.AudioResampler(format="flt", layout="stereo", rate=SAMPLE_RATE)
     chunks: list[bytes] = []
     got = 0
     with av.open(str(path)) as container:
@@ -155,14 +157,14 @@ def _ramp_into(pcm: bytearray, clip: bytes, start: int, first: int, stop: int,
     """Add samples [first, stop) of ``clip``, each times ``gain(i)``, into ``pcm``."""
     if stop <= first:
         return
-    target = memoryview(pcm).cast("h")
-    source = memoryview(clip).cast("h")
+    target = memoryview(pcm).cast("f")
+    source = memoryview(clip).cast("f")
     lo, hi = (start + first) * CHANNELS, (start + stop) * CHANNELS
     gains = [gain(i) for i in range(first, stop) for _ in range(CHANNELS)]
-    mixed = [t + round(s * g) for t, s, g in zip(target[lo:hi].tolist(),
-                                                 source[first * CHANNELS:stop * CHANNELS]
-                                                 .tolist(), gains, strict=True)]
-    target[lo:hi] = array("h", [max(-32768, min(32767, v)) for v in mixed])
+    mixed = [t + s * g for t, s, g in zip(target[lo:hi].tolist(),
+                                          source[first * CHANNELS:stop * CHANNELS].tolist(),
+                                          gains, strict=True)]
+    target[lo:hi] = array("f", mixed)
 
 
 def _with_music(pcm: bytearray, music: Path, db: Decimal) -> bytearray:
@@ -173,19 +175,19 @@ def _with_music(pcm: bytearray, music: Path, db: Decimal) -> bytearray:
         raise MediaError(f"music file {music} has no sound to use")
     looped = bytearray((bed * (total * BYTES_PER_SAMPLE // len(bed) + 1))[:len(pcm)])
     fade = min(sample_at(MUSIC_FADE_SECONDS), total)
-    target = memoryview(looped).cast("h")
+    target = memoryview(looped).cast("f")
     for j in range(fade):  # fade the bed out over the last second
         at = (total - fade + j) * CHANNELS
         gain = (fade - j - 0.5) / fade
         for c in range(CHANNELS):
-            target[at + c] = round(target[at + c] * gain)
+            target[at + c] = target[at + c] * gain
     graph = av.filter.Graph()
-    clips, bed_src = (graph.add_abuffer(format="s16", sample_rate=SAMPLE_RATE,
+    clips, bed_src = (graph.add_abuffer(format="flt", sample_rate=SAMPLE_RATE,
                                         layout="stereo", time_base=Fraction(1, SAMPLE_RATE))
                       for _ in range(2))
     volume = graph.add("volume", f"{float(db)}dB")
     mix = graph.add("amix", "inputs=2:duration=first:normalize=0")
-    fmt = graph.add("aformat", "sample_fmts=s16:channel_layouts=stereo")
+    fmt = graph.add("aformat", "sample_fmts=flt:channel_layouts=stereo")
     sink = graph.add("abuffersink")
     clips.link_to(mix, 0, 0)
     bed_src.link_to(volume)
