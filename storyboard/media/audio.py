@@ -1,6 +1,6 @@
 """A final cut's sound, built sample-exactly on the timeline before it is encoded.
 
-Every clip's sound is decoded, resampled to one format (48 kHz stereo, 16-bit) and
+Every clip's sound is decoded, resampled to one format (48 kHz stereo, float) and
 placed at the sample where its clip starts on the timeline, trimmed or padded with
 silence to its clip's exact length; a clip without sound is silence. So the audio
 covers the whole video and each join is in sync to the sample, whatever the files'
