@@ -385,6 +385,9 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
             reasons = missing_reasons(plan, journal.latest_all())
     summary = Cutter(plan, workspace).cut_all(reasons)
     click.echo(cut_report(summary), nl=False)
+    if not summary.complete and not sandbox and state is None and Workspace.beside(
+            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+        click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 

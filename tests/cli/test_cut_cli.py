@@ -48,3 +48,12 @@ def test_cut_of_a_storyboard_never_run_says_what_is_missing(tmp_path: Path) -> N
     assert "  us-wide: no cut: us-wide/hero is not rendered yet; us-wide/teaser is not " \
            "rendered yet; us-wide/montage is not rendered yet" in result.stdout
     assert "4 skipped" in result.stdout
+
+
+def test_cut_without_sandbox_points_to_the_sandbox_renders(tmp_path: Path) -> None:
+    path = tmp_path / "launch.yaml"
+    path.write_text(LAUNCH.read_text())
+    (tmp_path / ".storyboard" / "sandbox").mkdir(parents=True)  # a --sandbox run was here
+    result = CliRunner().invoke(cli, ["cut", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == "note: the sandbox's renders are cut with --sandbox\n"
