@@ -112,13 +112,13 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
            f"{plural(len(groups), 'variant')}, prices {plan.pricing_version}", "",
            line(header)]
     out += [line(r) for r in rows]
-    out.append("")
-    out.append(_total_line(plan.totals()))
-    out.append(_budget_line(plan, max_cost))
-    if plan.timelines:
+    if plan.timelines:  # before the totals: the budget's verdict stays the last line
         out += ["", f"Final cuts ({plan.name}/<variant>.mp4, assembled locally for $0):"]
         width = max(len(t.variant) for t in plan.timelines)
         out += [f"  {t.variant.ljust(width)}  {timeline_text(t)}" for t in plan.timelines]
+    out.append("")
+    out.append(_total_line(plan.totals()))
+    out.append(_budget_line(plan, max_cost))
     return "\n".join(out) + "\n"
 
 

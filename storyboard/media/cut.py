@@ -194,7 +194,8 @@ class Cutter:
         except (OSError, ValueError):
             data = None
         if not isinstance(data, dict):
-            data = {"name": self.plan.name, "source": self.plan.source, "generations": []}
+            data = {"name": self.plan.name, "source": self.plan.source,
+                    "origin": self.workspace.origin, "generations": []}
         data["cuts"] = [cut_json(r, manifest.parent) for r in results]
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         write_atomic(manifest, text.encode("utf-8"))
@@ -256,7 +257,7 @@ def missing_reasons(plan: Plan, attempts: Mapping[str, Any]) -> dict[str, str]:
 
 
 def outcome_reasons(outcomes: Sequence[Any]) -> dict[str, str]:
-    """Why a run left a generation without a render, by generation id."""
+    """Why a run left a generation without a render, by generation id (the run's summary
+    above gives the details)."""
     return {o.item.generation.id: f"{o.item.generation.id} {o.result.value}"
-                                  f"{': ' + o.reason if o.reason else ''}"
             for o in outcomes if o.file is None}
