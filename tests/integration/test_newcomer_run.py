@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from storyboard.sandbox import Faults, Sandbox
+from storyboard.api.sandbox import Faults, Sandbox
 
 from .conftest import REPO, Project, run_cli, start_sandbox
 

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storyboard.compile.load import load_file
+from storyboard.compile.names import Kind, name_problem
 from storyboard.errors import StoryboardError, UsageError
-from storyboard.load import load_file
-from storyboard.names import Kind, name_problem
 
 if TYPE_CHECKING:
     from storyboard.model import Plan

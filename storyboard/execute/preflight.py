@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StateError, UsageError
-from storyboard.plan import relative_path
-from storyboard.run import Action, Prepared, Workspace
+from storyboard.execute.executor import Action, Prepared, Workspace
+from storyboard.plan.price import relative_path
 from storyboard.store import write_atomic
 
 # What a downloaded video may take, per second of video (1080p pro, 720p std, with room

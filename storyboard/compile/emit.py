@@ -16,7 +16,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-from storyboard.budget import budget_clip
+from storyboard.compile.budget import budget_clip
 from storyboard.errors import BudgetError, Problem, ProblemCollector, RequestError
 from storyboard.model import Generation, RenderedClip, Take, request_hash
 from storyboard.resources import REQUEST_SCHEMA, load_schema

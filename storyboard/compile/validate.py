@@ -19,8 +19,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from storyboard.compile.load import LoadedDocument
+from storyboard.compile.names import ecma_pattern
 from storyboard.errors import Problem, SchemaError
-from storyboard.load import JsonPath, LoadedDocument
 from storyboard.model import (
     CUT,
     DEFAULT_MODEL,
@@ -38,8 +39,8 @@ from storyboard.model import (
     VariantsSpec,
     VarSpec,
 )
-from storyboard.names import ecma_pattern
 from storyboard.resources import STORYBOARD_SCHEMA, load_schema
+from storyboard.source import JsonPath
 
 SETTINGS = ("mode", "aspect_ratio", "sound")
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from storyboard.errors import UsageError
-from storyboard.plan import parse_usd
+from storyboard.plan.price import parse_usd
 
 
 class OptionValueError(click.BadParameter):
