@@ -169,7 +169,8 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
          pricing: Path | None, state: Path | None) -> None:
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
-    from storyboard.execute.executor import Workspace, with_journal
+    from storyboard.execute.prepare import with_journal
+    from storyboard.execute.workspace import Workspace
     from storyboard.plan.diff import Increase, gate_failures
     from storyboard.plan.pricing import load_price_table
     from storyboard.report.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
@@ -342,17 +343,12 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
         sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
-    from storyboard.execute.executor import (
-        Workspace,
-        api_for,
-        execute,
-        on_a_sandbox,
-        prepare,
-        refuse_placeholders_among_renders,
-        run_options,
-        sandbox_config,
-    )
+    from storyboard.execute.executor import execute
+    from storyboard.execute.manifest import refuse_placeholders_among_renders
+    from storyboard.execute.options import api_for, on_a_sandbox, run_options, sandbox_config
     from storyboard.execute.preflight import check_before_creating
+    from storyboard.execute.prepare import prepare
+    from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
     from storyboard.plan.price import check_budget
     from storyboard.report.progress import progress_for
@@ -430,7 +426,7 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
     from storyboard.compile import plan_file
-    from storyboard.execute.executor import Workspace
+    from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
     from storyboard.media import require
     from storyboard.media.cut import Cutter, missing_reasons
@@ -479,8 +475,8 @@ def _stopping() -> None:
 @reports_errors
 def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
     """Show what the journal knows about each generation."""
-    from storyboard.execute.executor import Workspace
-    from storyboard.execute.executor import status as journal_status
+    from storyboard.execute.status import status as journal_status
+    from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
     from storyboard.report.reporters import status_table
 

@@ -20,32 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
-import json
-import math
-import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
-from enum import StrEnum
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from storyboard.api.client import (
-    API_KEY_ENV,
-    DEFAULT_BASE_URL,
     Created,
     JobState,
-    Limits,
-    RetryPolicy,
     ShortAPIClient,
-    Timeouts,
-    api_key_from,
-    base_url_from,
-    identify,
-    new_http_client,
 )
 from storyboard.errors import (
     APIError,
@@ -55,359 +42,25 @@ from storyboard.errors import (
     OutcomeUnknown,
     RetryableAPIError,
     StoryboardError,
-    UsageError,
 )
-from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
-from storyboard.journal.sqlite import API, SANDBOX, Attempt, Journal, Status, Traces, state_id_of
-from storyboard.media import require as require_media
+from storyboard.execute.manifest import write_manifest
+from storyboard.execute.options import Api, RunOptions
+from storyboard.execute.prepare import Action, Prepared, Task, prepare
+from storyboard.execute.rescue import Kept, keep
+from storyboard.execute.workspace import Workspace
+from storyboard.journal.sqlite import API, SANDBOX, Attempt, Journal, Status
 from storyboard.model import (
-    IN_FLIGHT,
-    NEW,
-    REUSED,
-    SHARED,
-    UNKNOWN,
     Generation,
     Plan,
     PlanItem,
-    Spent,
 )
-from storyboard.plan.price import relative_path
-from storyboard.plan.pricing import format_usd
-from storyboard.store import file_sha256, is_stale, link_atomic, write_atomic
+from storyboard.results import Event, Outcome, Result, RunSummary
+from storyboard.store import link_atomic
 
-if TYPE_CHECKING:
-    from storyboard.api.sandbox import SandboxConfig
-
-STATE_DIR = ".storyboard"
-RENDERS_DIR = "renders"
-SANDBOX_DIR = "sandbox"
 JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
-
-
-@dataclass(frozen=True, slots=True)
-class PollPolicy:
-    """How often to ask about a job: a growing interval and a deadline.
-
-    The interval is a fraction of how long the job has run so far (so the delay
-    between a job finishing and us noticing stays a small share of its latency),
-    bounded below by ``start`` and above by ``maximum``. Timings seen for this model
-    (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
-    """
-
-    start: float = 5.0
-    maximum: float = 30.0
-    fraction: float = 0.1
-    deadline: float = 60 * 60.0
-
-    def interval(self, elapsed: float) -> float:
-        return min(self.maximum, max(self.start, elapsed * self.fraction))
-
-
-SANDBOX_POLL = PollPolicy(start=0.1, maximum=1.0, deadline=300.0)
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    concurrency: int = 4  # jobs in flight at once
-    poll: PollPolicy = PollPolicy()
-    only: tuple[str, ...] = ()  # glob patterns over generation ids
-    resubmit_unknown: bool = False
-    callback_url: str | None = None
-    download_attempts: int = 3  # each with a freshly queried URL
-
-
-@dataclass(frozen=True, slots=True)
-class Workspace:
-    """Where a storyboard's state and renders live (beside it unless moved), and whose
-    renders a run there makes and reads: the real API's, or a sandbox's."""
-
-    name: str
-    state_dir: Path
-    out_dir: Path
-    sandbox: bool = False
-
-    @classmethod
-    def beside(cls, root: Path, name: str, *, state: Path | None = None,
-               out: Path | None = None, sandbox: bool = False) -> Workspace:
-        """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
-        its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
-        videos never sit among real renders. Wherever the folders are, the journal's
-        origins and the cache's names keep the two apart."""
-        sub = SANDBOX_DIR if sandbox else ""
-        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub,
-                   sandbox)
-
-    @property
-    def origin(self) -> str:
-        return SANDBOX if self.sandbox else API
-
-    def cache_file(self, hash: str) -> Path:
-        kind = ".sandbox" if self.sandbox else ""  # a placeholder never takes a render's name
-        return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
-
-    def render_file(self, g: Generation) -> Path:
-        take = "" if g.take is None else f".{g.take}"
-        return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"
-
-    @property
-    def manifest(self) -> Path:
-        return self.out_dir / self.name / "manifest.json"
-
-    @property
-    def rescue_files(self) -> tuple[Path, ...]:
-        """Where job ids the journal could not take are kept (see rescue.py); beside the
-        renders only while they are this state's."""
-        beside = () if self.published_by_another() else (
-            self.out_dir / self.name / RESCUE_BESIDE_RENDERS,)
-        return (self.state_dir / RESCUE_FILE, *beside)
-
-    @property
-    def owner_file(self) -> Path:
-        """Records which state folder publishes into ``renders/<name>/`` (see preflight)."""
-        return self.out_dir / self.name / OWNER_FILE
-
-    def owner(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.owner_file.read_bytes()[:65536])
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def published_by_another(self) -> bool:
-        """Whether ``renders/<name>/`` records another state folder as its publisher: one
-        with another path and another id (the same folder recreated, or moved with its
-        project, is still this one)."""
-        owner = self.owner()
-        return (owner is not None and self.owner_path(owner) != self.state_dir.resolve()
-                and owner.get("state") != state_id_of(self.state_dir))
-
-    def owner_path(self, owner: Mapping[str, Any]) -> Path | None:
-        """The recorded state folder (written relative to the renders folder, so that a
-        project moves whole; absolute in older files)."""
-        path = owner.get("path")
-        return (self.owner_file.parent / path).resolve() if isinstance(path, str) else None
-
-    def traces(self) -> Traces:
-        """What this workspace shows was journaled (for ``Journal.open`` to check); a
-        manifest published from another state folder is that one's, not evidence."""
-        cache = self.state_dir / "cache"
-        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
-        if self.published_by_another():
-            return Traces(cached)
-        renders = self.out_dir / self.name
-        published = sum(1 for p in renders.glob("*/*.mp4") if p.is_file())
-        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest), published,
-                      str(renders))
-
-
-def _job_ids_in(manifest: Path) -> frozenset[str]:
-    """The job ids a published manifest lists (none when it is absent or unreadable)."""
-    try:
-        with manifest.open("rb") as f:
-            data = json.loads(f.read(MAX_MANIFEST_BYTES))
-    except (OSError, ValueError, RecursionError):
-        return frozenset()
-    if not isinstance(data, dict) or not isinstance(data.get("generations"), list):
-        return frozenset()
-    return frozenset(e["job_id"] for e in data["generations"]
-                     if isinstance(e, dict) and isinstance(e.get("job_id"), str))
-
-
-class Action(StrEnum):
-    REUSE = "reuse"  # the cache holds the video
-    RESUME = "resume"  # a paid job is pending: poll it
-    REFETCH = "refetch"  # a finished job whose file is gone: query for a URL, download
-    CREATE = "create"  # submit a new (paid) job
-    UNKNOWN = "unknown"  # a create of unknown outcome: report, do not re-send
-    SHARE = "share"  # the same request as an earlier generation: wait for it, use its video
 
 
 _ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
-
-_STATE_OF = {Action.REUSE: REUSED, Action.RESUME: IN_FLIGHT, Action.REFETCH: IN_FLIGHT,
-             Action.CREATE: NEW, Action.UNKNOWN: UNKNOWN, Action.SHARE: SHARED}
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    item: PlanItem
-    action: Action
-    attempt: Attempt | None
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    plan: Plan  # only the generations in scope, each with its state
-    tasks: tuple[Task, ...]
-    interrupted: tuple[Attempt, ...]  # creates a crashed run left behind (now unknown)
-    damaged: tuple[str, ...] = ()  # ids whose cached video no longer matches its sha256
-    adopted: tuple[str, ...] = ()  # job ids a run kept outside the journal, journaled now
-
-    @property
-    def creates(self) -> int:
-        return sum(1 for t in self.tasks if t.action is Action.CREATE)
-
-
-def prepare(plan: Plan, journal: Journal, workspace: Workspace,
-            options: RunOptions) -> Prepared:
-    """What each generation needs, from the journal and the cache."""
-    interrupted: tuple[Attempt, ...] = ()
-    adopted: tuple[str, ...] = ()
-    if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
-        adopted = tuple(adopt(journal, workspace.rescue_files))
-        interrupted = tuple(journal.reconcile_interrupted())
-        _remove_partial_downloads(workspace)
-        _remove_stale_temporaries(workspace, time.time())
-    latest = journal.latest_all(workspace.origin)  # a sandbox's jobs are not a run's
-    tasks = []
-    damaged: list[str] = []
-    leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
-    for item in plan.items:
-        g = item.generation
-        if options.only and not any(fnmatch.fnmatchcase(g.id, p) for p in options.only):
-            continue
-        attempt = latest.get(g.hash)
-        if g.hash in leaders:  # one render serves every generation with this request
-            action = Action.SHARE
-        else:
-            action = _action(attempt, workspace.cache_file(g.hash), options,
-                             verify=journal.exclusive)
-            if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
-                damaged.append(g.id)
-            leaders[g.hash] = g.id
-        tasks.append(Task(replace(item, state=_STATE_OF[action],
-                                  same_as=leaders[g.hash] if action is Action.SHARE else None),
-                          action, attempt))
-    if options.only and not tasks:
-        raise UsageError(_matches_nothing(options.only, plan))
-    return Prepared(replace(plan, items=tuple(t.item for t in tasks),
-                            spent=journal.spent(plan.name, workspace.origin)),
-                    tuple(tasks), interrupted, tuple(damaged), adopted)
-
-
-def _matches_nothing(only: Sequence[str], plan: Plan) -> str:
-    """Name a few ids that exist, from different variants first: enough to fix the glob."""
-    ids = [i.generation.id for i in plan.items]
-    first_of_variant: dict[str, str] = {}
-    for item in plan.items:
-        first_of_variant.setdefault(item.generation.variant, item.generation.id)
-    shown = list(dict.fromkeys([*first_of_variant.values(), *ids]))[:3]
-    more = f" (and {len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
-    return (f"--only {' '.join(repr(p) for p in only)} matches none of the "
-            f"{len(ids)} generations; ids look like {', '.join(shown)}{more}")
-
-
-def _remove_partial_downloads(workspace: Workspace) -> None:
-    """A run killed mid-download leaves its temporary file in the cache (the client's
-    ``.<hash>.mp4.*.part``); under the journal's lock no download is running, so each
-    one is an orphan. The job is still journaled and is downloaded again."""
-    for part in (workspace.state_dir / "cache").glob("*/.*.part"):
-        part.unlink(missing_ok=True)
-
-
-def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
-    """A run killed while publishing leaves ``.<clip>.mp4.<pid>.tmp`` beside the render and
-    ``.manifest.json.<pid>.….tmp`` beside the manifest. Only ours (these names, in this
-    storyboard's folders), only stale ones (a dead writer, or older than this run)."""
-    base = workspace.out_dir / workspace.name
-    ours = [*workspace.state_dir.glob(".*.tmp")]
-    if not workspace.published_by_another():
-        ours += [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp")]
-    for path in ours:
-        if path.is_file() and is_stale(path, started):
-            path.unlink(missing_ok=True)
-
-
-def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
-            verify: bool) -> Action:
-    if attempt is None:  # a file in the cache that no journaled job made is not trusted
-        return Action.CREATE
-    if attempt.status is Status.DONE:
-        if cached.is_file() and cached.stat().st_size > 0 and (
-                not verify or attempt.sha256 is None or file_sha256(cached) == attempt.sha256):
-            return Action.REUSE
-        # missing, or changed in place (renders are hard links to it): fetched again by
-        # its job id, never created again
-        return Action.REFETCH
-    if attempt.status is Status.PENDING:
-        return Action.RESUME
-    if attempt.status in (Status.UNKNOWN, Status.SUBMITTING):
-        return Action.CREATE if options.resubmit_unknown else Action.UNKNOWN
-    return Action.CREATE  # failed or rejected: a rerun tries again
-
-
-# ------------------------------------------------------------------------- outcomes
-
-
-class Result(StrEnum):
-    DELIVERED = "delivered"
-    REUSED = "reused"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    PENDING = "pending"  # paid and still running when the run stopped: resume to finish
-    NOT_STARTED = "not started"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    item: PlanItem
-    result: Result
-    job_id: str | None = None
-    charged: Decimal | None = None
-    refunded: bool = False
-    reason: str | None = None
-    file: Path | None = None
-    sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A step of one generation, for progress displays."""
-
-    generation_id: str
-    phase: str  # queued, creating, queued-remote, generating, downloading, + Result values
-    detail: str = ""
-    charged: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    outcomes: tuple[Outcome, ...]
-    workspace: Workspace
-    interrupted: bool = False
-    kept: tuple[str, ...] = ()  # job ids the journal could not take, and where they are
-
-    def by_result(self, result: Result) -> list[Outcome]:
-        return [o for o in self.outcomes if o.result is result]
-
-    @property
-    def estimated(self) -> Decimal:
-        """What the plan said this run would spend (new generations only)."""
-        return sum((o.item.due for o in self.outcomes), Decimal(0))
-
-    @property
-    def charged(self) -> Decimal:
-        """What the API said it charged for the jobs this run created."""
-        return sum((o.charged for o in self.outcomes if o.charged is not None and
-                    o.item.state == NEW and not o.refunded), Decimal(0))
-
-    @property
-    def unknown(self) -> Decimal:
-        """What the creates this run sent whose outcome is unknown may have charged."""
-        return sum((o.item.cost for o in self.outcomes
-                    if o.result is Result.UNKNOWN and o.item.state == NEW), Decimal(0))
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        bad = (Result.FAILED, Result.UNKNOWN, Result.PENDING, Result.NOT_STARTED)
-        return 1 if any(o.result in bad for o in self.outcomes) else 0
-
-
-# ------------------------------------------------------------------------ execution
 
 
 class _Stop:
@@ -732,109 +385,6 @@ def _local_failure(exc: StoryboardError | OSError) -> str:
     return str(exc)
 
 
-# --------------------------------------------------------------------- the manifest
-
-
-def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any]:
-    """Per generation of the whole plan: id, hash, job id, seconds, estimated cost,
-    charged amount, file, sha256, status; and their totals.
-
-    A generation that shares another's render has no cost or charge of its own
-    (``same_as`` names it), and a file is listed only when it is this generation's
-    current video (the cached render of its request, made where this run renders),
-    never a stale one from an earlier version, and never a sandbox's for a real run.
-    """
-    workspace = summary.workspace
-    latest = journal.latest_all(workspace.origin)
-    outcomes = {o.item.generation.id: o for o in summary.outcomes}
-    base = workspace.out_dir / workspace.name
-    entries = []
-    charged_total = Decimal(0)
-    for item in plan.items:
-        g = item.generation
-        attempt = latest.get(g.hash)
-        outcome = outcomes.get(g.id)
-        file = workspace.render_file(g)
-        current = (attempt is not None and attempt.status is Status.DONE
-                   and _same_file(file, workspace.cache_file(g.hash)))
-        charged = (attempt.charge if attempt and attempt.job_id and item.same_as is None
-                   else None)
-        charged_total += charged or 0
-        entries.append({
-            "id": g.id,
-            "hash": g.hash,
-            "job_id": attempt.job_id if attempt else None,
-            "seconds": g.seconds,
-            "estimated_usd": format_usd(item.charge),
-            "charged_usd": format_usd(charged) if charged is not None else None,
-            "same_as": item.same_as,
-            "file": file.relative_to(base).as_posix() if current else None,
-            "sha256": attempt.sha256 if attempt and current else None,
-            "status": (outcome.result.value if outcome
-                       else "rendered" if current
-                       else attempt.status.value if attempt else "not rendered"),
-        })
-    storyboard = Path(plan.root) / Path(plan.source).name
-    return {"name": plan.name, "source": relative_path(storyboard, base),
-            "origin": workspace.origin,
-            "estimated_usd": format_usd(plan.totals().cost),
-            "charged_usd": format_usd(charged_total), "generations": entries}
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.is_file() and (os.path.samefile(a, b) or a.read_bytes() == b.read_bytes())
-    except OSError:
-        return False
-
-
-def refuse_placeholders_among_renders(workspace: Workspace) -> None:
-    """A sandbox run never publishes over real renders: refuse an ``--out`` whose
-    manifest says a real run made it (before anything is sent)."""
-    if not workspace.sandbox:
-        return
-    try:
-        made_by = json.loads(workspace.manifest.read_text(encoding="utf-8")).get("origin")
-    except (OSError, ValueError, AttributeError):
-        return
-    if made_by == API:
-        raise UsageError(f"{workspace.out_dir}: it holds real renders ({workspace.manifest}); "
-                         "a sandbox's placeholder videos never go among them — pass another "
-                         "--out for this sandbox run")
-
-
-def write_manifest(summary: RunSummary, journal: Journal, plan: Plan) -> Path:
-    path = summary.workspace.manifest
-    data = json.dumps(manifest(summary, journal, plan), indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, data.encode("utf-8"))
-    return path
-
-
-# -------------------------------------------------------------------- running it all
-
-
-@dataclass(frozen=True, slots=True)
-class Api:
-    """Where the job API is and how to talk to it. The key is never printed."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    rate: float | None = None  # requests per second, all calls together
-    connections: int = 16
-    # The client's own defaults; tests against a loopback sandbox shorten them.
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    timeouts: Timeouts = field(default_factory=Timeouts)
-
-    @contextlib.asynccontextmanager
-    async def client(self) -> AsyncIterator[ShortAPIClient]:
-        limits = Limits(max_connections=self.connections,
-                        max_keepalive_connections=self.connections)
-        async with new_http_client(timeouts=self.timeouts, limits=limits) as http:
-            yield ShortAPIClient(http, base_url=self.base_url, api_key=self.api_key,
-                                 policy=self.policy, timeouts=self.timeouts, rate=self.rate,
-                                 limits=limits)
-
-
 @contextlib.contextmanager
 def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
                  main: asyncio.Task[Any], on_stop: Callable[[], None]) -> Iterator[None]:
@@ -859,148 +409,51 @@ def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
         loop.remove_signal_handler(signal.SIGINT)
 
 
+async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, workspace: Workspace,
+              api: Api, options: RunOptions | None = None, prepared: Prepared | None = None,
+              on_event: Callable[[Event], None] = lambda e: None,
+              on_stop: Callable[[], None] | None = None) -> RunSummary:
+    """Render ``plan`` through the job API at ``api`` over ``client``, journaled in
+    ``journal``, and write its manifest: the library's way to run.
+
+    The HTTP client is injected: the CLI hands in a pooled one (``Api.http``), a test an
+    ``httpx.AsyncClient(transport=httpx.MockTransport(handler))``. ``prepared`` is the
+    plan as ``prepare`` saw it (default: prepared here; ``--only`` prepares a part of the
+    plan, while the manifest covers all of it). With ``on_stop``, the first Ctrl-C stops
+    submitting (``on_stop`` says so) and a second cancels at once.
+    """
+    options = options or RunOptions()
+    prepared = prepared or prepare(plan, journal, workspace, options)
+    executor = Executor(prepared, client=api.speak(client), journal=journal,
+                        workspace=workspace, options=options, on_event=on_event)
+    if on_stop is None:
+        summary = await executor.run()
+    else:
+        task = asyncio.current_task()
+        assert task is not None
+        with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
+            summary = await executor.run()
+    write_manifest(summary, journal, plan)
+    return summary
+
+
 def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
             options: RunOptions, api: Api, plan: Plan | None = None,
             on_event: Callable[[Event], None] = lambda e: None,
             on_stop: Callable[[], None] = lambda: None) -> RunSummary:
-    """Run the prepared plan to completion (or Ctrl-C) and write the manifest of the
-    whole ``plan`` (default: the prepared one; ``--only`` prepares a part of it)."""
+    """``run`` on its own event loop with a pooled client, for the command line: Ctrl-C
+    stops it, and a run cancelled outright still leaves a manifest."""
+    whole = plan or prepared.plan
 
     async def main() -> RunSummary:
-        async with api.client() as client:
-            executor = Executor(prepared, client=client, journal=journal, workspace=workspace,
-                                options=options, on_event=on_event)
-            task = asyncio.current_task()
-            assert task is not None
-            with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
-                return await executor.run()
+        async with api.http() as http:
+            return await run(whole, client=http, journal=journal, workspace=workspace, api=api,
+                             options=options, prepared=prepared, on_event=on_event,
+                             on_stop=on_stop)
 
     try:
-        summary = asyncio.run(main())
+        return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         summary = RunSummary((), workspace, interrupted=True)
-    write_manifest(summary, journal, plan or prepared.plan)
-    return summary
-
-
-def on_a_sandbox(*, sandbox: bool, api_base: str | None, env: Mapping[str, str]) -> bool:
-    """Whether this run's jobs will be a sandbox's: ``--sandbox``, or an API that says
-    it is one (``storyboard sandbox`` on a port, reached with ``--api-base``). The
-    public API is not asked; every create's answer is checked all the same."""
-    if sandbox:
-        return True
-    base = base_url_from(api_base, env)
-    return base != DEFAULT_BASE_URL and identify(base)
-
-
-SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
-SANDBOX_LATENCY = "1"  # seconds per job in `run --sandbox`: quick, yet the progress shows
-
-
-def sandbox_config(*, sandbox: bool, latency: str | None,
-                   faults: Sequence[str]) -> SandboxConfig | None:
-    """The in-process sandbox's settings (None: the real API), checked before anything is
-    planned or printed. Sandbox options on a real run are refused, never ignored."""
-    from storyboard.api.sandbox import Faults, SandboxConfig, parse_latency
-
-    if not sandbox:
-        given = [name for name, value in (("--sandbox-fault", faults),
-                                          ("--sandbox-latency", latency)) if value]
-        if given:
-            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
-            raise UsageError(f"{' and '.join(given)} only {verb} with --sandbox; add --sandbox "
-                             f"to try {them}, or remove {them} to run against the real API")
-        return None
-    return SandboxConfig(latency=parse_latency(SANDBOX_LATENCY if latency is None else latency),
-                         faults=Faults.parse(faults))
-
-
-@contextlib.contextmanager
-def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping[str, str],
-            rate: float | None, concurrency: int) -> Iterator[Api]:
-    """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
-    if rate is not None and not rate > 0:
-        raise UsageError("--rate must be a positive number of requests per second")
-    # httpcore's pool bookkeeping grows with its size: a few connections beyond the
-    # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
-    connections = min(concurrency, 16) + 4
-    if sandbox is not None:
-        from storyboard.api.sandbox import Sandbox
-
-        with Sandbox(sandbox) as server:
-            yield Api(server.base_url, SANDBOX_KEY, rate, connections)
-        return
-    key = api_key_from(env)
-    if key is None:
-        raise UsageError(f"{API_KEY_ENV} is not set: export your ShortAPI key, or pass "
-                         "--sandbox to run against the local sandbox for free")
-    yield Api(base_url_from(api_base, env), key, rate, connections)
-
-
-def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
-                poll_max: float | None, job_timeout: float | None, only: Sequence[str] = (),
-                resubmit_unknown: bool = False, callback_url: str | None = None) -> RunOptions:
-    """Options from the command line: unset values take the defaults (the sandbox's are
-    quicker), and every value is checked."""
-    require_media("storyboard run")  # it checks every download: say so before paying
-    base = SANDBOX_POLL if sandbox else PollPolicy()
-    poll = PollPolicy(base.start if poll_start is None else poll_start,
-                      base.maximum if poll_max is None else poll_max, base.fraction,
-                      base.deadline if job_timeout is None else job_timeout)
-    if concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
-    if not 0 < poll.start <= poll.maximum < math.inf:  # nan fails every comparison
-        raise UsageError("--poll-start must be positive and at most --poll-max (finite)")
-    if not 0 < poll.deadline < math.inf:
-        raise UsageError("--job-timeout must be positive and finite")
-    return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url)
-
-
-# --------------------------------------------------------------------------- status
-
-
-@dataclass(frozen=True, slots=True)
-class StatusRow:
-    item: PlanItem
-    attempt: Attempt | None  # the latest real (API) attempt
-    cached: bool
-    file: Path | None
-    placeholder: Attempt | None = None  # a sandbox's job for it, when no real one exists
-
-
-@dataclass(frozen=True, slots=True)
-class StatusReport:
-    rows: tuple[StatusRow, ...]
-    others: int  # generations of earlier versions of the storyboard in the journal
-    spent: Spent  # what the storyboard has spent in this state (real jobs only)
-
-
-def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
-    """Each generation of the plan as the journal and cache know it: real renders only
-    (a sandbox's placeholder is shown as one, never as rendered or charged)."""
-    latest = journal.latest_all(API)
-    placeholders = journal.latest_all(SANDBOX)
-    real = replace(workspace, sandbox=False)
-    rows = []
-    for item in plan.items:
-        g = item.generation
-        attempt = latest.get(g.hash)
-        file = real.render_file(g)
-        cached = (attempt is not None and attempt.status is Status.DONE
-                  and real.cache_file(g.hash).is_file())
-        rows.append(StatusRow(item, attempt, cached,
-                              file if cached and _same_file(file, real.cache_file(g.hash))
-                              else None,
-                              placeholders.get(g.hash) if attempt is None else None))
-    in_plan = {i.generation.hash for i in plan.items}
-    others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
-    return StatusReport(tuple(rows), others, journal.spent(plan.name, API))
-
-
-def with_journal(plan: Plan, workspace: Workspace) -> Plan:
-    """The plan with what the journal and cache already hold marked (read-only, no lock):
-    what ``storyboard plan`` shows and ``--detailed-exitcode`` decides on."""
-    if not workspace.state_dir.is_dir():
-        return plan
-    with Journal.open(workspace.state_dir, exclusive=False) as journal:
-        return prepare(plan, journal, workspace, RunOptions()).plan
+        write_manifest(summary, journal, whole)
+        return summary

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StateError, UsageError
-from storyboard.execute.executor import Action, Prepared, Workspace
+from storyboard.execute.prepare import Action, Prepared
+from storyboard.execute.workspace import Workspace
 from storyboard.plan.price import relative_path
 from storyboard.store import write_atomic
 

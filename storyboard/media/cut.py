@@ -18,15 +18,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MediaError
-from storyboard.execute.executor import Workspace
 from storyboard.media.assemble import Assembled, Encoding, assemble
 from storyboard.media.srt import srt
 from storyboard.media.timeline import Timeline, seconds_json
 from storyboard.model import Plan, canonical_json
 from storyboard.store import link_atomic, write_atomic
+
+if TYPE_CHECKING:  # only named: media does not depend on the executor
+    from storyboard.execute.workspace import Workspace
 
 CUT_VERSION = 1  # bump when the assembler writes different bytes for the same inputs
 

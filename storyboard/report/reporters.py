@@ -21,8 +21,8 @@ from storyboard.plan.price import budget_problems, generation_json, plan_json, s
 from storyboard.plan.pricing import format_usd
 
 if TYPE_CHECKING:
-    from storyboard.execute.executor import RunSummary, StatusReport
     from storyboard.media.cut import CutSummary
+    from storyboard.results import RunSummary, StatusReport
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per json.dumps() call
 
@@ -223,7 +223,7 @@ PROBLEM_REPORTERS: dict[str, ProblemReporter] = {
 
 def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
     """What happened: delivered, reused, failed (why, refunded?), unknown; money; files."""
-    from storyboard.execute.executor import Result
+    from storyboard.results import Result
 
     out = ["", "Summary"]
     if summary.interrupted and not summary.outcomes:

@@ -28,21 +28,14 @@ import pytest
 from storyboard.api.client import RetryPolicy, Timeouts
 from storyboard.api.sandbox import CreateRecord, Faults, Sandbox
 from storyboard.compile import plan_file
-from storyboard.execute.executor import (
-    Action,
-    Api,
-    Outcome,
-    PollPolicy,
-    Result,
-    RunOptions,
-    RunSummary,
-    Workspace,
-    execute,
-    prepare,
-)
+from storyboard.execute.executor import execute
+from storyboard.execute.options import Api, PollPolicy, RunOptions
+from storyboard.execute.prepare import Action, prepare
+from storyboard.execute.workspace import Workspace
 from storyboard.journal.sqlite import Attempt, Journal, Status
 from storyboard.media.probe import verify
 from storyboard.report.reporters import run_summary
+from storyboard.results import Outcome, Result, RunSummary
 
 from .conftest import FAKE_KEY, Project, start_sandbox
 

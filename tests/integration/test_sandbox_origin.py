@@ -198,9 +198,9 @@ def test_a_sandbox_that_answers_a_run_expecting_the_real_api_publishes_nothing(
         project: Project, real_api: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe could not tell (say the sandbox was still starting): every create's own
     answer still says who made the job, and a placeholder is never published as real."""
-    import storyboard.execute.executor
+    import storyboard.execute.options
 
-    monkeypatch.setattr(storyboard.execute.executor, "identify", lambda *args, **kwargs: False)
+    monkeypatch.setattr(storyboard.execute.options, "identify", lambda *args, **kwargs: False)
     impostor = start_sandbox(identify=True)
     url = impostor.base_url
     try:
@@ -236,14 +236,14 @@ def test_a_sandbox_run_never_publishes_over_real_renders(
 
 def test_only_an_api_base_other_than_the_public_api_is_asked(
         monkeypatch: pytest.MonkeyPatch, sandbox_on_a_port: str) -> None:
-    import storyboard.execute.executor
+    import storyboard.execute.options
 
-    assert storyboard.execute.executor.on_a_sandbox(sandbox=False, api_base=sandbox_on_a_port,
+    assert storyboard.execute.options.on_a_sandbox(sandbox=False, api_base=sandbox_on_a_port,
                                                     env={})
-    assert storyboard.execute.executor.on_a_sandbox(sandbox=True, api_base=None, env={})
+    assert storyboard.execute.options.on_a_sandbox(sandbox=True, api_base=None, env={})
 
     def never(*args: object, **kwargs: object) -> bool:
         raise AssertionError("the public API was probed")
 
-    monkeypatch.setattr(storyboard.execute.executor, "identify", never)
-    assert not storyboard.execute.executor.on_a_sandbox(sandbox=False, api_base=None, env={})
+    monkeypatch.setattr(storyboard.execute.options, "identify", never)
+    assert not storyboard.execute.options.on_a_sandbox(sandbox=False, api_base=None, env={})

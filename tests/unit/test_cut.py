@@ -11,7 +11,7 @@ import pytest
 from mediakit import frames, make_clip, near, video_seconds
 
 from storyboard.compile import plan_file
-from storyboard.execute.executor import Workspace
+from storyboard.execute.workspace import Workspace
 from storyboard.media.cut import CUT, REUSED, SKIPPED, Cutter
 from storyboard.media.srt import parse_srt
 from storyboard.model import Plan

@@ -9,12 +9,14 @@ import pytest
 
 from storyboard.compile import plan_file
 from storyboard.errors import StateError
-from storyboard.execute.executor import Prepared, RunOptions, Workspace, prepare
+from storyboard.execute.options import RunOptions
 from storyboard.execute.preflight import (
     DOWNLOAD_BYTES_PER_SECOND,
     MARGIN_BYTES,
     check_before_creating,
 )
+from storyboard.execute.prepare import Prepared, prepare
+from storyboard.execute.workspace import Workspace
 from storyboard.journal.sqlite import Journal
 
 REPO = Path(__file__).resolve().parents[2]

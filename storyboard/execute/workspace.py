@@ -1,0 +1,136 @@
+"""Where a storyboard's state and renders live, and whose renders (the API's or a sandbox's)
+a run there makes and reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE
+from storyboard.journal.sqlite import API, SANDBOX, Traces, state_id_of
+from storyboard.model import (
+    Generation,
+)
+
+STATE_DIR = ".storyboard"
+
+
+RENDERS_DIR = "renders"
+
+
+SANDBOX_DIR = "sandbox"
+
+
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
+
+OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Where a storyboard's state and renders live (beside it unless moved), and whose
+    renders a run there makes and reads: the real API's, or a sandbox's."""
+
+    name: str
+    state_dir: Path
+    out_dir: Path
+    sandbox: bool = False
+
+    @classmethod
+    def beside(cls, root: Path, name: str, *, state: Path | None = None,
+               out: Path | None = None, sandbox: bool = False) -> Workspace:
+        """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
+        its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
+        videos never sit among real renders. Wherever the folders are, the journal's
+        origins and the cache's names keep the two apart."""
+        sub = SANDBOX_DIR if sandbox else ""
+        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub,
+                   sandbox)
+
+    @property
+    def origin(self) -> str:
+        return SANDBOX if self.sandbox else API
+
+    def cache_file(self, hash: str) -> Path:
+        kind = ".sandbox" if self.sandbox else ""  # a placeholder never takes a render's name
+        return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
+
+    def render_file(self, g: Generation) -> Path:
+        take = "" if g.take is None else f".{g.take}"
+        return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / self.name / "manifest.json"
+
+    @property
+    def rescue_files(self) -> tuple[Path, ...]:
+        """Where job ids the journal could not take are kept (see rescue.py); beside the
+        renders only while they are this state's."""
+        beside = () if self.published_by_another() else (
+            self.out_dir / self.name / RESCUE_BESIDE_RENDERS,)
+        return (self.state_dir / RESCUE_FILE, *beside)
+
+    @property
+    def owner_file(self) -> Path:
+        """Records which state folder publishes into ``renders/<name>/`` (see preflight)."""
+        return self.out_dir / self.name / OWNER_FILE
+
+    def owner(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.owner_file.read_bytes()[:65536])
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def published_by_another(self) -> bool:
+        """Whether ``renders/<name>/`` records another state folder as its publisher: one
+        with another path and another id (the same folder recreated, or moved with its
+        project, is still this one)."""
+        owner = self.owner()
+        return (owner is not None and self.owner_path(owner) != self.state_dir.resolve()
+                and owner.get("state") != state_id_of(self.state_dir))
+
+    def owner_path(self, owner: Mapping[str, Any]) -> Path | None:
+        """The recorded state folder (written relative to the renders folder, so that a
+        project moves whole; absolute in older files)."""
+        path = owner.get("path")
+        return (self.owner_file.parent / path).resolve() if isinstance(path, str) else None
+
+    def traces(self) -> Traces:
+        """What this workspace shows was journaled (for ``Journal.open`` to check); a
+        manifest published from another state folder is that one's, not evidence."""
+        cache = self.state_dir / "cache"
+        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
+        if self.published_by_another():
+            return Traces(cached)
+        renders = self.out_dir / self.name
+        published = sum(1 for p in renders.glob("*/*.mp4") if p.is_file())
+        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest), published,
+                      str(renders))
+
+
+def _job_ids_in(manifest: Path) -> frozenset[str]:
+    """The job ids a published manifest lists (none when it is absent or unreadable)."""
+    try:
+        with manifest.open("rb") as f:
+            data = json.loads(f.read(MAX_MANIFEST_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return frozenset()
+    if not isinstance(data, dict) or not isinstance(data.get("generations"), list):
+        return frozenset()
+    return frozenset(e["job_id"] for e in data["generations"]
+                     if isinstance(e, dict) and isinstance(e.get("job_id"), str))
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.is_file() and (os.path.samefile(a, b) or a.read_bytes() == b.read_bytes())
+    except OSError:
+        return False
