@@ -1,0 +1,476 @@
+"""The sandbox's service: ShortAPI's contract answered in-process — auth, create, query,
+results and the ledger — behind a loopback HTTP server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from types import TracebackType
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from storyboard.api.sandbox.faults import fault_draw
+from storyboard.api.sandbox.http import _Reply, _Request, _Server
+from storyboard.api.sandbox.jobids import make_job_id, read_job_id
+from storyboard.api.sandbox.ledger import CreateRecord, Ledger, SandboxConfig
+from storyboard.errors import UsageError
+from storyboard.media import placeholder
+from storyboard.media import require as require_media
+from storyboard.model import request_hash
+from storyboard.plan.pricing import format_usd, load_price_table
+from storyboard.resources import REQUEST_SCHEMA, load_schema
+
+CREATE_PATH = "/api/v1/job/create"
+
+
+QUERY_PATH = "/api/v1/job/query"
+
+
+LEDGER_PATH = "/_sandbox/ledger"
+
+
+FILES_PREFIX = "/files/"
+
+
+POLL_INTERVAL_S = 0.01  # how soon stop() is noticed (an idle loop costs ~nothing)
+
+
+_FILE_PATH = re.compile(r"/files/([A-Za-z0-9_-]+)\.mp4")
+
+
+def _json(status: int, payload: Mapping[str, Any], **kwargs: Any) -> _Reply:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return _Reply(status=status, body=body, **kwargs)
+
+
+_UNAUTHORIZED = _json(401, {"code": 401, "message": "unauthorized: missing or invalid API key"})
+
+
+# HTTP 200 with a non-zero code, and the text under "msg": ShortAPI's errors come every way.
+_JOB_NOT_FOUND = _json(200, {"code": 404, "msg": "job not found"})
+
+
+_DROP = _Reply(drop=True)
+
+
+@dataclass(slots=True)
+class _Job:
+    """Server-side state of one job (guarded by the sandbox's lock)."""
+
+    job_id: str
+    key: str  # fault-draw key: request hash + ordinal (stable across runs), or a restored id
+    request_hash: str
+    duration: int
+    created: float  # time.monotonic()
+    latency: float
+    fails: bool
+    expire_first_url: bool
+    look: placeholder.Placeholder  # what its video shows
+    token: str | None = None  # the result URL's token handed out now
+    expired_tokens: set[str] = field(default_factory=set)
+    queries: int = 0
+    downloads: int = 0
+
+
+@lru_cache(maxsize=16)  # a job's retried downloads, and jobs of the same request
+def _video(look: placeholder.Placeholder) -> bytes:
+    return placeholder.render(look)
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema(REQUEST_SCHEMA))
+
+
+def request_problem(body: Any) -> str | None:
+    """Why the API would reject this create body (``$.path: message``), or None.
+
+    The sandbox checks on its own, as the real service would, rather than trusting
+    the client's compile-time check: that is the point of a stand-in.
+    """
+    error = best_match(_validator().iter_errors(body))
+    if error is not None:
+        return f"{error.json_path}: {error.message}"
+    args = body["args"]
+    shots = args.get("multi_prompt") or []
+    durations = {"$.args.duration": args["duration"]}
+    durations.update(
+        (f"$.args.multi_prompt[{i}].duration", shot["duration"]) for i, shot in enumerate(shots)
+    )
+    for path, value in durations.items():
+        # JSON Schema counts 5.0 as an integer; the API wants whole seconds written as such.
+        if isinstance(value, float):
+            return f"{path}: {value!r} is not an integer (write whole seconds as {int(value)})"
+    if shots:
+        total = sum(shot["duration"] for shot in shots)
+        if total != args["duration"]:
+            return (
+                f"$.args.multi_prompt: shot durations sum to {total} s, "
+                f"but duration is {args['duration']} s"
+            )
+    return None
+
+
+class Sandbox:
+    """The sandbox service, served from a background thread.
+
+    ``with Sandbox(config) as sandbox:`` starts it on a free loopback port; point a
+    client at ``sandbox.base_url`` and read ``sandbox.ledger`` afterwards.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        require_media("the sandbox")  # its videos: say so now, not at the first download
+        self.config = config or SandboxConfig()
+        self.ledger = Ledger()
+        self._prices = self.config.prices or load_price_table()
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _Job] = {}
+        self._attempts: Counter[tuple[str, str]] = Counter()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
+        _validator()  # compile the schema now, not in the first request
+
+    # Lifecycle.
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        address = (self.config.host, self.config.port)
+        try:
+            self._server = _Server(address, self)
+        except OSError as exc:
+            raise UsageError(
+                f"sandbox: cannot listen on {self.config.host}:{self.config.port}: "
+                f"{exc.strerror or exc}"
+            ) from None
+        host = self.config.host if self.config.host not in ("", "0.0.0.0") else "127.0.0.1"
+        self._base_url = f"http://{host}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL_S},
+            name="storyboard-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``; result URLs in query replies start with it."""
+        if self._server is None or self._base_url is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return self._base_url
+
+    # Requests.
+
+    def _respond(self, request: _Request) -> _Reply:
+        if request.path == CREATE_PATH and request.method == "POST":
+            return self._guarded("create", request, self._create)
+        if request.path == QUERY_PATH and request.method == "GET":
+            return self._guarded("query", request, self._query)
+        if request.path.startswith(FILES_PREFIX) and request.method == "GET":
+            self.ledger.count_call("download")
+            return self._download(request)
+        if request.path == LEDGER_PATH and request.method == "GET":
+            self.ledger.count_call("ledger")
+            return _json(200, self.ledger.snapshot())
+        self.ledger.count_call("other")
+        if request.path in (CREATE_PATH, QUERY_PATH, LEDGER_PATH):
+            return _json(405, {"code": 405, "message": f"method {request.method} not allowed"})
+        return _json(404, {"code": 404, "message": f"no such endpoint: {request.path}"})
+
+    def _guarded(
+        self, endpoint: str, request: _Request, handler: Callable[[_Request], _Reply]
+    ) -> _Reply:
+        self.ledger.count_call(endpoint)
+        if not self._authorized(request.headers.get("Authorization")):
+            self.ledger.count_rejection("unauthorized")
+            return _UNAUTHORIZED
+        return handler(request)
+
+    def _authorized(self, header: str | None) -> bool:
+        scheme, _, token = (header or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        expected = self.config.api_key
+        return expected is None or hmac.compare_digest(token.encode(), expected.encode())
+
+    def _create(self, request: _Request) -> _Reply:
+        try:
+            body = json.loads(request.body, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.ledger.count_rejection("bad-json")
+            return _json(400, {"code": 400, "message": f"invalid JSON body: {exc}"})
+        problem = request_problem(body)
+        if problem is not None:
+            self.ledger.count_rejection("invalid")
+            return _json(400, {"code": 400, "message": problem})
+        model, args = body["model"], body["args"]
+        digest = request_hash(model, args)
+        duration = int(args["duration"])
+        try:
+            amount = self._prices.rate(model, args["mode"], args["sound"]) * duration
+        except UsageError as exc:
+            return _json(500, {"code": 500, "message": f"sandbox: {exc}"})
+
+        attempt = self._next_attempt("create", digest)
+        delay = self._slow("create", digest, attempt)
+        for fault in ("drop_before", "http429", "http503", "http500", "code3000"):
+            if self._faulted(fault, digest, attempt):
+                self.ledger.count_fault("create", fault)
+                return self._fault_reply(fault).after(delay)
+
+        job = self._new_job(digest, duration, placeholder.Placeholder.for_request(digest, args))
+        self.ledger.record_create(CreateRecord(
+            job_id=job.job_id, request_hash=digest, amount=amount, duration=duration,
+            created_at=time.time(), fails=job.fails, callback_url=body.get("callback_url"),
+        ))
+        if job.fails:
+            self.ledger.count_fault("create", "fail")
+        if self._faulted("drop_after", digest, attempt):
+            self.ledger.count_fault("create", "drop_after")
+            return _DROP.after(delay)
+        data = {"amount": format_usd(amount), "job_id": job.job_id}
+        return _json(200, {"code": 0, "data": data}).after(delay)
+
+    def _new_job(self, digest: str, duration: int, look: placeholder.Placeholder) -> _Job:
+        latency = self.config.latency
+        seconds = latency(digest) if callable(latency) else latency  # per request hash
+        with self._lock:
+            ordinal = self._attempts[("job", digest)]
+            self._attempts[("job", digest)] += 1
+            fails = self._faulted("fail", digest, ordinal)
+            job = _Job(
+                job_id=make_job_id(duration, fails),
+                key=f"{digest}#{ordinal}",
+                request_hash=digest,
+                duration=duration,
+                created=time.monotonic(),
+                latency=max(0.0, float(seconds)),
+                fails=fails,
+                expire_first_url=self._faulted("expire", digest, ordinal),
+                look=look,
+            )
+            self._jobs[job.job_id] = job
+        return job
+
+    def _job(self, job_id: str) -> _Job | None:
+        """The job with this id; one made by an earlier sandbox is restored, finished.
+
+        Call with the lock held. A restored job knows only what its id says: its
+        duration and whether it failed. It has no request hash, so faults on its
+        queries and downloads are drawn by its id (as stable, since ids are journaled).
+        """
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        known = read_job_id(job_id)
+        if known is None:
+            return None
+        duration, fails = known
+        job = _Job(
+            job_id=job_id,
+            key=job_id,
+            request_hash="",
+            duration=duration,
+            created=time.monotonic(),
+            latency=0.0,  # finished long ago
+            fails=fails,
+            expire_first_url=self._faulted("expire", job_id, 0),
+            look=placeholder.Placeholder.for_request(job_id, {
+                "duration": duration, "prompt": "restored: the sandbox knows only its length"}),
+        )
+        self._jobs[job_id] = job
+        self.ledger.record_restored(job_id)
+        return job
+
+    def _query(self, request: _Request) -> _Reply:
+        job_id = _param(request, "id")
+        if not job_id:
+            self.ledger.count_rejection("missing-id")
+            return _json(400, {"code": 400, "message": "missing query parameter: id"})
+        with self._lock:
+            job = self._job(job_id)
+            if job is not None:
+                attempt = job.queries
+                job.queries += 1
+        if job is None:
+            self.ledger.count_rejection("unknown-job")
+            return _JOB_NOT_FOUND
+        delay = self._slow("query", job.key, attempt)
+        fault_reply = self._transient_fault("query", job.key, attempt)
+        if fault_reply is not None:
+            return fault_reply.after(delay)
+        self.ledger.count_query(job_id)
+        status = self._status(job)
+        if status == 3:
+            data: dict[str, Any] = {
+                "status": 3, "refunded": True, "message": "sandbox: injected failure",
+            }
+        elif status == 2:
+            url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
+            if self.config.key_in_url:
+                _, _, key = (request.headers.get("Authorization") or "").partition(" ")
+                url += f"&key={key.strip()}"
+            data = {"status": 2, "result": {"videos": [{"url": url}]}}
+        else:
+            data = {"status": status}
+        return _json(200, {"code": 0, "data": data}).after(delay)
+
+    def _status(self, job: _Job) -> int:
+        elapsed = time.monotonic() - job.created
+        if elapsed < job.latency * self.config.queued_fraction:
+            return 0
+        if elapsed < job.latency:
+            return 1
+        return 3 if job.fails else 2
+
+    def _token(self, job: _Job) -> str:
+        with self._lock:
+            if job.token is None:
+                job.token = secrets.token_urlsafe(12)
+            return job.token
+
+    def _download(self, request: _Request) -> _Reply:
+        match = _FILE_PATH.fullmatch(request.path)
+        with self._lock:
+            job_id = match.group(1) if match else ""
+            stale = job_id not in self._jobs  # an earlier sandbox's URL, if restored now
+            job = self._job(job_id) if job_id else None
+            if job is not None:
+                attempt = job.downloads
+                job.downloads += 1
+        if job is None or job.fails:
+            self.ledger.count_rejection("unknown-file")
+            return _json(404, {"code": 404, "message": "no such file"})
+        if stale:
+            # Its token came from a sandbox that is gone: like an expired URL, a
+            # re-query hands out a fresh one.
+            self.ledger.count_rejection("stale-url")
+            return _json(410, {"code": 410, "message": "url expired"})
+        delay = self._slow("download", job.key, attempt)
+        if attempt == 0 and self.config.first_download_stall > 0:
+            self.ledger.count_fault("download", "stall")
+            delay = max(delay, self.config.first_download_stall)
+        fault_reply = self._transient_fault("download", job.key, attempt)
+        if fault_reply is not None:
+            return fault_reply.after(delay)
+        token = _param(request, "token")
+        with self._lock:
+            expired = token in job.expired_tokens
+            if not expired and token and token == job.token and job.expire_first_url:
+                job.expire_first_url = False
+                job.expired_tokens.add(token)
+                job.token = None  # the next query hands out a fresh URL
+                self.ledger.count_fault("download", "expire")
+                expired = True
+            valid = token is not None and token == job.token
+        if expired:
+            return _json(410, {"code": 410, "message": "url expired"}).after(delay)
+        if not valid:
+            self.ledger.count_rejection("bad-token")
+            return _json(403, {"code": 403, "message": "invalid or missing token"}).after(delay)
+        video = _video(job.look)
+        reply = _Reply(status=200, body=video, content_type="video/mp4", delay=delay)
+        if self._faulted("truncate", job.key, attempt):
+            self.ledger.count_fault("download", "truncate")
+            return dataclasses.replace(reply, send_bytes=len(video) // 2)
+        self.ledger.count_download(job.job_id)
+        return reply
+
+    # Faults.
+
+    def _next_attempt(self, endpoint: str, key: str) -> int:
+        with self._lock:
+            attempt = self._attempts[(endpoint, key)]
+            self._attempts[(endpoint, key)] += 1
+            return attempt
+
+    def _faulted(self, fault: str, key: str, attempt: int) -> bool:
+        rate: float = getattr(self.config.faults, fault)
+        return rate > 0 and fault_draw(self.config.seed, fault, key, attempt) < rate
+
+    def _slow(self, endpoint: str, key: str, attempt: int) -> float:
+        if not self._faulted("slow", key, attempt):
+            return 0.0
+        self.ledger.count_fault(endpoint, "slow")
+        return self.config.faults.slow_seconds
+
+    def _transient_fault(self, endpoint: str, key: str, attempt: int) -> _Reply | None:
+        """A 429, 503 or 500 for a query or a download, if one is due."""
+        for fault in ("http429", "http503", "http500"):
+            if self._faulted(fault, key, attempt):
+                self.ledger.count_fault(endpoint, fault)
+                return self._fault_reply(fault)
+        return None
+
+    def _fault_reply(self, fault: str) -> _Reply:
+        if fault == "drop_before":
+            return _DROP
+        if fault == "http429":
+            retry_after = f"{self.config.faults.retry_after:g}"
+            return _json(429, {"code": 429, "message": "too many requests"},
+                         headers=(("Retry-After", retry_after),))
+        if fault == "http503":
+            return _json(503, {"code": 503, "info": "service unavailable"})
+        if fault == "http500":
+            return _json(500, {"code": 500, "message": "sandbox: injected internal error"})
+        if fault == "code3000":
+            return _json(200, {"code": 3000, "message": "model temporarily unavailable"})
+        raise AssertionError(f"no reply for fault {fault}")
+
+
+def _param(request: _Request, name: str) -> str | None:
+    values = request.query.get(name)
+    return values[0] if values else None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def serve(config: SandboxConfig, *, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C); ``ready`` gets the base URL once it listens."""
+    with Sandbox(config) as sandbox:
+        if ready is not None:
+            ready(sandbox.base_url)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
