@@ -17,14 +17,11 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storyboard.errors import StoryboardError, UsageError
 from storyboard.load import load_file
 from storyboard.names import Kind, name_problem
-
-if TYPE_CHECKING:
-    from storyboard.model import Plan
 
 PLAN_FORMAT = 1
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a 100,000-variant campaign's plan fits many times over
@@ -84,8 +81,6 @@ def _shape_problems(raw: Any) -> Iterator[str]:
     for key in ("source", "root"):
         if raw.get(key) is not None and not _text(raw[key]):
             yield f"{key} must be a path (text without control characters), got {_kind(raw[key])}"
-    if raw.get("root") and _text(raw["root"]) and not _normal_absolute(raw["root"]):
-        yield f"root {raw['root'][:120]!r} must be an absolute path without '..'"
     pricing = raw.get("pricing", {})
     if not isinstance(pricing, dict) or not all(
             _text(pricing.get(k, "")) for k in ("version", "source")):
@@ -159,10 +154,6 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= 4096 and value.isprintable()
 
 
-def _normal_absolute(root: str) -> bool:
-    return os.path.isabs(root) and os.path.normpath(root) == root and ".." not in Path(root).parts
-
-
 def _kind(value: Any) -> str:
     """A value as a user reads it in a message: short, with its JSON type."""
     if isinstance(value, str):
@@ -173,20 +164,11 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def check_project(plan: Plan, file: str) -> None:
-    """A plan runs only inside its own project: ``root`` holds the storyboard it names,
-    and that storyboard has the plan's name (so state and renders land beside it)."""
-    root = Path(plan.root)
-    storyboard = root / Path(plan.source).name
-    found = None
+def storyboard_name(path: Path) -> str | None:
+    """The ``name`` of the storyboard at ``path`` (None when it is not one)."""
     try:
-        if root.is_absolute() and storyboard.is_file():
-            data = load_file(storyboard).data
-            found = data.get("name") if isinstance(data, dict) else None
+        data = load_file(path).data
     except (StoryboardError, OSError):
-        found = None
-    if found != plan.name:
-        raise UsageError(
-            f"{file}: its root {plan.root!r} holds no storyboard {storyboard.name!r} named "
-            f"{plan.name!r}; a saved plan runs only in the folder of the storyboard that "
-            f"made it — {REGENERATE} there")
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None

@@ -21,7 +21,7 @@ from storyboard.run import Action, Prepared, Workspace
 from storyboard.store import write_atomic
 
 # What a downloaded video may take, per second of video (1080p pro, 720p std, with room
-# to spare: real files run at about half of this). Sizes are not published (API.md).
+# to spare: real files run at about half of this). The provider publishes no sizes.
 DOWNLOAD_BYTES_PER_SECOND = {"std": 1_000_000, "pro": 2_000_000}
 MARGIN_BYTES = 16 * 1024 * 1024  # the journal, the manifest, temporaries
 _DOWNLOADS = (Action.CREATE, Action.RESUME, Action.REFETCH)
@@ -47,16 +47,15 @@ def claim(workspace: Workspace, state_id: str) -> None:
     moved) is still the same state.
     """
     renders, owner = workspace.out_dir / workspace.name, workspace.owner_file
-    mine = {"state": state_id, "path": str(workspace.state_dir.resolve())}
-    recorded = workspace.owner()
-    if recorded is not None and workspace.published_by_another():
-        other = recorded.get("path") or "another state folder"
+    mine = workspace.owner_record(state_id)
+    if workspace.published_by_another():
+        other = workspace.publisher()
         raise UsageError(
             f"{renders}: these renders are published from the state folder {other}, not "
-            f"{mine['path']}; two states in one renders folder render everything twice and "
-            f"overwrite each other's manifest. Pass --state {other}, or another --out (or "
-            f"delete {owner} to hand the folder over); nothing was sent")
-    if recorded != mine:
+            f"{workspace.state_dir.resolve()}; two states in one renders folder render "
+            f"everything twice and overwrite each other's manifest. Pass --state {other}, or "
+            f"another --out (or delete {owner} to hand the folder over); nothing was sent")
+    if workspace.owner() != mine:
         data = json.dumps(mine, indent=2) + "\n"
         try:
             write_atomic(owner, data.encode("utf-8"))
