@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError, UsageError
+from storyboard.files import Unreadable, read_limited
 from storyboard.load import load_file
 from storyboard.names import Kind, name_problem
 
@@ -45,20 +44,15 @@ def read_plan(path: Path) -> dict[str, Any]:
 
 
 def _read_json(path: Path, file: str) -> Any:
-    """The plan's JSON, read from a regular file of bounded size (never /dev/zero, a pipe)."""
+    """The plan's JSON, from a regular file of bounded size: a folder, ``/dev/zero`` or a
+    pipe is never opened (opening a pipe would wait for a writer)."""
     make = "make one with `storyboard plan STORYBOARD --out PLAN.json`"
     try:
-        with path.open("rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise UsageError(f"{file}: not a regular file; {make}")
-            data = f.read(MAX_PLAN_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such plan file") from None
-    except OSError as exc:
-        raise UsageError(f"{file}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_PLAN_BYTES:
-        raise UsageError(f"{file}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB, which "
-                         f"no saved plan is; {make}")
+        if path.exists() and not path.is_file():
+            raise Unreadable(f"not a regular file; {make}")
+        data = read_limited(path, MAX_PLAN_BYTES, kind="saved plan")
+    except Unreadable as exc:
+        raise UsageError(f"{file}: {exc}") from None
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
