@@ -93,7 +93,8 @@ state_option = click.option("--state", type=click.Path(file_okay=False, path_typ
                             "the storyboard).")
 max_cost_option = click.option(
     "--max-cost", metavar="USD", default=None,
-    help="Cost limit for this command, replacing budget.max_cost_usd.")
+    help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
+    "bounds what the storyboard spends over all its runs.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -191,8 +192,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over:
                    else DIFF_REPORTERS[fmt](diff, limit), nl=False)
     else:
         click.echo(PLAN_REPORTERS[fmt](the_plan, limit), nl=False)
-        gates = [f"plan costs ${format_usd(the_plan.due_cost)}, over --fail-over "
-                 f"${format_usd(over)}"] if over is not None and the_plan.due_cost > over else []
+        cost = the_plan.totals().cost
+        gates = [f"plan costs ${format_usd(cost)}, over --fail-over "
+                 f"${format_usd(over)}"] if over is not None and cost > over else []
     if out is not None:
         write_atomic(out, plan_as_json(the_plan, limit, base=out.parent).encode("utf-8"))
         click.echo(f"plan saved to {out}; run it with: storyboard run {out}", err=True)
@@ -287,12 +289,13 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
     from storyboard.plan import check_runnable, load_plan
     from storyboard.pricing import load_price_table
 
+    prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        plan = load_plan(target)
+        plan = load_plan(target, prices)
         if to_run:
             check_runnable(plan, target)
         return plan
-    return plan_file(target, prices=load_price_table(pricing))
+    return plan_file(target, prices=prices)
 
 
 
@@ -342,7 +345,16 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import Workspace, api_for, execute, prepare, run_options, sandbox_config
+    from storyboard.run import (
+        Workspace,
+        api_for,
+        execute,
+        on_a_sandbox,
+        prepare,
+        refuse_placeholders_among_renders,
+        run_options,
+        sandbox_config,
+    )
 
     limit = _money(max_cost)
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
@@ -350,14 +362,17 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
     plan = _load_plan(target, pricing, to_run=True)
+    placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=sandbox)
+                                 sandbox=placeholders)
+    refuse_placeholders_among_renders(workspace)
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
-        if sandbox:
-            click.echo("Running against the built-in sandbox on loopback: no key, no cost; "
-                       f"placeholder videos go to {workspace.out_dir}.")
+        if placeholders:
+            where = "the built-in sandbox on loopback" if sandbox else "a sandbox"
+            click.echo(f"Running against {where}: no cost; its placeholder videos go to "
+                       f"{workspace.out_dir} and are never taken for renders.")
         if prepared.interrupted:
             click.echo(f"note: a run that stopped abruptly was sending "
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
@@ -367,7 +382,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
-                     f"{' (sandbox: no cost)' if sandbox else ''}?")
+                     f"{' (sandbox: no cost)' if placeholders else ''}?")
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
                      concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
@@ -412,8 +427,8 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
-        rows, others = journal_status(plan, journal, workspace)
-    click.echo(status_table(rows, others), nl=False)
+        report = journal_status(plan, journal, workspace)
+    click.echo(status_table(report), nl=False)
 
 
 @cli.command()

@@ -63,6 +63,10 @@ STATUS_QUEUED = 0
 STATUS_GENERATING = 1
 STATUS_SUCCEEDED = 2
 MESSAGE_KEYS = ("message", "msg", "info")
+# Every answer of a sandbox carries this header, so that nothing it makes (a placeholder
+# video, a $0 "charge") is ever taken for the real API's work.
+SANDBOX_HEADER = "Storyboard-Sandbox"
+PROBE_TIMEOUT_S = 5.0
 REDACTED = "[redacted]"
 
 T = TypeVar("T")
@@ -166,6 +170,7 @@ class Created:
 
     job_id: str
     amount: Decimal | None
+    sandbox: bool = False  # the answer came from a sandbox: the job is a placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,7 @@ class _Reply:
     code: int | None
     message: str | None
     retry_after: float | None
+    sandbox: bool = False
 
     def data(self) -> Mapping[str, Any] | None:
         data = self.body.get("data") if self.body is not None else None
@@ -253,19 +259,43 @@ def _message(*sources: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def is_sandbox(response: httpx.Response) -> bool:
+    return SANDBOX_HEADER in response.headers
+
+
+def identify(base_url: str, *, transport: httpx.BaseTransport | None = None,
+             timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether the API at ``base_url`` is a sandbox, asked before a run plans anything.
+
+    One GET of the query endpoint without a key (nothing is sent that could cost or
+    leak); any answer carries the sandbox's header if it is one. An API that cannot be
+    reached is taken for the real one: the safe side, since then nothing a sandbox
+    made is reused.
+    """
+    try:
+        with httpx.Client(transport=transport, timeout=timeout,
+                          follow_redirects=False) as http:
+            response = http.get(_checked_base_url(base_url, "base URL") + QUERY_PATH,
+                                headers={"User-Agent": f"storyboard/{__version__}"})
+    except httpx.HTTPError:
+        return False
+    return is_sandbox(response)
+
+
 def _read_reply(response: httpx.Response, now: float) -> _Reply:
     retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+    sandbox = is_sandbox(response)
     try:
         parsed = json.loads(response.content, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError, RecursionError):
         parsed = None
     if not isinstance(parsed, Mapping):
-        return _Reply(response.status_code, None, None, None, retry_after)
+        return _Reply(response.status_code, None, None, None, retry_after, sandbox)
     raw_code = parsed.get("code", CODE_OK)
     code = _int_or_none(raw_code)
     message = _message(parsed)
     body = parsed if code is not None else None
-    return _Reply(response.status_code, body, code, message, retry_after)
+    return _Reply(response.status_code, body, code, message, retry_after, sandbox)
 
 
 class _Transient(Exception):
@@ -399,7 +429,7 @@ class ShortAPIClient:
                 raise self._api_error(APIError, what, reply, rejected=True)
             if job_id is None:
                 self._unknown(f"the API answered HTTP {status} without a job id")
-            return Created(job_id=job_id, amount=_amount(reply.data()))
+            return Created(job_id=job_id, amount=_amount(reply.data()), sandbox=reply.sandbox)
         if status in (429, 503):
             raise _Transient(self._api_error(RetryableAPIError, what, reply), reply.retry_after)
         if status in (401, 403):

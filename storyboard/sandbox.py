@@ -66,6 +66,7 @@ from urllib.parse import parse_qs, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from storyboard.client import SANDBOX_HEADER
 from storyboard.errors import UsageError
 from storyboard.media import placeholder
 from storyboard.media import require as require_media
@@ -314,6 +315,10 @@ class SandboxConfig:
     # Seconds each job's *first* download waits before it answers (later ones do not):
     # a download in progress, for tests that interrupt one and then resume.
     first_download_stall: float = 0.0
+    # Every answer says "I am a sandbox" (the Storyboard-Sandbox header), so a client
+    # never takes a placeholder for a render. Only tests turn it off, to stand in for
+    # the real API; the command line cannot.
+    identify: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -1009,12 +1014,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers:
             self.send_header(name, value)
+        self._identify()
         self.end_headers()
         if reply.send_bytes is None:
             self.wfile.write(reply.body)
         else:
             self.wfile.write(reply.body[: reply.send_bytes])
             self._hang_up()
+
+    def _identify(self) -> None:
+        if self.server.sandbox.config.identify:
+            self.send_header(SANDBOX_HEADER, "placeholder videos, no charges")
 
     def _hang_up(self) -> None:
         self.close_connection = True
@@ -1031,6 +1041,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
+        self._identify()
         self.end_headers()
         if getattr(self, "command", "") != "HEAD":
             self.wfile.write(body)

@@ -42,7 +42,11 @@ def project(tmp_path: Path, tracked_copy: Callable[..., Path]) -> Project:
 
 
 def start_sandbox(**config: object) -> Sandbox:
+    """A sandbox standing in for the paid API: unless a test says ``identify=True``, it
+    does not say it is a sandbox, so runs against it take the real API's code path
+    (its jobs count, its videos are renders)."""
     faults = config.pop("faults", Faults())
+    config.setdefault("identify", False)
     return Sandbox(SandboxConfig(api_key=FAKE_KEY, latency=config.pop("latency", 0.05),
                                  faults=faults, **config)).start()  # type: ignore[arg-type]
 

@@ -181,13 +181,18 @@ def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
     assert plan(sequence, "--detailed-exitcode")[0] == 2
     from storyboard.sandbox import Sandbox, SandboxConfig
 
-    with Sandbox(SandboxConfig(latency=0.02)) as sandbox:
+    # a sandbox standing in for the real API (one that says it is a sandbox makes
+    # placeholders, which --detailed-exitcode never counts: see test_sandbox_origin.py)
+    with Sandbox(SandboxConfig(latency=0.02, identify=False)) as sandbox:
         result = CliRunner().invoke(cli, ["run", str(sequence), "--yes", "--api-base",
                                           sandbox.base_url, "--poll-start", "0.02"],
                                     env={"SHORTAPI_KEY": "k"})
         assert result.exit_code == 0, result.stdout + result.stderr
     code, out, _ = plan(sequence, "--detailed-exitcode")
     assert code == 0
-    assert "(3 reused); due now $0.00" in out
+    assert "(3 reused: $4.76 paid before); due now $0.00" in out
     edit(sequence, "Ink drops bloom in water", "Ink drops bloom in milk")
+    # re-rendering is spending again, on top of the $4.76 spent: over the $6 budget
+    assert plan(sequence, "--detailed-exitcode")[0] == 1
+    edit(sequence, "max_cost_usd: 6", "max_cost_usd: 7")
     assert plan(sequence, "--detailed-exitcode")[0] == 2

@@ -140,9 +140,9 @@ def test_budget_hook_fails_over_budget(project: Path, pre_commit_home: Path) -> 
     over = pre_commit(project, pre_commit_home, "storyboard-budget",
                       "--files", "good.storyboard.yaml", "video/storyboard.yaml")
     assert over.returncode == 1, over.stdout + over.stderr
-    assert ("error: plan costs $1.425, over the budget of $1.00 (budget.max_cost_usd at "
-            "video/storyboard.yaml:4:17); raise the budget or pass --max-cost 1.425"
-            ) in over.stdout.splitlines()
+    assert ("error: $0.00 spent so far + $1.425 due now = $1.425, over the budget of $1.00 "
+            "(budget.max_cost_usd at video/storyboard.yaml:4:17); raise budget.max_cost_usd "
+            "to at least 1.425 or render less") in over.stdout.splitlines()
 
 
 def test_hooks_only_see_files_named_as_storyboards(project: Path, pre_commit_home: Path) -> None:

@@ -22,6 +22,7 @@ from storyboard.client import (
     ShortAPIClient,
     api_key_from,
     base_url_from,
+    identify,
     parse_retry_after,
 )
 from storyboard.errors import (
@@ -561,3 +562,38 @@ def test_a_503_code_inside_a_200_is_retried_like_an_http_503() -> None:
     result, _ = run(server, lambda c: c.create(MODEL, ARGS))
     assert result.job_id == "job-1"
     assert server.creates == 2
+
+
+# ---------------------------------------------------------------- a sandbox says so
+
+
+def test_a_create_answered_by_a_sandbox_is_marked_as_its_placeholder() -> None:
+    answer = created("job-7")
+    answer.headers["Storyboard-Sandbox"] = "placeholder videos, no charges"
+    result, _ = run(Server(answer), create)
+    assert result == Created(job_id="job-7", amount=Decimal("0.475"), sandbox=True)
+    real, _ = run(Server(created("job-8")), create)
+    assert real.sandbox is False
+
+
+def test_identify_asks_once_without_the_key_and_reads_the_header() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(sandbox: bool) -> Callable[[httpx.Request], httpx.Response]:
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            headers = {"Storyboard-Sandbox": "yes"} if sandbox else {}
+            return httpx.Response(401, json={"code": 401}, headers=headers)
+        return handler
+
+    assert identify(BASE, transport=httpx.MockTransport(answer(True))) is True
+    assert identify(BASE, transport=httpx.MockTransport(answer(False))) is False
+    assert [str(r.url) for r in seen] == [f"{BASE}/api/v1/job/query"] * 2
+    assert all("authorization" not in r.headers for r in seen)
+
+
+def test_an_api_that_cannot_be_reached_is_taken_for_the_real_one() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    assert identify(BASE, transport=httpx.MockTransport(refuse)) is False
