@@ -633,7 +633,8 @@ def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any
         })
     storyboard = Path(plan.root) / Path(plan.source).name
     return {"name": plan.name, "source": relative_path(storyboard, base),
-            "origin": workspace.origin, "estimated_usd": format_usd(plan.totals().cost),
+            "origin": workspace.origin,
+            "estimated_usd": format_usd(plan.totals().cost),
             "charged_usd": format_usd(charged_total), "generations": entries}
 
 
