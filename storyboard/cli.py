@@ -14,10 +14,11 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from storyboard import __version__
+from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
 from storyboard.diff import EXIT_GATE, PlanDiff
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
 from storyboard.model import Plan
-from storyboard.plan import budget_problems, parse_usd
+from storyboard.plan import budget_problems
 from storyboard.pricing import PriceTable, format_usd
 from storyboard.reporters import DIFF_REPORTERS, plural
 
@@ -79,20 +80,16 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _money(value: str | None) -> Decimal | None:
-    return parse_usd(value) if value is not None else None
-
-
 file_argument = click.argument(
-    "file", type=click.Path(exists=False, dir_okay=False, path_type=Path))
+    "file", type=NonEmptyPath(exists=False, dir_okay=False, path_type=Path))
 pricing_option = click.option(
-    "--pricing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--pricing", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
     help="Price table JSON to use instead of the built-in one.")
-state_option = click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+state_option = click.option("--state", type=NonEmptyPath(file_okay=False, path_type=Path),
                             default=None, help="State folder (default: .storyboard/ beside "
                             "the storyboard).")
 max_cost_option = click.option(
-    "--max-cost", metavar="USD", default=None,
+    "--max-cost", metavar="USD", type=Usd(), default=None,
     help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
     "bounds what the storyboard spends over all its runs.")
 
@@ -105,7 +102,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text",
               show_default=True, help="github: workflow annotations shown on the PR diff.")
 @reports_errors
@@ -150,11 +147,11 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @file_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
               help="Also save the plan as JSON, to run exactly it later.")
 @click.option("--against", metavar="REF", default=None,
               help="Compare with the storyboard as it was at this git ref (cost diff).")
-@click.option("--fail-over", metavar="USD", default=None,
+@click.option("--fail-over", metavar="USD", type=Usd(), default=None,
               help=f"Exit {EXIT_GATE} when the plan costs more than USD.")
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"With --against: exit {EXIT_GATE} when the cost rises by more than "
@@ -166,8 +163,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @pricing_option
 @state_option
 @reports_errors
-def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over: str | None,
-         fail_on_increase: str | None, detailed_exitcode: bool, max_cost: str | None,
+def plan(file: Path, fmt: str, out: Path | None, against: str | None,
+         fail_over: Decimal | None, fail_on_increase: str | None, detailed_exitcode: bool,
+         max_cost: Decimal | None,
          pricing: Path | None, state: Path | None) -> None:
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
@@ -177,7 +175,7 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over:
     from storyboard.run import Workspace, with_journal
     from storyboard.store import write_atomic
 
-    limit, over = _money(max_cost), _money(fail_over)
+    limit, over = max_cost, fail_over
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     if increase is not None and against is None:
         raise UsageError("--fail-on-increase needs --against REF to know the old cost")
@@ -232,18 +230,18 @@ def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=NonEmptyPath(dir_okay=False, path_type=Path))
+@click.argument("new", type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
-@click.option("--fail-over", metavar="USD", default=None,
+@click.option("--fail-over", metavar="USD", type=Usd(), default=None,
               help=f"Exit {EXIT_GATE} when the new plan costs more than USD.")
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"Exit {EXIT_GATE} when the cost rises by more than USD or PCT.")
 @pricing_option
 @reports_errors
-def diff(old: Path, new: Path, fmt: str, fail_over: str | None, fail_on_increase: str | None,
-         pricing: Path | None) -> None:
+def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
+         fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
     from storyboard.diff import Increase, diff_plans, gate_failures
     from storyboard.reporters import diff_as_json
@@ -251,7 +249,7 @@ def diff(old: Path, new: Path, fmt: str, fail_over: str | None, fail_on_increase
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
                         old_label=str(old), new_label=str(new))
-    gates = gate_failures(result, fail_over=_money(fail_over), fail_on_increase=increase)
+    gates = gate_failures(result, fail_over=fail_over, fail_on_increase=increase)
     click.echo(diff_as_json(result, None, gates) if fmt == "json"
                else DIFF_REPORTERS[fmt](result, None), nl=False)
     _exit_for([], gates, None)
@@ -268,7 +266,7 @@ def schema() -> None:
 
 @cli.command()
 @click.argument("directory", required=False, default=".",
-                type=click.Path(file_okay=False, path_type=Path))
+                type=NonEmptyPath(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Storyboard name (default: the folder's name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing storyboard.yaml.")
 @reports_errors
@@ -299,7 +297,7 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
 
 @cli.command()
 @click.argument("target", metavar="FILE|PLAN.json",
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @click.option("--sandbox", is_flag=True,
               help="Run against a local sandbox API on loopback: no key, no cost.")
@@ -308,14 +306,16 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
 @max_cost_option
 @click.option("--only", multiple=True, metavar="GLOB",
               help="Only generations whose id matches (repeatable), e.g. 'us-*/hero'.")
-@click.option("--concurrency", default=4, show_default=True, help="Jobs in flight at once.")
-@click.option("--rate", type=float, default=None, metavar="N",
-              help="At most N API requests per second.")
-@click.option("--poll-start", type=float, default=None, metavar="S",
+@click.option("--concurrency", type=Bounded(1, 1000, "jobs in flight", integer=True),
+              default=4, show_default=True, help="Jobs in flight at once.")
+@click.option("--rate", type=Bounded(0.01, 10_000, "requests per second"), default=None,
+              metavar="N", help="At most N API requests per second.")
+@click.option("--poll-start", type=SECONDS, default=None, metavar="S",
               help="First poll interval in seconds [default: 5; 0.1 with --sandbox].")
-@click.option("--poll-max", type=float, default=None, metavar="S",
+@click.option("--poll-max", type=SECONDS, default=None, metavar="S",
               help="Longest poll interval in seconds [default: 30; 1 with --sandbox].")
-@click.option("--job-timeout", type=float, default=None, metavar="S",
+@click.option("--job-timeout", type=Bounded(0.1, 7 * 24 * 3600, "seconds"), default=None,
+              metavar="S",
               help="Stop waiting for one job after S seconds (it stays journaled) "
               "[default: 3600; 300 with --sandbox].")
 @click.option("--callback-url", default=None, metavar="URL",
@@ -326,7 +326,7 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
 @click.option("--sandbox-latency", default=None, metavar="SPEC",
@@ -335,7 +335,7 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
               help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
 @reports_errors
-def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
+def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
         resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
@@ -358,7 +358,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         sandbox_config,
     )
 
-    limit = _money(max_cost)
+    limit = max_cost
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
@@ -425,9 +425,9 @@ def _stopping() -> None:
 
 @cli.command()
 @click.argument("target", metavar="FILE|PLAN.json",
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
 @reports_errors

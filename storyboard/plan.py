@@ -116,13 +116,21 @@ def _where(location: SourceLocation | None, key: str) -> str:
     return f"{key} at {location}" if location else key
 
 
+MAX_USD = Decimal(1_000_000_000)  # a limit above this is a typo, not a budget
+USD_DECIMALS = 6
+
+
 def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
+    """A dollar amount a user typed: finite, 0 to ``MAX_USD``, at most 6 decimals (so
+    ``1e999`` and ``1e-999999999`` never reach arithmetic or formatting)."""
     try:
         value = Decimal(text.strip().lstrip("$"))
     except InvalidOperation:
-        raise UsageError(f"{option} {text!r} is not an amount in dollars, e.g. 12.50") from None
-    if not value.is_finite() or value < 0:
-        raise UsageError(f"{option} must be a non-negative amount, got {text!r}")
+        value = Decimal("NaN")
+    if (not value.is_finite() or not 0 <= value <= MAX_USD
+            or value != value.quantize(Decimal(1).scaleb(-USD_DECIMALS))):
+        raise UsageError(f"{option} {text!r}: give an amount in dollars from 0 to "
+                         f"{MAX_USD:,} with at most {USD_DECIMALS} decimals, e.g. 12.50")
     return value
 
 

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import fnmatch
 import json
+import math
 import os
 import signal
 import time
@@ -961,10 +962,10 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
                       base.deadline if job_timeout is None else job_timeout)
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    if poll.start <= 0 or poll.maximum < poll.start:
-        raise UsageError("--poll-start must be positive and at most --poll-max")
-    if poll.deadline <= 0:
-        raise UsageError("--job-timeout must be positive")
+    if not 0 < poll.start <= poll.maximum < math.inf:  # nan fails every comparison
+        raise UsageError("--poll-start must be positive and at most --poll-max (finite)")
+    if not 0 < poll.deadline < math.inf:
+        raise UsageError("--job-timeout must be positive and finite")
     return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url)
 
 

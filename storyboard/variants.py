@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
+from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 from storyboard.load import load_file
 from storyboard.model import Storyboard, Variant, VariantsSpec
 from storyboard.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
@@ -135,8 +136,6 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], Sour
         raise VariantError([Problem(
             f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
             f"folder ({Path(sb.file).parent})", where)])
-    if path.stat().st_size > MAX_ROWS_BYTES:
-        raise VariantError([Problem(f"rows file {display} is over 20 MiB", where)])
     if path.suffix.lower() == ".csv":
         return _csv_rows(path, display, where)
     return _data_rows(path, display, where)
@@ -150,11 +149,16 @@ def _display(path: Path, given: str, sb: Storyboard) -> str:
 def _csv_rows(path: Path, display: str,
               where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = read_limited(path, MAX_ROWS_BYTES, kind="rows file")
+    except TooLarge:
+        raise VariantError([Problem(f"rows file {display} is over "
+                                    f"{describe_size(MAX_ROWS_BYTES)}", where)]) from None
+    except Unreadable as exc:
         raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
-    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote;
+    # decoded as it is read, so 20 MiB is never also held as text (4 bytes a character)
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(lines, strict=True)
     problems: list[Problem] = []
     try:
         header = next(reader, None)
@@ -174,6 +178,11 @@ def _csv_rows(path: Path, display: str,
         line_no = reader.line_num + 1  # where the next record starts
         for index, record in enumerate(reader):
             start, line_no = line_no, reader.line_num + 1
+            if index >= MAX_VARIANTS:  # 20 MiB of "1\n" would be 10 million dicts
+                raise VariantError([Problem(
+                    f"rows file {display} has over {MAX_VARIANTS:,} rows, the limit of "
+                    "variants; split the campaign into several storyboards",
+                    SourceLocation(display, start, 1, f"$[{index}]"))])
             if not any(cell.strip() for cell in record):
                 continue
             loc = SourceLocation(display, start, 1, f"$[{index}]")
@@ -187,6 +196,8 @@ def _csv_rows(path: Path, display: str,
         raise VariantError([Problem(
             f"{exc} (a quote that is never closed?)", SourceLocation(
                 display, reader.line_num, 1, "$"))]) from None
+    except UnicodeDecodeError as exc:
+        raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
     if problems:
         raise VariantError(problems)
     return rows

@@ -106,10 +106,11 @@ def test_a_resumed_job_gets_the_whole_timeout_again(project: Project,
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    (["--rate", "0"], "--rate must be a positive number"),
-    (["--poll-start", "0"], "--poll-start must be positive"),
-    (["--job-timeout", "0"], "--job-timeout must be positive"),
-    (["--concurrency", "0"], "--concurrency must be at least 1"),
+    (["--rate", "0"], "--rate '0': give requests per second from 0.01 to 10000"),
+    (["--poll-start", "0"], "--poll-start '0': give seconds from 0.01 to 3600"),
+    (["--job-timeout", "0"], "--job-timeout '0': give seconds from 0.1 to 604800"),
+    (["--concurrency", "0"], "--concurrency '0': give jobs in flight from 1 to 1000"),
+    (["--poll-start", "2", "--poll-max", "1"], "--poll-start must be positive and at most"),
 ])
 def test_bad_run_options_are_one_line_before_anything_is_sent(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
