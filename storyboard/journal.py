@@ -54,8 +54,7 @@ ORIGINS = (API, SANDBOX)
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "lock"
 BUSY_TIMEOUT_MS = 10_000
-INTERRUPTED = ("interrupted: the previous run stopped after writing this attempt, so its "
-               "create may have been sent")
+INTERRUPTED = "the previous run stopped while sending the create"
 
 
 class Status(StrEnum):

@@ -8,6 +8,7 @@ on load, so an edited or corrupted plan file is refused rather than paid for.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -178,13 +179,22 @@ def budget_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
+def plan_json(plan: Plan, max_cost: Decimal | None = None, *,
+              base: Path | None = None) -> dict[str, Any]:
+    """The plan as data. Its storyboard and folder are written relative to ``base`` (the
+    saved plan's folder; the current directory for a plan printed), never absolute: a plan
+    is committed, shared and moved with its project."""
     totals = plan.totals()
+    root, source = plan.root, plan.source
+    if root:
+        here = Path.cwd() if base is None else base
+        root = relative_path(Path(root), here)
+        source = relative_path(Path(plan.root) / Path(plan.source).name, here)
     return {
         "format": PLAN_FORMAT,
         "name": plan.name,
-        "source": plan.source,
-        "root": plan.root,
+        "source": source,
+        "root": root,
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
         "variants": {v: totals_json(t) for v, t in plan.variant_totals().items()},
@@ -196,6 +206,27 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
                    for state, n in totals.states.items()},
         "budget": budget_json(plan, max_cost),
     }
+
+
+def relative_path(path: Path, base: Path) -> str:
+    """``path`` as seen from the folder ``base``, with forward slashes."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
+def _plan_root(raw: Any, path: Path) -> str:
+    """The storyboard's folder: relative to the plan file's (absolute in older plans)."""
+    return str((path.resolve().parent / str(raw or ".")).resolve())
+
+
+def check_runnable(plan: Plan, file: Path) -> None:
+    """A saved plan runs against the state beside its storyboard: a folder that does not
+    hold it is refused, as a fresh state there would render (and pay for) again what the
+    real one holds."""
+    storyboard = Path(plan.root) / Path(plan.source).name
+    if not storyboard.is_file():
+        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
+                         "folder relative to the plan file); keep the plan where "
+                         "`storyboard plan FILE --out PLAN.json` saved it, or save it again")
 
 
 def load_plan(path: str | Path, prices: PriceTable | None = None) -> Plan:
@@ -236,7 +267,7 @@ def load_plan(path: str | Path, prices: PriceTable | None = None) -> Plan:
     # identical requests are rendered once, as when planned
     plan = price(str(raw.get("name", "plan")), str(raw.get("source", file)),
                  (i.generation for i in items), budget, table,
-                 root=str(raw.get("root") or Path(path).resolve().parent))
+                 root=_plan_root(raw.get("root"), Path(path)))
     for n, (entry, item) in enumerate(zip(raw["generations"], plan.items, strict=True)):
         _check_figures(entry, item, table, f"{file}: generation {n + 1} ({item.generation.id})")
     return plan

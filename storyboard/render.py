@@ -218,8 +218,10 @@ def _compile_problem(exc: Exception, text: Text) -> Problem:
     if isinstance(exc, SecurityError):
         return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}",
                        text.location)
-    return Problem(f"template cannot be compiled ({type(exc).__name__}: {exc}); "
-                   "simplify it", text.location)
+    if isinstance(exc, RecursionError):
+        return Problem("the template nests too deeply to compile; flatten it", text.location)
+    return Problem(f"template cannot be compiled: {_in_words(exc)}; simplify it",
+                   text.location)
 
 
 def _frozen(value: Any) -> Any:
@@ -260,7 +262,17 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
     if isinstance(exc, RecursionError):
         return Problem("the template calls itself too deeply (a macro or include that "
                        "calls itself?); give the recursion an end", location)
-    return Problem(f"template failed: {type(exc).__name__}: {exc}", location)
+    return Problem(f"template failed: {_in_words(exc)}", location)
+
+
+def _in_words(exc: BaseException) -> str:
+    """Why an expression failed, without Python's names for it."""
+    if isinstance(exc, TypeError):  # its text names Python types: 'int' and 'str'
+        return ("an operation on values of the wrong kind (text where a number is needed, "
+                "or the reverse)")
+    if isinstance(exc, OverflowError):
+        return "a number too large to compute"
+    return str(exc).strip() or "the expression cannot be computed"
 
 
 def _template_lineno(tb: TracebackType | None) -> int:

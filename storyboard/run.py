@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.client import (
     API_KEY_ENV,
@@ -70,8 +70,12 @@ from storyboard.model import (
     PlanItem,
     Spent,
 )
+from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
 from storyboard.store import fsync_dir, write_atomic
+
+if TYPE_CHECKING:
+    from storyboard.sandbox import SandboxConfig
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -84,8 +88,8 @@ class PollPolicy:
 
     The interval is a fraction of how long the job has run so far (so the delay
     between a job finishing and us noticing stays a small share of its latency),
-    bounded below by ``start`` and above by ``maximum``. API.md's timings (1.5 min
-    for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
+    bounded below by ``start`` and above by ``maximum``. Timings seen for this model
+    (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
     """
 
     start: float = 5.0
@@ -204,9 +208,23 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         tasks.append(Task(replace(item, state=_STATE_OF[action],
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
                           action, attempt))
+    if options.only and not tasks:
+        raise UsageError(_matches_nothing(options.only, plan))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks),
                             spent=journal.spent(plan.name, workspace.origin)),
                     tuple(tasks), interrupted)
+
+
+def _matches_nothing(only: Sequence[str], plan: Plan) -> str:
+    """Name a few ids that exist, from different variants first: enough to fix the glob."""
+    ids = [i.generation.id for i in plan.items]
+    first_of_variant: dict[str, str] = {}
+    for item in plan.items:
+        first_of_variant.setdefault(item.generation.variant, item.generation.id)
+    shown = list(dict.fromkeys([*first_of_variant.values(), *ids]))[:3]
+    more = f" (and {len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    return (f"--only {' '.join(repr(p) for p in only)} matches none of the "
+            f"{len(ids)} generations; ids look like {', '.join(shown)}{more}")
 
 
 def _remove_partial_downloads(workspace: Workspace) -> None:
@@ -395,10 +413,8 @@ class Executor:
             return self._reuse(item, attempt)
         if task.action is Action.UNKNOWN:
             assert attempt is not None
-            return Outcome(item, Result.UNKNOWN, attempt.job_id, reason=(
-                f"{attempt.error or 'create sent, outcome unknown'}; not re-sent (it may "
-                "have been charged) — check with the provider, then rerun with "
-                "--resubmit-unknown to render it again"))
+            return Outcome(item, Result.UNKNOWN, attempt.job_id,
+                           reason=unknown_reason(attempt.error or "the create was sent"))
         async with slots:
             if self.stop.requested:
                 return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
@@ -434,13 +450,11 @@ class Executor:
                                                callback_url=self.options.callback_url)
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
-            self.journal.unknown(attempt_id, "interrupted while the create was in flight")
+            self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
             raise
         except OutcomeUnknown as exc:
             self.journal.unknown(attempt_id, str(exc))
-            return Outcome(item, Result.UNKNOWN, reason=(
-                f"{exc}; not re-sent (it may have been charged) — rerun with "
-                "--resubmit-unknown once you have checked"))
+            return Outcome(item, Result.UNKNOWN, reason=unknown_reason(str(exc)))
         except AuthError as exc:
             self.stop.auth_failed = True
             self.journal.rejected(attempt_id, str(exc))
@@ -532,7 +546,9 @@ class Executor:
             except DownloadError as exc:
                 problem = str(exc)
                 continue
-            self.journal.done(attempt.attempt_id, url=url, file=str(cached), sha256=sha256)
+            # relative to the state folder, which moves with the project (and CI caches)
+            self.journal.done(attempt.attempt_id, url=url, sha256=sha256,
+                              file=cached.relative_to(self.workspace.state_dir).as_posix())
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)
@@ -558,6 +574,13 @@ class Executor:
         os.replace(tmp, target)
         fsync_dir(target.parent)
         return target
+
+
+def unknown_reason(what_happened: str) -> str:
+    """The one sentence for a create of unknown outcome: what happened (as the journal keeps
+    it), that it may have been charged, and what to do."""
+    return (f"{what_happened}, so the job may exist and be charged; not sent again — check "
+            "with the provider, then rerun with --resubmit-unknown to render it")
 
 
 def _local_failure(exc: StoryboardError | OSError) -> str:
@@ -609,7 +632,9 @@ def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any
                        else "rendered" if current
                        else attempt.status.value if attempt else "not rendered"),
         })
-    return {"name": plan.name, "source": plan.source, "origin": workspace.origin,
+    storyboard = Path(plan.root) / Path(plan.source).name
+    return {"name": plan.name, "source": relative_path(storyboard, base),
+            "origin": workspace.origin,
             "estimated_usd": format_usd(plan.totals().cost),
             "charged_usd": format_usd(charged_total), "generations": entries}
 
@@ -727,24 +752,40 @@ def on_a_sandbox(*, sandbox: bool, api_base: str | None, env: Mapping[str, str])
 
 
 SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
+SANDBOX_LATENCY = "1"  # seconds per job in `run --sandbox`: quick, yet the progress shows
+
+
+def sandbox_config(*, sandbox: bool, latency: str | None,
+                   faults: Sequence[str]) -> SandboxConfig | None:
+    """The in-process sandbox's settings (None: the real API), checked before anything is
+    planned or printed. Sandbox options on a real run are refused, never ignored."""
+    from storyboard.sandbox import Faults, SandboxConfig, parse_latency
+
+    if not sandbox:
+        given = [name for name, value in (("--sandbox-fault", faults),
+                                          ("--sandbox-latency", latency)) if value]
+        if given:
+            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
+            raise UsageError(f"{' and '.join(given)} only {verb} with --sandbox; add --sandbox "
+                             f"to try {them}, or remove {them} to run against the real API")
+        return None
+    return SandboxConfig(latency=parse_latency(SANDBOX_LATENCY if latency is None else latency),
+                         faults=Faults.parse(faults))
 
 
 @contextlib.contextmanager
-def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
-            rate: float | None, concurrency: int, sandbox_latency: str = "1",
-            sandbox_faults: Sequence[str] = ()) -> Iterator[Api]:
+def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping[str, str],
+            rate: float | None, concurrency: int) -> Iterator[Api]:
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
     if rate is not None and not rate > 0:
         raise UsageError("--rate must be a positive number of requests per second")
     # httpcore's pool bookkeeping grows with its size: a few connections beyond the
     # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
     connections = min(concurrency, 16) + 4
-    if sandbox:
-        from storyboard.sandbox import Faults, Sandbox, SandboxConfig, parse_latency
+    if sandbox is not None:
+        from storyboard.sandbox import Sandbox
 
-        config = SandboxConfig(latency=parse_latency(sandbox_latency),
-                               faults=Faults.parse(sandbox_faults))
-        with Sandbox(config) as server:
+        with Sandbox(sandbox) as server:
             yield Api(server.base_url, SANDBOX_KEY, rate, connections)
         return
     key = api_key_from(env)

@@ -197,7 +197,7 @@ def test_sixteen_nested_blocks_still_compile(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("template", "message"), [
     ("{{ (1.5)[0] or 1 }}", "float object has no element 0; defined names: clip, variant"),
     ("{{ (1.5)[0] and 1 }}", "float object has no element 0; defined names: clip, variant"),
-    ("{{ 1 / 0 }}", "template failed: ZeroDivisionError: division by zero"),
+    ("{{ 1 / 0 }}", "template failed: division by zero"),
     ("{{ 'a' ~ (1.5)[0] }}", "float object has no element 0; defined names: clip, variant"),
 ])
 def test_expressions_that_always_fail_fail_when_rendered(tmp_path: Path, template: str,
