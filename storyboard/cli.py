@@ -280,19 +280,16 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
-    (and, to be run, must sit where its storyboard's state is)."""
+def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is verified (``in_project``:
+    to run it or read its state, in its own project's folders only)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import check_runnable, load_plan
+    from storyboard.plan import load_plan
     from storyboard.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        plan = load_plan(target, prices)
-        if to_run:
-            check_runnable(plan, target)
-        return plan
+        return load_plan(target, prices, in_project=in_project)
     return plan_file(target, prices=prices)
 
 
@@ -325,6 +322,9 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--accept-lost-journal", is_flag=True,
+              help="Go on with a journal that is missing, empty or older than its state "
+              "folder shows (jobs it lost may be created and charged again).")
 @state_option
 @click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
@@ -338,11 +338,13 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str | None, sandbox_fault: tuple[str, ...]) -> None:
+        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        out: Path | None, pricing: Path | None, sandbox_latency: str | None,
+        sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
+    from storyboard.preflight import check_before_creating
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
     from storyboard.run import (
@@ -361,12 +363,13 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing, to_run=True)
+    plan = _load_plan(target, pricing, in_project=True)
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=placeholders)
     refuse_placeholders_among_renders(workspace)
-    with Journal.open(workspace.state_dir) as journal:
+    with Journal.open(workspace.state_dir, traces=workspace.traces,
+                      accept_lost=accept_lost_journal) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
         if placeholders:
@@ -378,18 +381,75 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
                        "unknown, so they are not sent again (see --resubmit-unknown)",
                        err=True)
+        if prepared.adopted:
+            click.echo(f"note: journaled {plural(len(prepared.adopted), 'job id')} that a "
+                       f"previous run could not record ({', '.join(prepared.adopted[:3])}"
+                       f"{', …' if len(prepared.adopted) > 3 else ''}); they are polled, "
+                       "not created again", err=True)
+        if prepared.damaged:
+            ids = ", ".join(prepared.damaged[:3]) + (", …" if len(prepared.damaged) > 3 else "")
+            click.echo(f"note: {plural(len(prepared.damaged), 'cached video')} changed since "
+                       f"downloaded (sha256 differs from the journal's: {ids}); fetching again "
+                       "by job id, no new job", err=True)
         check_budget(prepared.plan, limit)
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if placeholders else ''}?")
+        check_before_creating(prepared, workspace, journal.state_id or "")
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
                      concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
-    sys.exit(summary.exit_code)
+    cuts = 0
+    if not summary.interrupted:
+        cuts = _cut_after_run(plan, workspace, summary)
+    sys.exit(summary.exit_code or cuts)
+
+
+def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
+    """Cut every variant whose renders are all there; say which got none and why."""
+    from storyboard.media.cut import Cutter, outcome_reasons
+    from storyboard.reporters import cut_report
+
+    cuts = Cutter(plan, workspace).cut_all(outcome_reasons(summary.outcomes))
+    click.echo(cut_report(cuts), nl=False)
+    return cuts.exit_code
+
+
+@cli.command()
+@file_argument
+@click.option("--sandbox", is_flag=True,
+              help="Cut the sandbox's placeholder renders (renders/sandbox/).")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@reports_errors
+def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
+    """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
+    from storyboard.compile import plan_file
+    from storyboard.journal import Journal
+    from storyboard.media import require
+    from storyboard.media.cut import Cutter, missing_reasons
+    from storyboard.reporters import cut_report
+    from storyboard.run import Workspace
+
+    require("storyboard cut")
+    plan = plan_file(file)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
+    reasons: dict[str, str] = {}
+    if workspace.state_dir.is_dir():
+        with Journal.open(workspace.state_dir, exclusive=False) as journal:
+            reasons = missing_reasons(plan, journal.latest_all())
+    summary = Cutter(plan, workspace).cut_all(reasons)
+    click.echo(cut_report(summary), nl=False)
+    if not summary.complete and not sandbox and state is None and Workspace.beside(
+            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+        click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
+    sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 
 def _confirm(question: str) -> None:
@@ -424,7 +484,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.run import Workspace
     from storyboard.run import status as journal_status
 
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, in_project=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)

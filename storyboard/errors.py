@@ -16,13 +16,15 @@ exits non-zero, so no third-party traceback ever reaches a user::
     ├── BudgetExceeded               the plan costs more than the budget allows
     ├── StateError                   the journal under .storyboard/
     │   ├── JournalLocked            another run holds the state
-    │   └── JournalCorrupt           the journal cannot be read safely
-    └── ExecutionError               talking to the job API
-        ├── APIError                 an HTTP error status or a non-zero ``code``
-        │   ├── AuthError            401/403: the key is missing or wrong
-        │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
-        ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
-        └── DownloadError            the video could not be fetched or verified
+    │   ├── JournalCorrupt           the journal cannot be read safely
+    │   └── JournalLost              missing, empty or older than the state folder shows
+    ├── ExecutionError               talking to the job API
+    │   ├── APIError                 an HTTP error status or a non-zero ``code``
+    │   │   ├── AuthError            401/403: the key is missing or wrong
+    │   │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
+    │   ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
+    │   └── DownloadError            the video could not be fetched or verified
+    └── MediaError                   a render or music file cannot be read or joined
 
 Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
 and ``Problem.format()`` is the one place that writes ``file:line:col: error: ...``.
@@ -138,6 +140,11 @@ class JournalCorrupt(StateError):
     pass
 
 
+class JournalLost(StateError):
+    """The journal is missing, empty or older than what its state folder shows: a fresh
+    start would pay again for jobs already paid, so it is never made silently."""
+
+
 class ExecutionError(StoryboardError):
     pass
 
@@ -168,6 +175,10 @@ class OutcomeUnknown(ExecutionError):
 
 class DownloadError(ExecutionError):
     pass
+
+
+class MediaError(StoryboardError):
+    """A render or music file that cannot be read or joined; the message names it."""
 
 
 class ProblemCollector:

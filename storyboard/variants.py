@@ -26,9 +26,9 @@ from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
 from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 from storyboard.load import load_file
 from storyboard.model import Storyboard, Variant, VariantsSpec
+from storyboard.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
 from storyboard.render import TemplateEngine
 
-SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DEFAULT_VARIANT = "default"
 MAX_ROWS_BYTES = 20 * 1024 * 1024
@@ -247,16 +247,17 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
         else:
             vid = slug("-".join(str(v) for v in values.values()))
             where = location
-        if not SAFE_ID.match(vid):
+        if not is_safe("variant", vid):
             first_key = next(iter(values), "value")
+            long = f" in at most {VARIANT_ID_MAX} characters" if len(vid) > VARIANT_ID_MAX else ""
             problems.append(Problem(
-                f"variant id {vid!r} (from {_show(values)}) is not safe as a file name; ids must "
-                "match [a-z0-9][a-z0-9_.-]* — change the values or the 'id' template, e.g. "
+                f"variant id {vid[:80]!r} (from {_show(values)}) is not safe as a file name; ids "
+                f"must match {VARIANT_RULE}{long} — change the values or the 'id' template, e.g. "
                 f"{{{{ {first_key} | lower | replace(' ', '-') }}}}", where))
         makers.setdefault(vid, []).append((values, where))
         variants.append(Variant(vid, values, location))
     for vid, made in makers.items():
-        if len(made) > 1 and SAFE_ID.match(vid):
+        if len(made) > 1 and is_safe("variant", vid):
             shown = " and ".join(_show(values) for values, _ in made[:2])
             more = f" (and {len(made) - 2} more)" if len(made) > 2 else ""
             problems.append(Problem(

@@ -125,7 +125,7 @@ def test_every_file_honours_the_umask(mask: int, mode: int, tmp_path: Path,
     assert run("run", storyboard, "--sandbox", "--yes", "--sandbox-latency", "0.05")[0] == 0
     videos = sorted((project / "renders").rglob("*.mp4"))
     cached = sorted((project / ".storyboard").rglob("*.mp4"))
-    assert len(videos) == 4 and len(cached) == 4
+    assert len(videos) == 4 + 2 and len(cached) == 4 + 2  # four clips, two final cuts
     modes = {p.relative_to(project).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
              for p in [*_generated(project), *videos, *cached]}
     assert set(modes.values()) == {oct(mode)}, modes
@@ -142,8 +142,8 @@ def test_a_saved_plan_whose_storyboard_moved_is_refused_by_run_but_still_diffs(
     assert (code, out) == (2, "")
     assert err == (f"error: {tmp_path / 'old.json'}: its storyboard "
                    f"{tmp_path / 'project' / 'storyboard.yaml'} is not there (a plan names its "
-                   "folder relative to the plan file); keep the plan where `storyboard plan "
-                   "FILE --out PLAN.json` saved it, or save it again\n")
+                   "folder relative to the plan file); keep the plan where it was saved, or "
+                   "regenerate the plan with `storyboard plan STORYBOARD --out PLAN.json`\n")
     assert not (tmp_path / "project").exists()  # no fresh state made beside nothing
     code, out, _ = run("diff", tmp_path / "old.json", tmp_path / "elsewhere" / "new.json")
     assert code == 0 and "unchanged" in out
