@@ -294,6 +294,8 @@ def _load_plan(target: Path, pricing: Path | None) -> Plan:
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--no-cut", is_flag=True,
+              help="Render only; make the final cuts later with `storyboard cut FILE`.")
 @state_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
@@ -306,9 +308,10 @@ def _load_plan(target: Path, pricing: Path | None) -> Plan:
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
-    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
+        resubmit_unknown: bool, no_cut: bool, state: Path | None, out: Path | None,
+        pricing: Path | None, sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning.
+    Then cut each variant whose renders are all there into one video."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.progress import progress_for
@@ -357,7 +360,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = 0
-    if not summary.interrupted:
+    if not (summary.interrupted or no_cut):
         cuts = _cut_after_run(plan, workspace, summary)
     sys.exit(summary.exit_code or cuts)
 

@@ -196,3 +196,14 @@ def test_the_manifest_keeps_generations_and_cuts_together(
     data = json.loads((project.renders("promo") / "manifest.json").read_text())
     assert len(data["generations"]) == 6 and len(data["cuts"]) == 2
     assert {c["captions"] for c in data["cuts"]} == {"us.srt", "jp.srt"}
+
+
+def test_no_cut_renders_only_and_cut_makes_them_later(
+        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project.storyboard("promo.yaml")
+    path.write_text(PROMO)
+    result = run_cli(sandbox, monkeypatch, path, "--no-cut")
+    assert result.exit_code == 0 and "Final cuts\n" not in result.stdout
+    assert not list(project.renders("promo").glob("*.mp4"))
+    later = CliRunner().invoke(cli, ["cut", str(path)])
+    assert later.exit_code == 0 and "2 cut ($0: assembled locally)" in later.stdout
