@@ -26,8 +26,10 @@ import logging
 import math
 import os
 import random
+import re
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -47,7 +49,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.media.probe import verify as verify_video
-from storyboard.store import fsync_dir
+from storyboard.store import fsync_dir, new_file_mode
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +338,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 
 class ShortAPIClient:
-    """Create, query and download ShortAPI jobs with the retry policy API.md asks for."""
+    """Create, query and download ShortAPI jobs; retry only what certainly did not run."""
 
     def __init__(
         self,
@@ -398,11 +400,10 @@ class ShortAPIClient:
                     follow_redirects=False)
             except _NOT_SENT as exc:
                 raise _Transient(RetryableAPIError(
-                    self._redact(f"{what}: could not connect to {self._base_url} "
+                    self.redact(f"{what}: could not connect to {self._base_url} "
                                  f"({_describe_exception(exc)}); nothing was sent"))) from exc
             except httpx.HTTPError as exc:
-                self._unknown(what, f"{_describe_exception(exc)} after the request was sent",
-                              exc)
+                self._unknown(_lost_reply(exc), exc)
             return self._created(what, _read_reply(response, time.time()))
 
         return await self._retrying(what, once, self._gave_up_api)
@@ -411,24 +412,25 @@ class ShortAPIClient:
         status = reply.status
         if 200 <= status < 300:
             if reply.body is None:
-                self._unknown(what, f"HTTP {status} with a reply that is not the API's JSON")
+                self._unknown(f"the API answered HTTP {status} with a reply that is not its "
+                              "JSON")
             if reply.code == CODE_MODEL_UNAVAILABLE:
                 raise _Transient(self._api_error(RetryableAPIError, what, reply),
                                  reply.retry_after)
             job_id = _job_id(reply.data())
             if reply.code != CODE_OK:
                 if job_id is not None:
-                    self._unknown(what, f"{reply.describe()} yet it names job {job_id}")
+                    self._unknown(f"the API answered {reply.describe()} yet named job {job_id}")
                 if reply.code == 503:
                     raise _Transient(self._api_error(RetryableAPIError, what, reply),
                                      reply.retry_after)
                 if isinstance(reply.code, int) and 500 <= reply.code < 600:
                     # an HTTP-style server error inside a 200: as with an HTTP 5xx, the
                     # job may have been recorded before it failed
-                    self._unknown(what, reply.describe())
+                    self._unknown(f"the API answered {reply.describe()}")
                 raise self._api_error(APIError, what, reply, rejected=True)
             if job_id is None:
-                self._unknown(what, f"HTTP {status} without data.job_id")
+                self._unknown(f"the API answered HTTP {status} without a job id")
             return Created(job_id=job_id, amount=_amount(reply.data()), sandbox=reply.sandbox)
         if status in (429, 503):
             raise _Transient(self._api_error(RetryableAPIError, what, reply), reply.retry_after)
@@ -440,12 +442,12 @@ class ShortAPIClient:
                                  reply.retry_after)
             raise self._api_error(APIError, what, reply, rejected=True)
         # Other 5xx (the server may have recorded the job before failing), 1xx, 3xx.
-        self._unknown(what, reply.describe())
+        self._unknown(f"the API answered {reply.describe()}")
 
-    def _unknown(self, what: str, why: str, cause: BaseException | None = None) -> NoReturn:
-        raise OutcomeUnknown(self._redact(
-            f"{what}: outcome unknown ({why}); the job may exist and be charged, so it is "
-            "not sent again automatically")) from cause
+    def _unknown(self, why: str, cause: BaseException | None = None) -> NoReturn:
+        """What happened to a create that was sent, in the user's words: the run says what
+        it means (it may have been charged) and what to do, once."""
+        raise OutcomeUnknown(self.redact(f"the create was sent but {why}")) from cause
 
     # ------------------------------------------------------------------- query
 
@@ -462,7 +464,7 @@ class ShortAPIClient:
                     follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise _Transient(RetryableAPIError(
-                    self._redact(f"{what}: {_describe_exception(exc)}"))) from exc
+                    self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
             return self._job_state(what, _read_reply(response, time.time()))
 
         return await self._retrying(what, once, self._gave_up_api)
@@ -484,21 +486,21 @@ class ShortAPIClient:
         job_status = _int_or_none(data.get("status")) if data is not None else None
         if data is None or job_status is None:
             raise _Transient(RetryableAPIError(
-                self._redact(f"{what}: HTTP {status} without data.status")), reply.retry_after)
+                self.redact(f"{what}: HTTP {status} without data.status")), reply.retry_after)
         if job_status in (STATUS_QUEUED, STATUS_GENERATING):
             return JobState(job_status, done=False, failed=False, url=None, refunded=False,
                             message=None)
         if job_status == STATUS_SUCCEEDED:
             url = _video_url(data)
             if url is None:
-                raise _Transient(RetryableAPIError(self._redact(
+                raise _Transient(RetryableAPIError(self.redact(
                     f"{what}: succeeded but result.videos[0].url is missing")))
             return JobState(job_status, done=True, failed=False, url=url, refunded=False,
                             message=None)
         reason = _message(data, _failure_text(reply.body))
         refunded = _truthy(data.get("refunded")) or _truthy((reply.body or {}).get("refunded"))
         return JobState(job_status, done=False, failed=True, url=None, refunded=refunded,
-                        message=self._redact(reason) if reason else None)
+                        message=self.redact(reason) if reason else None)
 
     # ---------------------------------------------------------------- download
 
@@ -515,8 +517,8 @@ class ShortAPIClient:
         except httpx.InvalidURL:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-            raise DownloadError(self._redact(f"download: {url!r} is not an http(s) URL"))
-        what = f"download {parsed.copy_with(query=None, fragment=None)}"
+            raise DownloadError(self.redact(f"download: {url!r} is not an http(s) URL"))
+        what = self.redact(f"download {parsed.copy_with(query=None, fragment=None)}")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -541,6 +543,7 @@ class ShortAPIClient:
         temp = Path(temp_name)
         placed = False
         try:
+            os.fchmod(fd, new_file_mode())  # the cache file is the render (a hard link)
             with os.fdopen(fd, "wb") as out:
                 digest, size = await self._stream_to(what, url, out)
                 out.flush()
@@ -586,7 +589,7 @@ class ShortAPIClient:
                     out.write(chunk)
         except httpx.HTTPError as exc:
             raise _Transient(DownloadError(
-                self._redact(f"{what}: {_describe_exception(exc)}"))) from exc
+                self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
         return digest.hexdigest(), size
 
     # ----------------------------------------------------------------- shared
@@ -628,7 +631,7 @@ class ShortAPIClient:
         elif rejected:
             text += " (refused; nothing was charged)"
         code = reply.code if reply.code not in (None, CODE_OK) else None
-        return kind(self._redact(text), status=reply.status, code=code,
+        return kind(self.redact(text), status=reply.status, code=code,
                     retry_after=reply.retry_after)
 
     def _api_headers(self, *, json_body: bool) -> dict[str, str]:
@@ -642,11 +645,28 @@ class ShortAPIClient:
         if self._bucket is not None:
             await self._bucket.take()
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED)
+    def redact(self, text: str) -> str:
+        """``text`` without the key or secret-looking URL parameters: what may be written."""
+        return redact(text, self._api_key)
 
 
 # ----------------------------------------------------------------------------- helpers
+
+# the values of URL query parameters whose name says they are a credential
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;][\w.~-]*(?:key|token|secret|signature|sig|password|passwd|auth|credential)"
+    r"[\w.~-]*=)[^&#;\s'\"]*")
+
+
+def redact(text: str, key: str) -> str:
+    """``text`` with the API key (as sent or URL-encoded) and the values of secret-looking
+    URL parameters replaced: a result URL may carry the key (``?key=…``), and nothing that
+    is written — journal, manifest, messages — may."""
+    for form in {key, urllib.parse.quote(key, safe=""), urllib.parse.quote_plus(key)}:
+        if form:
+            text = text.replace(form, REDACTED)
+    return _SECRET_PARAM.sub(rf"\g<1>{REDACTED}", text)
+
 
 
 def _job_id(data: Mapping[str, Any] | None) -> str | None:
@@ -698,7 +718,22 @@ def _truthy(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("true", "1", "yes")
 
 
+def _lost_reply(exc: httpx.HTTPError) -> str:
+    """Why no reply came, without the library's own words (the journal keeps no traceback)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "no reply came in time"
+    return "the connection dropped before the reply"
+
+
+_TRANSPORT_TROUBLE = ((httpx.TimeoutException, "timed out"),
+                      (httpx.ConnectError, "could not connect"),
+                      (httpx.RemoteProtocolError, "the connection dropped"),
+                      (httpx.NetworkError, "the connection failed"))
+
+
 def _describe_exception(exc: BaseException) -> str:
-    detail = str(exc).strip()
-    name = type(exc).__name__
-    return f"{name}: {detail}" if detail else name
+    """What went wrong on the wire, in words (a library's class name means nothing to a user)."""
+    what = next((words for kind, words in _TRANSPORT_TROUBLE if isinstance(exc, kind)),
+                "the request failed")
+    detail = str(exc).strip().rstrip(".")
+    return f"{what}: {detail}" if detail else what

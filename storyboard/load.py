@@ -35,6 +35,7 @@ from yaml.events import (
 )
 
 from storyboard.errors import LoadError, Problem, SourceLocation
+from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -677,17 +678,13 @@ def _offset_position(text: str, offset: int) -> _Position:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _format_size(size: int) -> str:
-    return f"{size // _MIB} MiB" if size % _MIB == 0 else f"{size} bytes"
-
-
 def _file_problem(file: str, message: str, position: _Position = (1, 1)) -> Problem:
     """A problem with the file as a whole (or its raw text), so no JSON path is shown."""
     return Problem(message, SourceLocation(file, *position, ""))
 
 
 def _too_big(file: str, limits: Limits) -> LoadError:
-    size = _format_size(limits.max_bytes)
+    size = describe_size(limits.max_bytes)
     return LoadError(
         [
             _file_problem(
@@ -740,6 +737,23 @@ def _fastest_parser() -> Callable[[str], _Parser]:
 _new_parser = _fastest_parser()
 
 
+def _opens_past_bound(text: str, exc: yaml.MarkedYAMLError, limits: Limits) -> bool:
+    """Whether the line the parser refused opens more lists and mappings than we allow.
+
+    libyaml's scanner reads a line ahead of the composer (any ``[`` may start a key), and
+    newer libyaml (PyYAML 6.0.4) refuses 1,000 open levels with words of its own before the
+    composer has seen the 65th. Such a file is read again by the pure-Python parser, whose
+    events reach the composer in time, so the user reads our bound and our message
+    whatever limit (and wording) the installed libyaml has.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line.count("[") + line.count("{") > limits.max_depth
+
+
 def _compose(
     text: str, file: str, limits: Limits, parser: Callable[[str], _Parser]
 ) -> _Node | None:
@@ -749,6 +763,8 @@ def _compose(
     except _Stop:
         raise LoadError(composer.problems) from None
     except yaml.MarkedYAMLError as exc:
+        if parser is not _python_parser and _opens_past_bound(text, exc, limits):
+            return _compose(text, file, limits, _python_parser)
         raise LoadError([*composer.problems, _syntax_problem(exc, text, file)]) from exc
     except yaml.YAMLError as exc:  # ReaderError and friends carry no line of their own
         message = f"invalid YAML: {exc}; save the file as plain UTF-8 text"
@@ -807,28 +823,19 @@ def load_file(
     """Load a YAML or JSON file; never reads more than ``limits.max_bytes`` + 1 bytes."""
     name = os.fspath(path) if display is None else display
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
-    except FileNotFoundError:
-        reason = "no such file; check the path and the current directory"
-    except IsADirectoryError:
-        reason = "is a directory; give the path of a YAML file"
-    except PermissionError:
-        reason = "permission denied; make the file readable"
-    except OSError as exc:
-        reason = f"cannot be read ({exc.strerror or exc}); check the path"
-    else:
-        if len(raw) > limits.max_bytes:
-            raise _too_big(name, limits)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            prefix = raw[: exc.start].decode("utf-8", "replace")
-            message = (
-                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                "save it with UTF-8 encoding"
-            )
-            position = _offset_position(prefix, len(prefix))
-            raise LoadError([_file_problem(name, message, position)]) from None
-        return _load(text, name, limits)
-    raise LoadError([Problem(f"{name}: {reason}")])
+        raw = read_limited(path, limits.max_bytes, kind="YAML file")
+    except TooLarge:
+        raise _too_big(name, limits) from None
+    except Unreadable as exc:
+        raise LoadError([Problem(f"{name}: {exc}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", "replace")
+        message = (
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "save it with UTF-8 encoding"
+        )
+        position = _offset_position(prefix, len(prefix))
+        raise LoadError([_file_problem(name, message, position)]) from None
+    return _load(text, name, limits)

@@ -140,7 +140,7 @@ class PlanItem:
     """One generation of a plan, priced, with what the state already holds of it.
 
     The figures a report shows for one generation are the properties below, and
-    nothing else computes them (STYLE.md: near-copies drift into wrong numbers).
+    nothing else computes them (near-copies drift into wrong numbers).
     """
 
     generation: Generation

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import UsageError
+from storyboard.files import Unreadable, read_limited
 from storyboard.resources import data_path
 
 DEFAULT_PRICES = "prices.json"
+MAX_PRICES_BYTES = 1024 * 1024  # the shipped table is about 1 KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +48,11 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
     file = Path(path) if path is not None else data_path(DEFAULT_PRICES)
     where = str(path) if path is not None else "built-in price table"
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such pricing file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_limited(file, MAX_PRICES_BYTES, kind="price table")
+        raw = json.loads(data.decode("utf-8"), parse_float=Decimal)
+    except Unreadable as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UsageError(f"{where}: cannot read the price table as JSON: {exc}") from None
     return _parse(raw, where)
 
@@ -83,14 +86,23 @@ def _parse(raw: Any, where: str) -> PriceTable:
 
 def _money(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise UsageError(f"{where}: price must be a decimal string like \"0.095\", got {value!r}")
+        raise UsageError(f"{where}: price must be a decimal string like \"0.095\", "
+                         f"got {_as_written(value)}")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise UsageError(f"{where}: {value!r} is not a decimal number") from None
+        raise UsageError(f"{where}: {_as_written(value)} is not a decimal number") from None
     if not amount.is_finite() or amount < 0:
-        raise UsageError(f"{where}: price must be a finite, non-negative number, got {value!r}")
+        raise UsageError(f"{where}: price must be a finite, non-negative number, "
+                         f"got {_as_written(value)}")
     return amount
+
+
+def _as_written(value: Any) -> str:
+    """A value as the JSON file spells it (``null``, ``-1``), never Python's ``None``."""
+    if isinstance(value, Decimal):  # JSON numbers are read as Decimal
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 @lru_cache(maxsize=4096)  # a plan has few distinct amounts and prints each many times

@@ -37,13 +37,15 @@ def compile_lines(plan: Plan) -> str:
 
 
 @fewer_collections()
-def plan_as_json(plan: Plan, max_cost: Decimal | None = None) -> str:
+def plan_as_json(plan: Plan, max_cost: Decimal | None = None, *,
+                 base: Path | None = None) -> str:
     """The plan as JSON: the summary indented, then one variant and one generation a line.
 
     That keeps a 50k-generation plan diffable line by line and lets the C encoder do
-    the bulk (``indent`` makes CPython fall back to its pure-Python encoder).
+    the bulk (``indent`` makes CPython fall back to its pure-Python encoder). Paths are
+    relative to ``base`` (see ``plan_json``).
     """
-    data = plan_json(plan, max_cost)
+    data = plan_json(plan, max_cost, base=base)
     generations = data.pop("generations")
     variants = data.pop("variants")
     timelines = data.pop("timelines")
@@ -246,6 +248,8 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
              if summary.unknown else "")
     out.append(f"  money: estimated {_usd(summary.estimated)} for new jobs; charged "
                f"{_usd(summary.charged)}{maybe}")
+    for line in summary.kept:
+        out.append(f"  not journaled: {line}")
     files = [o for o in summary.outcomes if o.file is not None]
     if files:
         out.append(f"  files: {summary.workspace.out_dir / summary.workspace.name}/ "

@@ -1,6 +1,6 @@
 """A local stand-in for the ShortAPI job API: real HTTP on loopback, no money.
 
-It speaks API.md's contract exactly (auth, create, query, result URLs, both error
+It speaks ShortAPI's published contract exactly (auth, create, query, result URLs, both error
 styles), so ``storyboard run --sandbox`` and the test suite exercise the client's
 real HTTP stack: connection pooling, timeouts, retries and downloads included.
 
@@ -28,8 +28,8 @@ Three things make it useful beyond a mock:
   found" for work that was paid for. Such a restored job is not a create: the ledger
   lists it under ``restored``, never under creates or duplicates.
 
-It does not call ``callback_url`` back (API.md: a callback is only a hint to
-re-query); the URL is recorded in the ledger. Routes::
+It does not call ``callback_url`` back (ShortAPI documents no callback payload, so a
+callback is only a hint to re-query); the URL is recorded in the ledger. Routes::
 
     POST /api/v1/job/create        {"model", "args", "callback_url"?}  (Bearer auth)
     GET  /api/v1/job/query?id=ID                                       (Bearer auth)
@@ -319,6 +319,9 @@ class SandboxConfig:
     # never takes a placeholder for a render. Only tests turn it off, to stand in for
     # the real API; the command line cannot.
     identify: bool = True
+    # Result URLs carry the caller's key (``&key=…``), as some gateways' signed URLs do:
+    # for tests that nothing written keeps it.
+    key_in_url: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +519,7 @@ def _json(status: int, payload: Mapping[str, Any], **kwargs: Any) -> _Reply:
 
 
 _UNAUTHORIZED = _json(401, {"code": 401, "message": "unauthorized: missing or invalid API key"})
-# HTTP 200 with a non-zero code, and the text under "msg": API.md's errors come every way.
+# HTTP 200 with a non-zero code, and the text under "msg": ShortAPI's errors come every way.
 _JOB_NOT_FOUND = _json(200, {"code": 404, "msg": "job not found"})
 _DROP = _Reply(drop=True)
 
@@ -801,6 +804,9 @@ class Sandbox:
             }
         elif status == 2:
             url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
+            if self.config.key_in_url:
+                _, _, key = (request.headers.get("Authorization") or "").partition(" ")
+                url += f"&key={key.strip()}"
             data = {"status": 2, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}

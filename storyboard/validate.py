@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
@@ -39,32 +38,10 @@ from storyboard.model import (
     VariantsSpec,
     VarSpec,
 )
+from storyboard.names import ecma_pattern
 from storyboard.resources import STORYBOARD_SCHEMA, load_schema
 
 SETTINGS = ("mode", "aspect_ratio", "sound")
-
-
-@cache
-def ecma_pattern(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema (ECMA-262) regex as Python reads it: ``$`` is the end of the text.
-
-    Python's ``$`` also matches before a final newline, so ``name: "aurora\\n"`` would
-    pass ``^[a-z0-9][a-z0-9_-]*$`` and become a folder name with a newline in it.
-    """
-    out, escaped, in_class = [], False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        elif char == "$" and not in_class:
-            char = r"\Z"
-        out.append(char)
-    return re.compile("".join(out))
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
@@ -260,7 +237,7 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
         return [Problem(f"a storyboard is a mapping with 'storyboard: 1', 'name' and 'clips'; "
                         f"this is {got} (run `storyboard init` for a starter)", where)]
     problems: dict[tuple[int, int, str, str], Problem] = {}
-    errors = list(_validator().iter_errors(doc.data))
+    errors = list(_inside_the_shape_given(_validator().iter_errors(doc.data)))
     suggested = _suggested_keys(errors)
     for error in errors:
         if error.validator == "required" and (tuple(error.absolute_path),
@@ -274,6 +251,25 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
     problems_list.extend(_semantic_problems(doc))
     return sorted(problems_list, key=lambda p: (p.location.line, p.location.column)
                   if p.location else (0, 0))
+
+
+def _inside_the_shape_given(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """An ``anyOf`` whose value has the shape of exactly one branch is that branch's errors.
+
+    ``shots: [{promt: ...}]`` is a list, so the problem is inside the list (an unknown key
+    in a shot), not "shots must be 'auto' or a list, got a list".
+    """
+    for error in errors:
+        branches: dict[Any, list[ValidationError]] = {}
+        if error.validator == "anyOf":
+            for sub in error.context or ():
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        # a branch the value itself satisfies, whose only problems are inside the value
+        shaped = [subs for subs in branches.values() if all(sub.relative_path for sub in subs)]
+        if len(shaped) == 1:
+            yield from _inside_the_shape_given(shaped[0])
+        else:
+            yield error
 
 
 def _semantic_problems(doc: LoadedDocument) -> Iterator[Problem]:
@@ -470,17 +466,24 @@ def _field_name(path: JsonPath) -> str:
     return "the storyboard"
 
 
+EMPTY = "an empty value"  # what YAML reads `key:` (or `~`, `null`) as: never "NoneType"
+
+
 def _show(value: Any) -> str:
+    if value is None:
+        return EMPTY
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(
         value, bool) else str(value)
 
 
 def _kind(value: Any) -> str:
     return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
-            float: "number"}.get(type(value), type(value).__name__)
+            float: "number"}.get(type(value), "value")
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return EMPTY
     if isinstance(value, dict | list):
         return f"a {_kind(value)}"
     return f"{_kind(value)} {_show(value)}"

@@ -26,7 +26,7 @@ from storyboard.media.srt import srt
 from storyboard.media.timeline import Timeline, seconds_json
 from storyboard.model import Plan, canonical_json
 from storyboard.run import Workspace
-from storyboard.store import link_atomic, write_atomic
+from storyboard.store import file_sha256, link_atomic, write_atomic
 
 CUT_VERSION = 1  # bump when the assembler writes different bytes for the same inputs
 # a sandbox's cut joins placeholders: what matters is its order and timing, so it is
@@ -184,14 +184,14 @@ class Cutter:
         return target
 
     def _sha256(self, path: Path) -> str:
+        """A file's sha256, once per version of it (a render feeds several variants' cuts)."""
         stat = path.stat()
         memo = (str(path), stat.st_size, stat.st_mtime_ns)
         if memo not in self._hashes:
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
-            self._hashes[memo] = digest.hexdigest()
+            digest = file_sha256(path)
+            if digest is None:
+                raise MediaError(f"{path}: cannot be read")
+            self._hashes[memo] = digest
         return self._hashes[memo]
 
     def _record(self, results: Sequence[CutResult]) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +34,10 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, tracked_copy: Callable[..., Path]) -> Project:
     """A copy of the examples in a scratch folder (state and renders land beside them)."""
     root = tmp_path / "project"
-    shutil.copytree(REPO / "examples", root)
+    tracked_copy(REPO / "examples", root)
     return Project(root)
 
 

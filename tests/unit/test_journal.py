@@ -142,7 +142,7 @@ def test_reconcile_turns_interrupted_submissions_into_unknown(tmp_path: Path) ->
         reconciled = journal.reconcile_interrupted()
         assert [(a.attempt_id, a.status) for a in reconciled] == \
             [(interrupted, Status.UNKNOWN)]
-        assert reconciled[0].error is not None and "interrupted" in reconciled[0].error
+        assert reconciled[0].error is not None and "stopped while sending" in reconciled[0].error
         assert journal.reconcile_interrupted() == []
         pending = journal.latest("h2")
         assert pending is not None and pending.status == Status.PENDING
