@@ -208,8 +208,7 @@ def test_every_report_shows_the_same_figures(storyboard: Path, sandbox: Sandbox,
     cost = {g["id"]: D(g["cost_usd"]) for g in planned["generations"]}
     total = D(planned["total_cost_usd"])
 
-    # the final cuts have no money in them: --no-cut keeps this test about figures
-    run = run_cli(sandbox, monkeypatch, storyboard, "--concurrency", "16", "--no-cut")
+    run = run_cli(sandbox, monkeypatch, storyboard, "--concurrency", "16")
     assert run.exit_code == 0, run.stdout + run.stderr
     charged = sandbox.ledger.charged()
     assert charged == total  # the plan's cost is what the API charged, to the last digit
