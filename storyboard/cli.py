@@ -325,6 +325,8 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--no-cut", is_flag=True,
+              help="Render only; make the final cuts later with `storyboard cut FILE`.")
 @click.option("--accept-lost-journal", is_flag=True,
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
@@ -341,10 +343,11 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
         sandbox_fault: tuple[str, ...]) -> None:
-    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning.
+    Then cut each variant whose renders are all there into one video."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.preflight import check_before_creating
@@ -408,7 +411,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = 0
-    if not summary.interrupted:
+    if not (summary.interrupted or no_cut):
         cuts = _cut_after_run(plan, workspace, summary)
     sys.exit(summary.exit_code or cuts)
 
@@ -428,7 +431,7 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
 @click.option("--sandbox", is_flag=True,
               help="Cut the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
