@@ -16,8 +16,6 @@ from storyboard.errors import UsageError
 from storyboard.model import Plan, PlanItem
 from storyboard.pricing import format_usd
 
-EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
-
 
 class Change(StrEnum):
     ADDED = "added"
