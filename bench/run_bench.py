@@ -15,8 +15,8 @@ client's CPU time and memory are the client's alone. Then:
 
 Latencies are real-world ones scaled down by ``SCALE`` (a 3 s median stands for the
 ~90 s a 5 s std clip takes), and so are the poll settings on both sides: storyboard's
-defaults (5 s start, 30 s max, 10 % of elapsed) and the 2–6 s fixed interval API.md
-reports for public clients (we use 4 s).
+defaults (5 s start, 30 s max, 10 % of elapsed) and the 2–6 s fixed interval public
+clients of this API use (we use 4 s).
 
 Figures:
 
@@ -69,7 +69,7 @@ DEFAULT_GENERATIONS = 1_000
 DEFAULT_CONCURRENCY = 100
 DEFAULT_BASELINE = 20
 
-# storyboard's PollPolicy defaults and API.md's public clients, scaled like the latencies
+# storyboard's PollPolicy defaults and this API's public clients, scaled like the latencies
 POLL_START = 5.0 / SCALE
 POLL_MAX = 30.0 / SCALE
 JOB_TIMEOUT = 3600.0 / SCALE

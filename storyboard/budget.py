@@ -2,8 +2,8 @@
 
 Everything is whole seconds, because the API's ``duration`` is an integer. A clip
 whose shots fit one generation (3 to 15 s, 1 to 6 shots) is one take; a longer clip of
-given shots is split at shot boundaries into numbered takes. Where DESIGN.md is
-silent the rules below decide, so the same storyboard always compiles to the same
+given shots is split at shot boundaries into numbered takes. Where the format says
+nothing the rules below decide, so the same storyboard always compiles to the same
 requests (a different split would be a different request, and cost money again):
 
 * **Shares.** The seconds a clip has left after its fixed shots are shared among
@@ -79,7 +79,12 @@ def _budget_one_prompt(clip: RenderedClip) -> tuple[Take, ...]:
             f"generation of {_TAKE_SECONDS}; shorten it or list its "
             "shots so it can be split into takes"
         )
-    raise BudgetError([Problem(message, clip.location)])
+    raise BudgetError([Problem(message, _duration_location(clip))])
+
+
+def _duration_location(clip: RenderedClip) -> SourceLocation:
+    """A clip's total is the value to change: point at its ``duration:`` when it has one."""
+    return clip.origins.get("duration", clip.location)
 
 
 def _too_short(clip: str, seconds: int) -> str:
@@ -124,7 +129,7 @@ def _budget_shots(clip: RenderedClip) -> tuple[Take, ...]:
     if clip.duration is not None:
         shortfall = _shortfall(name, clip.duration, fixed_seconds, len(budgeted))
         if shortfall is not None:
-            problems.append(Problem(shortfall, clip.location))
+            problems.append(Problem(shortfall, _duration_location(clip)))
         elif budgeted and not problems:  # shares need valid weights and fixed shots
             shares = _apportion(clip.duration - fixed_seconds,
                                 tuple(clip.shots[i].weight for i in budgeted))
@@ -139,7 +144,7 @@ def _budget_shots(clip: RenderedClip) -> tuple[Take, ...]:
     seconds = tuple(d for d in durations if d is not None)
     total = sum(seconds)
     if total < MIN_TAKE_SECONDS:
-        raise BudgetError([Problem(_too_short(name, total), clip.location)])
+        raise BudgetError([Problem(_too_short(name, total), _duration_location(clip))])
     if total <= MAX_TAKE_SECONDS and len(seconds) <= MAX_TAKE_SHOTS:  # the common case
         return (Take(index=None, duration=total, shot_durations=seconds),)
     cuts = _split(seconds)

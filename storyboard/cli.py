@@ -13,7 +13,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -36,10 +36,36 @@ EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan
 EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
 
 
-def _fail(lines: list[str], code: int) -> None:
+def _fail(lines: list[str], code: int) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(code)
+
+
+DETAILED_EXITCODE = "--detailed-exitcode"
+
+
+def _error_code(code: int) -> int:
+    """With ``plan --detailed-exitcode`` every error exits 1, as Terraform's do, so that 2
+    only ever means "renders pending" to the script reading it."""
+    context = click.get_current_context(silent=True)
+    detailed = context is not None and context.params.get("detailed_exitcode")
+    return EXIT_PROBLEMS if detailed and code == EXIT_USAGE else code
+
+
+class _DetailedExitcodeCommand(click.Command):
+    """Click's own usage errors (a bad ``--format``) follow ``_error_code`` too."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        detailed = DETAILED_EXITCODE in args  # parsing consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            if not detailed or exc.exit_code != EXIT_USAGE:
+                raise
+            exc.show()
+            sys.exit(EXIT_PROBLEMS)
 
 
 def reports_errors(command: F) -> F:
@@ -50,7 +76,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except StoryboardError as exc:
-            _fail(exc.lines(), exc.exit_code)
+            _fail(exc.lines(), _error_code(exc.exit_code))
         except KeyboardInterrupt:
             _fail(["interrupted"], 130)
         except OSError as exc:
@@ -76,7 +102,8 @@ state_option = click.option("--state", type=click.Path(file_okay=False, path_typ
                             "the storyboard).")
 max_cost_option = click.option(
     "--max-cost", metavar="USD", default=None,
-    help="Cost limit for this command, replacing budget.max_cost_usd.")
+    help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
+    "bounds what the storyboard spends over all its runs.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -128,7 +155,7 @@ def compile_command(file: Path, pricing: Path | None) -> None:
     click.echo(compile_lines(plan), nl=False)
 
 
-@cli.command()
+@cli.command(cls=_DetailedExitcodeCommand)
 @file_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
@@ -141,8 +168,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"With --against: exit {EXIT_GATE} when the cost rises by more than "
               "USD (2.50) or PCT (10%).")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when the journal holds every render, 2 when renders are pending.")
+@click.option(DETAILED_EXITCODE, is_flag=True,
+              help="Exit 0 when the journal holds every render, 2 when renders are pending, "
+              "1 on any error (as terraform plan -detailed-exitcode).")
 @max_cost_option
 @pricing_option
 @state_option
@@ -174,10 +202,11 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over:
                    else DIFF_REPORTERS[fmt](diff, limit), nl=False)
     else:
         click.echo(PLAN_REPORTERS[fmt](the_plan, limit), nl=False)
-        gates = [f"plan costs ${format_usd(the_plan.due_cost)}, over --fail-over "
-                 f"${format_usd(over)}"] if over is not None and the_plan.due_cost > over else []
+        cost = the_plan.totals().cost
+        gates = [f"plan costs ${format_usd(cost)}, over --fail-over "
+                 f"${format_usd(over)}"] if over is not None and cost > over else []
     if out is not None:
-        write_atomic(out, plan_as_json(the_plan, limit).encode("utf-8"))
+        write_atomic(out, plan_as_json(the_plan, limit, base=out.parent).encode("utf-8"))
         click.echo(f"plan saved to {out}; run it with: storyboard run {out}", err=True)
     _exit_for(budget_problems(the_plan, limit), gates,
               the_plan.pending if detailed_exitcode else None)
@@ -264,15 +293,20 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved."""
+def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
+    (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import load_plan
+    from storyboard.plan import check_runnable, load_plan
     from storyboard.pricing import load_price_table
 
+    prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        return load_plan(target)
-    return plan_file(target, prices=load_price_table(pricing))
+        plan = load_plan(target, prices)
+        if to_run:
+            check_runnable(plan, target)
+        return plan
+    return plan_file(target, prices=prices)
 
 
 
@@ -306,37 +340,51 @@ def _load_plan(target: Path, pricing: Path | None) -> Plan:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
-@click.option("--sandbox-latency", default="1", show_default=True, metavar="SPEC",
-              help="Sandbox job latency: seconds, a range A-B, or lognormal:MEDIAN,SIGMA.")
+@click.option("--sandbox-latency", default=None, metavar="SPEC",
+              help="With --sandbox: job latency in seconds, a range A-B, or "
+              "lognormal:MEDIAN,SIGMA [default: 1].")
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
-              help="Sandbox fault injection, e.g. http503=0.2 (repeatable).")
+              help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
 @reports_errors
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
         resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str, sandbox_fault: tuple[str, ...]) -> None:
+        sandbox_latency: str | None, sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.pricing import format_usd
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import Workspace, api_for, execute, prepare, run_options
+    from storyboard.run import (
+        Workspace,
+        api_for,
+        execute,
+        on_a_sandbox,
+        prepare,
+        refuse_placeholders_among_renders,
+        run_options,
+        sandbox_config,
+    )
 
     limit = _money(max_cost)
+    local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, to_run=True)
+    placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=sandbox)
+                                 sandbox=placeholders)
+    refuse_placeholders_among_renders(workspace)
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
-        if sandbox:
-            click.echo("Running against the built-in sandbox on loopback: no key, no cost; "
-                       f"placeholder videos go to {workspace.out_dir}.")
+        if placeholders:
+            where = "the built-in sandbox on loopback" if sandbox else "a sandbox"
+            click.echo(f"Running against {where}: no cost; its placeholder videos go to "
+                       f"{workspace.out_dir} and are never taken for renders.")
         if prepared.interrupted:
             click.echo(f"note: a run that stopped abruptly was sending "
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
@@ -346,10 +394,9 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
-                     f"{' (sandbox: no cost)' if sandbox else ''}?")
-        with api_for(sandbox=sandbox, api_base=api_base, env=os.environ, rate=rate,
-                     concurrency=concurrency, sandbox_latency=sandbox_latency,
-                     sandbox_faults=sandbox_fault) as api, \
+                     f"{' (sandbox: no cost)' if placeholders else ''}?")
+        with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
+                     concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
@@ -358,9 +405,14 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 
 
 def _confirm(question: str) -> None:
+    """Declining exits 2 (nothing was run); Ctrl-C at the question exits 130, as anywhere."""
     if not sys.stdin.isatty():
         raise UsageError("no terminal to confirm on: pass --yes to run without asking")
-    if not click.confirm(question, default=False, err=True):
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.Abort:  # click's word for Ctrl-C (or end of input) at a prompt
+        _fail(["", "interrupted at the confirmation; nothing was submitted"], 130)
+    if not confirmed:
         raise UsageError("cancelled; nothing was submitted")
 
 
@@ -387,8 +439,8 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
-        rows, others = journal_status(plan, journal, workspace)
-    click.echo(status_table(rows, others), nl=False)
+        report = journal_status(plan, journal, workspace)
+    click.echo(status_table(report), nl=False)
 
 
 @cli.command()
@@ -403,7 +455,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
 @reports_errors
 def sandbox(host: str, port: int, key: str | None, latency: str, fault: tuple[str, ...],
             seed: int) -> None:
-    """Serve the sandbox job API on loopback (speaks API.md's contract; charges nothing)."""
+    """Serve the sandbox job API on loopback (speaks ShortAPI's contract; charges nothing)."""
     from storyboard.sandbox import Faults, SandboxConfig, parse_latency, serve
 
     config = SandboxConfig(host=host, port=port, api_key=key, seed=seed,

@@ -47,7 +47,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.media.probe import verify as verify_video
-from storyboard.store import fsync_dir
+from storyboard.store import fsync_dir, new_file_mode
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ STATUS_QUEUED = 0
 STATUS_GENERATING = 1
 STATUS_SUCCEEDED = 2
 MESSAGE_KEYS = ("message", "msg", "info")
+# Every answer of a sandbox carries this header, so that nothing it makes (a placeholder
+# video, a $0 "charge") is ever taken for the real API's work.
+SANDBOX_HEADER = "Storyboard-Sandbox"
+PROBE_TIMEOUT_S = 5.0
 REDACTED = "[redacted]"
 
 T = TypeVar("T")
@@ -166,6 +170,7 @@ class Created:
 
     job_id: str
     amount: Decimal | None
+    sandbox: bool = False  # the answer came from a sandbox: the job is a placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,7 @@ class _Reply:
     code: int | None
     message: str | None
     retry_after: float | None
+    sandbox: bool = False
 
     def data(self) -> Mapping[str, Any] | None:
         data = self.body.get("data") if self.body is not None else None
@@ -253,19 +259,43 @@ def _message(*sources: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def is_sandbox(response: httpx.Response) -> bool:
+    return SANDBOX_HEADER in response.headers
+
+
+def identify(base_url: str, *, transport: httpx.BaseTransport | None = None,
+             timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether the API at ``base_url`` is a sandbox, asked before a run plans anything.
+
+    One GET of the query endpoint without a key (nothing is sent that could cost or
+    leak); any answer carries the sandbox's header if it is one. An API that cannot be
+    reached is taken for the real one: the safe side, since then nothing a sandbox
+    made is reused.
+    """
+    try:
+        with httpx.Client(transport=transport, timeout=timeout,
+                          follow_redirects=False) as http:
+            response = http.get(_checked_base_url(base_url, "base URL") + QUERY_PATH,
+                                headers={"User-Agent": f"storyboard/{__version__}"})
+    except httpx.HTTPError:
+        return False
+    return is_sandbox(response)
+
+
 def _read_reply(response: httpx.Response, now: float) -> _Reply:
     retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+    sandbox = is_sandbox(response)
     try:
         parsed = json.loads(response.content, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError, RecursionError):
         parsed = None
     if not isinstance(parsed, Mapping):
-        return _Reply(response.status_code, None, None, None, retry_after)
+        return _Reply(response.status_code, None, None, None, retry_after, sandbox)
     raw_code = parsed.get("code", CODE_OK)
     code = _int_or_none(raw_code)
     message = _message(parsed)
     body = parsed if code is not None else None
-    return _Reply(response.status_code, body, code, message, retry_after)
+    return _Reply(response.status_code, body, code, message, retry_after, sandbox)
 
 
 class _Transient(Exception):
@@ -306,7 +336,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 
 class ShortAPIClient:
-    """Create, query and download ShortAPI jobs with the retry policy API.md asks for."""
+    """Create, query and download ShortAPI jobs; retry only what certainly did not run."""
 
     def __init__(
         self,
@@ -371,8 +401,7 @@ class ShortAPIClient:
                     self._redact(f"{what}: could not connect to {self._base_url} "
                                  f"({_describe_exception(exc)}); nothing was sent"))) from exc
             except httpx.HTTPError as exc:
-                self._unknown(what, f"{_describe_exception(exc)} after the request was sent",
-                              exc)
+                self._unknown(_lost_reply(exc), exc)
             return self._created(what, _read_reply(response, time.time()))
 
         return await self._retrying(what, once, self._gave_up_api)
@@ -381,25 +410,26 @@ class ShortAPIClient:
         status = reply.status
         if 200 <= status < 300:
             if reply.body is None:
-                self._unknown(what, f"HTTP {status} with a reply that is not the API's JSON")
+                self._unknown(f"the API answered HTTP {status} with a reply that is not its "
+                              "JSON")
             if reply.code == CODE_MODEL_UNAVAILABLE:
                 raise _Transient(self._api_error(RetryableAPIError, what, reply),
                                  reply.retry_after)
             job_id = _job_id(reply.data())
             if reply.code != CODE_OK:
                 if job_id is not None:
-                    self._unknown(what, f"{reply.describe()} yet it names job {job_id}")
+                    self._unknown(f"the API answered {reply.describe()} yet named job {job_id}")
                 if reply.code == 503:
                     raise _Transient(self._api_error(RetryableAPIError, what, reply),
                                      reply.retry_after)
                 if isinstance(reply.code, int) and 500 <= reply.code < 600:
                     # an HTTP-style server error inside a 200: as with an HTTP 5xx, the
                     # job may have been recorded before it failed
-                    self._unknown(what, reply.describe())
+                    self._unknown(f"the API answered {reply.describe()}")
                 raise self._api_error(APIError, what, reply, rejected=True)
             if job_id is None:
-                self._unknown(what, f"HTTP {status} without data.job_id")
-            return Created(job_id=job_id, amount=_amount(reply.data()))
+                self._unknown(f"the API answered HTTP {status} without a job id")
+            return Created(job_id=job_id, amount=_amount(reply.data()), sandbox=reply.sandbox)
         if status in (429, 503):
             raise _Transient(self._api_error(RetryableAPIError, what, reply), reply.retry_after)
         if status in (401, 403):
@@ -410,12 +440,12 @@ class ShortAPIClient:
                                  reply.retry_after)
             raise self._api_error(APIError, what, reply, rejected=True)
         # Other 5xx (the server may have recorded the job before failing), 1xx, 3xx.
-        self._unknown(what, reply.describe())
+        self._unknown(f"the API answered {reply.describe()}")
 
-    def _unknown(self, what: str, why: str, cause: BaseException | None = None) -> NoReturn:
-        raise OutcomeUnknown(self._redact(
-            f"{what}: outcome unknown ({why}); the job may exist and be charged, so it is "
-            "not sent again automatically")) from cause
+    def _unknown(self, why: str, cause: BaseException | None = None) -> NoReturn:
+        """What happened to a create that was sent, in the user's words: the run says what
+        it means (it may have been charged) and what to do, once."""
+        raise OutcomeUnknown(self._redact(f"the create was sent but {why}")) from cause
 
     # ------------------------------------------------------------------- query
 
@@ -511,6 +541,7 @@ class ShortAPIClient:
         temp = Path(temp_name)
         placed = False
         try:
+            os.fchmod(fd, new_file_mode())  # the cache file is the render (a hard link)
             with os.fdopen(fd, "wb") as out:
                 digest, size = await self._stream_to(what, url, out)
                 out.flush()
@@ -668,7 +699,22 @@ def _truthy(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("true", "1", "yes")
 
 
+def _lost_reply(exc: httpx.HTTPError) -> str:
+    """Why no reply came, without the library's own words (the journal keeps no traceback)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "no reply came in time"
+    return "the connection dropped before the reply"
+
+
+_TRANSPORT_TROUBLE = ((httpx.TimeoutException, "timed out"),
+                      (httpx.ConnectError, "could not connect"),
+                      (httpx.RemoteProtocolError, "the connection dropped"),
+                      (httpx.NetworkError, "the connection failed"))
+
+
 def _describe_exception(exc: BaseException) -> str:
-    detail = str(exc).strip()
-    name = type(exc).__name__
-    return f"{name}: {detail}" if detail else name
+    """What went wrong on the wire, in words (a library's class name means nothing to a user)."""
+    what = next((words for kind, words in _TRANSPORT_TROUBLE if isinstance(exc, kind)),
+                "the request failed")
+    detail = str(exc).strip().rstrip(".")
+    return f"{what}: {detail}" if detail else what

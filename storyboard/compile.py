@@ -1,7 +1,7 @@
 """The compile pipeline, stage by stage: load, validate, expand, render, budget+emit, price.
 
 Each stage is a function of the previous one's result; reading this module top to
-bottom is reading DESIGN.md's pipeline.
+bottom is reading the pipeline.
 """
 
 from __future__ import annotations

@@ -39,11 +39,11 @@ class GenerationDiff:
 
     @property
     def old_cost(self) -> Decimal:
-        return self.old.due if self.old is not None else Decimal(0)
+        return self.old.charge if self.old is not None else Decimal(0)
 
     @property
     def new_cost(self) -> Decimal:
-        return self.new.due if self.new is not None else Decimal(0)
+        return self.new.charge if self.new is not None else Decimal(0)
 
     reuses_old: bool = False  # the old plan rendered this very request (a renamed clip)
 
@@ -53,7 +53,7 @@ class GenerationDiff:
         request is unchanged or the old plan already rendered it under another name."""
         if self.change not in (Change.ADDED, Change.CHANGED) or self.reuses_old:
             return Decimal(0)
-        return self.new_cost
+        return self.new.due if self.new is not None else Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,12 @@ class PlanDiff:
 
     @property
     def old_total(self) -> Decimal:
-        return self.old.due_cost if self.old is not None else Decimal(0)
+        """What the old plan costs (each distinct request once), rendered or not."""
+        return self.old.totals().cost if self.old is not None else Decimal(0)
 
     @property
     def new_total(self) -> Decimal:
-        return self.new.due_cost
+        return self.new.totals().cost
 
     @property
     def delta(self) -> Decimal:

@@ -18,6 +18,14 @@ One ``storyboard run`` at a time owns a state folder: ``open(exclusive=True)`` t
 an ``flock`` on ``<state>/lock`` that the kernel drops when the process ends, however
 it ends. Readers (``status``) open without the lock and cannot write.
 
+Every attempt records where its job was made: ``origin`` is ``api`` or ``sandbox`` (a
+sandbox says so on the wire, in every answer), and ``api_base`` the URL it was sent
+to. A run reads only the attempts of its own origin, so a sandbox's placeholder is
+never reused, counted or published as a real render, whatever folder it shares.
+Journals of schema 1 (before origins were recorded) are migrated when a run opens
+them: an attempt whose job id is one the sandbox made (they carry an HMAC) is a
+sandbox attempt; every other one is taken as the API's, its base unknown.
+
 Money is decimal TEXT, never REAL. The API key has no column and no parameter.
 """
 
@@ -37,14 +45,16 @@ from types import TracebackType
 from typing import Any
 
 from storyboard.errors import JournalCorrupt, JournalLocked, StateError
-from storyboard.model import canonical_json
+from storyboard.model import Spent, canonical_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: origin and api_base (1 is migrated on open)
+API = "api"  # made by the real job API
+SANDBOX = "sandbox"  # made by a sandbox: a placeholder, never a render
+ORIGINS = (API, SANDBOX)
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "lock"
 BUSY_TIMEOUT_MS = 10_000
-INTERRUPTED = ("interrupted: the previous run stopped after writing this attempt, so its "
-               "create may have been sent")
+INTERRUPTED = "the previous run stopped while sending the create"
 
 
 class Status(StrEnum):
@@ -82,7 +92,9 @@ CREATE TABLE attempts (
     sha256        TEXT,
     error         TEXT,
     created_at    REAL NOT NULL,
-    updated_at    REAL NOT NULL
+    updated_at    REAL NOT NULL,
+    origin        TEXT NOT NULL DEFAULT 'api' CHECK (origin IN ('api', 'sandbox')),
+    api_base      TEXT
 );
 CREATE INDEX attempts_by_hash ON attempts (hash, attempt_id);
 CREATE INDEX attempts_by_status ON attempts (status);
@@ -90,8 +102,15 @@ CREATE INDEX attempts_by_status ON attempts (status);
 _COLUMNS = frozenset({
     "attempt_id", "hash", "generation_id", "storyboard", "request_json", "status", "job_id",
     "estimated_usd", "charged_usd", "refunded", "job_status", "url", "file", "sha256",
-    "error", "created_at", "updated_at",
+    "error", "created_at", "updated_at", "origin", "api_base",
 })
+_V1_COLUMNS = _COLUMNS - {"origin", "api_base"}
+_MIGRATE_V1 = f"""
+ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL DEFAULT 'api'
+    CHECK (origin IN ('api', 'sandbox'));
+ALTER TABLE attempts ADD COLUMN api_base TEXT;
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +134,28 @@ class Attempt:
     created_at: float
     updated_at: float
     job_status: int | None = None  # the API's data.status when the job failed
+    origin: str = API  # API or SANDBOX: where the job was made
+    api_base: str | None = None  # the URL the create was sent to (None: not recorded)
+
+    @property
+    def sandbox(self) -> bool:
+        return self.origin == SANDBOX
+
+    @property
+    def charge(self) -> Decimal:
+        """What this attempt cost: the amount the API named for an accepted create (its
+        estimate where it named none); nothing when refunded or never accepted."""
+        if self.job_id is None or self.refunded or self.status is Status.REJECTED:
+            return Decimal(0)
+        return self.charged_usd if self.charged_usd is not None else (
+            self.estimated_usd or Decimal(0))
+
+    @property
+    def possible_charge(self) -> Decimal:
+        """What a create of unknown outcome may have cost (its estimate); else nothing."""
+        if self.job_id is None and self.status in (Status.UNKNOWN, Status.SUBMITTING):
+            return self.estimated_usd or Decimal(0)
+        return Decimal(0)
 
 
 class Journal:
@@ -196,28 +237,38 @@ class Journal:
     # ---------------------------------------------------------------- writing
 
     def begin(self, *, hash: str, generation_id: str, storyboard: str,
-              request: Mapping[str, Any], estimated_usd: Decimal) -> int:
-        """Record an attempt as ``submitting``; durable before it returns (send after)."""
+              request: Mapping[str, Any], estimated_usd: Decimal, origin: str = API,
+              api_base: str | None = None) -> int:
+        """Record an attempt as ``submitting``; durable before it returns (send after).
+
+        ``origin`` is where the run believes it sends the create; ``created`` corrects
+        it from the answer itself."""
         now = self._clock()
         with self._writing() as conn:
             cursor = conn.execute(
                 "INSERT INTO attempts (hash, generation_id, storyboard, request_json, status, "
-                "estimated_usd, refunded, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                "estimated_usd, refunded, created_at, updated_at, origin, api_base) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
                 (hash, generation_id, storyboard, canonical_json(dict(request)),
-                 Status.SUBMITTING.value, _money(estimated_usd), now, now),
+                 Status.SUBMITTING.value, _money(estimated_usd), now, now, _origin(origin),
+                 api_base),
             )
             attempt_id = cursor.lastrowid
         if attempt_id is None:
             raise StateError(f"{self.path}: the journal did not return the new attempt's id")
         return attempt_id
 
-    def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None) -> None:
-        """The API accepted the create: keep its job id (durable before returning)."""
+    def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None,
+                origin: str | None = None) -> None:
+        """The API accepted the create: keep its job id (durable before returning), and
+        where the answer says the job was made."""
         if not job_id:
             raise ValueError("a created attempt needs its job id")
-        self._move(attempt_id, Status.PENDING, job_id=job_id,
-                   charged_usd=None if charged_usd is None else _money(charged_usd), error=None)
+        fields: dict[str, Any] = {"job_id": job_id, "error": None, "charged_usd": (
+            None if charged_usd is None else _money(charged_usd))}
+        if origin is not None:
+            fields["origin"] = _origin(origin)
+        self._move(attempt_id, Status.PENDING, **fields)
 
     def unknown(self, attempt_id: int, error: str) -> None:
         self._move(attempt_id, Status.UNKNOWN, error=error)
@@ -256,17 +307,28 @@ class Journal:
         rows = self._select("WHERE attempt_id = ?", (attempt_id,))
         return rows[0] if rows else None
 
-    def latest(self, hash: str) -> Attempt | None:
-        """The most recent attempt for a generation hash."""
-        rows = self._select("WHERE hash = ? ORDER BY attempt_id DESC LIMIT 1", (hash,))
+    def latest(self, hash: str, origin: str | None = None) -> Attempt | None:
+        """The most recent attempt for a generation hash (made by ``origin``, if given)."""
+        rows = [a for a in self._select("WHERE hash = ? ORDER BY attempt_id DESC", (hash,))
+                if origin is None or a.origin == origin]
         return rows[0] if rows else None
 
-    def latest_all(self) -> dict[str, Attempt]:
-        """Every hash's most recent attempt, in one query."""
-        rows = self._select(
-            "WHERE attempt_id IN (SELECT MAX(attempt_id) FROM attempts GROUP BY hash) "
-            "ORDER BY attempt_id", ())
-        return {attempt.hash: attempt for attempt in rows}
+    def latest_all(self, origin: str | None = None) -> dict[str, Attempt]:
+        """Every hash's most recent attempt (of those ``origin`` made, if given)."""
+        latest: dict[str, Attempt] = {}
+        for attempt in self._select("ORDER BY attempt_id", ()):
+            if origin is None or attempt.origin == origin:
+                latest[attempt.hash] = attempt
+        return latest
+
+    def spent(self, storyboard: str, origin: str = API) -> Spent:
+        """What ``storyboard`` has spent in this state by ``origin`` (see ``Spent``)."""
+        charged = unknown = Decimal(0)
+        for attempt in self._select("WHERE storyboard = ?", (storyboard,)):
+            if attempt.origin == origin:
+                charged += attempt.charge
+                unknown += attempt.possible_charge
+        return Spent(charged, unknown)
 
     def attempts(self, hash: str | None = None) -> list[Attempt]:
         """All attempts (or one hash's), oldest first."""
@@ -426,12 +488,44 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
                                    f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
                 return True
         columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
-        missing = _COLUMNS - columns
+        missing = (_V1_COLUMNS if version == 1 else _COLUMNS) - columns
         if missing:
             raise _corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
+        if version == 1 and writable:
+            _migrate_v1(conn)
         return True
     except sqlite3.Error as exc:
         raise _failure(path, exc) from exc
+
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2 in one transaction: add where each job was made (see the module doc)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _MIGRATE_V1.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        sandbox = [(row[0],) for row in conn.execute(
+            "SELECT attempt_id, job_id FROM attempts WHERE job_id IS NOT NULL")
+            if _legacy_origin(row[1]) == SANDBOX]
+        conn.executemany("UPDATE attempts SET origin = 'sandbox' WHERE attempt_id = ?", sandbox)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _legacy_origin(job_id: str | None) -> str:
+    """Where a job journaled before origins were recorded was made, as far as its id says."""
+    from storyboard.sandbox import read_job_id  # only old journals need it
+
+    return SANDBOX if job_id and read_job_id(job_id) is not None else API
+
+
+def _origin(value: str) -> str:
+    if value not in ORIGINS:
+        raise ValueError(f"an origin is one of {ORIGINS}, got {value!r}")
+    return value
 
 
 def _failure(path: Path, exc: sqlite3.Error) -> StateError:
@@ -471,6 +565,7 @@ def _status(path: Path, text: Any) -> Status:
 
 
 def _attempt(path: Path, row: sqlite3.Row) -> Attempt:
+    columns = set(row.keys())  # (``in row`` would look among the values)
     return Attempt(
         attempt_id=row["attempt_id"],
         hash=row["hash"],
@@ -489,4 +584,7 @@ def _attempt(path: Path, row: sqlite3.Row) -> Attempt:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         job_status=row["job_status"],
+        # a schema-1 journal read without migrating it (a reader never writes)
+        origin=row["origin"] if "origin" in columns else _legacy_origin(row["job_id"]),
+        api_base=row["api_base"] if "api_base" in columns else None,
     )

@@ -740,6 +740,23 @@ def _fastest_parser() -> Callable[[str], _Parser]:
 _new_parser = _fastest_parser()
 
 
+def _opens_past_bound(text: str, exc: yaml.MarkedYAMLError, limits: Limits) -> bool:
+    """Whether the line the parser refused opens more lists and mappings than we allow.
+
+    libyaml's scanner reads a line ahead of the composer (any ``[`` may start a key), and
+    newer libyaml (PyYAML 6.0.4) refuses 1,000 open levels with words of its own before the
+    composer has seen the 65th. Such a file is read again by the pure-Python parser, whose
+    events reach the composer in time, so the user reads our bound and our message
+    whatever limit (and wording) the installed libyaml has.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line.count("[") + line.count("{") > limits.max_depth
+
+
 def _compose(
     text: str, file: str, limits: Limits, parser: Callable[[str], _Parser]
 ) -> _Node | None:
@@ -749,6 +766,8 @@ def _compose(
     except _Stop:
         raise LoadError(composer.problems) from None
     except yaml.MarkedYAMLError as exc:
+        if parser is not _python_parser and _opens_past_bound(text, exc, limits):
+            return _compose(text, file, limits, _python_parser)
         raise LoadError([*composer.problems, _syntax_problem(exc, text, file)]) from exc
     except yaml.YAMLError as exc:  # ReaderError and friends carry no line of their own
         message = f"invalid YAML: {exc}; save the file as plain UTF-8 text"

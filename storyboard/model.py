@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -132,9 +132,15 @@ SHARED = "shared"  # the same request as an earlier generation of the plan: rend
 
 @dataclass(frozen=True, slots=True)
 class PlanItem:
+    """One generation of a plan, priced, with what the state already holds of it.
+
+    The figures a report shows for one generation are the properties below, and
+    nothing else computes them (near-copies drift into wrong numbers).
+    """
+
     generation: Generation
     rate: Decimal
-    cost: Decimal
+    cost: Decimal  # seconds × rate: the price of this request, whoever pays it
     state: str = NEW
     same_as: str | None = None  # SHARED: the id of the generation whose render this reuses
 
@@ -143,9 +149,75 @@ class PlanItem:
         return self.state == REUSED
 
     @property
+    def charge(self) -> Decimal:
+        """What this generation adds to the plan's cost: its price, or nothing when it
+        shares an earlier generation's render (one request is paid for once)."""
+        return Decimal(0) if self.state == SHARED else self.cost
+
+    @property
     def due(self) -> Decimal:
         """What running this item would spend now: only new generations cost money."""
         return self.cost if self.state == NEW else Decimal(0)
+
+    @property
+    def rendered_seconds(self) -> int:
+        """Seconds of video this generation has rendered for it: none when it shares
+        another's render. Budgets count these, as they count money."""
+        return 0 if self.state == SHARED else self.generation.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The figures of a group of plan items (a variant, or the whole plan)."""
+
+    generations: int = 0
+    seconds: int = 0  # of video: every generation, shared ones included
+    rendered_seconds: int = 0  # distinct requests only: what ``budget.max_seconds`` bounds
+    cost: Decimal = Decimal(0)  # distinct requests at the price table: what the plan costs
+    due: Decimal = Decimal(0)  # what running it now would spend
+    states: Mapping[str, int] = field(default_factory=dict)  # how many items in each state
+    # per state, the items' price: for SHARED what sharing saves, for REUSED what was
+    # paid before, for NEW what is due
+    state_costs: Mapping[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def held(self) -> Decimal:
+        """The part of the cost already rendered, paid or possibly paid (not due again)."""
+        return self.cost - self.due
+
+
+def totals(items: Iterable[PlanItem]) -> Totals:
+    """The one sum of plan items every report shows (rows always add up to it)."""
+    generations = seconds = rendered = 0
+    cost = due = Decimal(0)
+    states: dict[str, int] = {}
+    state_costs: dict[str, Decimal] = {}
+    for item in items:
+        generations += 1
+        seconds += item.generation.seconds
+        rendered += item.rendered_seconds
+        cost += item.charge
+        due += item.due
+        states[item.state] = states.get(item.state, 0) + 1
+        state_costs[item.state] = state_costs.get(item.state, Decimal(0)) + item.cost
+    return Totals(generations, seconds, rendered, cost, due, states, state_costs)
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """What a storyboard has spent in its state, from the journal's charges.
+
+    ``charged``: creates the API accepted, at the amount it said (the estimate where it
+    said none), refunds excluded. ``unknown``: creates of unknown outcome, at their
+    estimate: they may have been charged. Sandbox jobs are never part of a real spend.
+    """
+
+    charged: Decimal = Decimal(0)
+    unknown: Decimal = Decimal(0)
+
+    @property
+    def at_most(self) -> Decimal:
+        return self.charged + self.unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +229,21 @@ class Plan:
     pricing_version: str
     pricing_source: str = ""
     root: str = ""  # the storyboard's folder: state and renders live beside it
+    spent: Spent = Spent()  # what the state says this storyboard has spent already
+
+    def totals(self) -> Totals:
+        return totals(self.items)
+
+    def variant_totals(self) -> dict[str, Totals]:
+        return {variant: totals(items) for variant, items in self.by_variant().items()}
 
     @property
     def total_seconds(self) -> int:
-        return sum(i.generation.seconds for i in self.items)
-
-    @property
-    def total_cost(self) -> Decimal:
-        return sum((i.cost for i in self.items), Decimal(0))
+        return self.totals().seconds
 
     @property
     def due_cost(self) -> Decimal:
-        return sum((i.due for i in self.items), Decimal(0))
+        return self.totals().due
 
     @property
     def pending(self) -> bool:

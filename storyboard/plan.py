@@ -8,6 +8,7 @@ on load, so an edited or corrupted plan file is refused rather than paid for.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -16,8 +17,18 @@ from typing import Any
 
 from storyboard.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
-from storyboard.model import NEW, SHARED, Budget, Generation, Plan, PlanItem, request_hash
-from storyboard.pricing import PriceTable, format_usd
+from storyboard.model import (
+    NEW,
+    SHARED,
+    Budget,
+    Generation,
+    Plan,
+    PlanItem,
+    Spent,
+    Totals,
+    request_hash,
+)
+from storyboard.pricing import PriceTable, format_usd, load_price_table
 
 PLAN_FORMAT = 1
 
@@ -54,26 +65,46 @@ def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
 
 
 def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:
-    """Why the plan is over budget, one line each; empty when it is within.
+    """Why running the plan now would break a budget, one line each; empty when it would not.
 
-    The cost limit applies to what running the plan would spend now (reused
-    generations cost nothing); ``max_cost`` (``--max-cost``) replaces the storyboard's.
+    ``budget.max_cost_usd`` bounds what the storyboard spends over all its runs: what
+    its state says it has spent (creates of unknown outcome included, at their
+    estimate) plus what is due now. ``max_cost`` (``--max-cost``) bounds this run's new
+    spend alone. ``budget.max_seconds`` bounds the seconds the plan renders, counted
+    like money: a generation that shares another's render adds none.
     """
     problems = []
-    limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
-    where = _where(plan.budget.cost_location, "budget.max_cost_usd") if max_cost is None \
-        else "--max-cost"
-    if limit is not None and plan.due_cost > limit:
+    totals, spent, budget = plan.totals(), plan.spent, plan.budget
+    limit = budget.max_cost_usd
+    if limit is not None and totals.due > 0 and spent.at_most + totals.due > limit:
+        where = _where(budget.cost_location, "budget.max_cost_usd")
         problems.append(
-            f"plan costs ${format_usd(plan.due_cost)}, over the budget of ${format_usd(limit)} "
-            f"({where}); raise the budget or pass --max-cost {format_usd(plan.due_cost)}")
-    if plan.budget.max_seconds is not None and plan.total_seconds > plan.budget.max_seconds:
+            f"{spending(spent, totals.due)}, over the budget of {usd(limit)} ({where}); "
+            f"raise budget.max_cost_usd to at least {format_usd(spent.at_most + totals.due)} "
+            "or render less")
+    if max_cost is not None and totals.due > max_cost:
+        problems.append(f"{usd(totals.due)} due now, over --max-cost {usd(max_cost)}; pass "
+                        f"--max-cost {format_usd(totals.due)} or render less")
+    if budget.max_seconds is not None and totals.rendered_seconds > budget.max_seconds:
         problems.append(
-            f"plan has {plan.total_seconds} s of video, over the budget of "
-            f"{plan.budget.max_seconds} s "
-            f"({_where(plan.budget.seconds_location, 'budget.max_seconds')}); raise max_seconds or "
+            f"plan renders {totals.rendered_seconds} s of video, over the budget of "
+            f"{budget.max_seconds} s "
+            f"({_where(budget.seconds_location, 'budget.max_seconds')}); raise max_seconds or "
             "render fewer variants")
     return problems
+
+
+def usd(amount: Decimal) -> str:
+    """Money as every text report writes it: exact, at least cents, a dollar sign."""
+    return f"${format_usd(amount)}"
+
+
+def spending(spent: Spent, due: Decimal) -> str:
+    """``$4.89 spent so far + $3.70 due now = $8.59``: the sum a cost budget bounds."""
+    unknown = (f" (plus up to {usd(spent.unknown)} in creates of unknown outcome)"
+               if spent.unknown else "")
+    return (f"{usd(spent.charged)} spent so far{unknown} + {usd(due)} due now = "
+            f"{usd(spent.at_most + due)}")
 
 
 def check_budget(plan: Plan, max_cost: Decimal | None = None) -> None:
@@ -112,48 +143,92 @@ def generation_json(item: PlanItem) -> dict[str, Any]:
         "mode": args["mode"],
         "sound": args["sound"],
         "rate_usd": format_usd(item.rate),
-        "cost_usd": format_usd(item.cost),
+        "cost_usd": format_usd(item.charge),
         "state": item.state,
         "same_as": item.same_as,
         "request": {"model": g.model, "args": args},
     }
 
 
-def plan_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
+def totals_json(totals: Totals) -> dict[str, Any]:
+    return {"generations": totals.generations, "seconds": totals.seconds,
+            "rendered_seconds": totals.rendered_seconds,
+            "cost_usd": format_usd(totals.cost), "due_usd": format_usd(totals.due)}
+
+
+def budget_json(plan: Plan, max_cost: Decimal | None = None) -> dict[str, Any]:
     problems = budget_problems(plan, max_cost)
-    limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
+    limit, spent = plan.budget.max_cost_usd, plan.spent
     return {
-        "format": PLAN_FORMAT,
-        "name": plan.name,
-        "source": plan.source,
-        "root": plan.root,
-        "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
-        "generations": [generation_json(i) for i in plan.items],
-        "variants": _variant_totals(plan),
-        "total_seconds": plan.total_seconds,
-        "total_cost_usd": format_usd(plan.total_cost),
-        "due_cost_usd": format_usd(plan.due_cost),
-        "budget": {
-            "max_cost_usd": format_usd(limit) if limit is not None else None,
-            "max_seconds": plan.budget.max_seconds,
-            "within": not problems,
-            "problems": problems,
-        },
+        "max_cost_usd": format_usd(limit) if limit is not None else None,
+        "max_seconds": plan.budget.max_seconds,
+        "max_run_cost_usd": format_usd(max_cost) if max_cost is not None else None,
+        "spent_usd": format_usd(spent.charged),
+        "unknown_usd": format_usd(spent.unknown),
+        "due_usd": format_usd(plan.due_cost),
+        "within": not problems,
+        "problems": problems,
     }
 
 
-def _variant_totals(plan: Plan) -> dict[str, dict[str, Any]]:
-    seconds: dict[str, int] = {}
-    cost: dict[str, Decimal] = {}
-    for item in plan.items:
-        v = item.generation.variant
-        seconds[v] = seconds.get(v, 0) + item.generation.args["duration"]
-        cost[v] = cost.get(v, Decimal(0)) + item.cost
-    return {v: {"seconds": seconds[v], "cost_usd": format_usd(cost[v])} for v in seconds}
+def plan_json(plan: Plan, max_cost: Decimal | None = None, *,
+              base: Path | None = None) -> dict[str, Any]:
+    """The plan as data. Its storyboard and folder are written relative to ``base`` (the
+    saved plan's folder; the current directory for a plan printed), never absolute: a plan
+    is committed, shared and moved with its project."""
+    totals = plan.totals()
+    root, source = plan.root, plan.source
+    if root:
+        here = Path.cwd() if base is None else base
+        root = relative_path(Path(root), here)
+        source = relative_path(Path(plan.root) / Path(plan.source).name, here)
+    return {
+        "format": PLAN_FORMAT,
+        "name": plan.name,
+        "source": source,
+        "root": root,
+        "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
+        "generations": [generation_json(i) for i in plan.items],
+        "variants": {v: totals_json(t) for v, t in plan.variant_totals().items()},
+        "total_seconds": totals.seconds,
+        "rendered_seconds": totals.rendered_seconds,
+        "total_cost_usd": format_usd(totals.cost),
+        "due_cost_usd": format_usd(totals.due),
+        "states": {state: {"generations": n, "cost_usd": format_usd(totals.state_costs[state])}
+                   for state, n in totals.states.items()},
+        "budget": budget_json(plan, max_cost),
+    }
 
 
-def load_plan(path: str | Path) -> Plan:
-    """A plan saved by ``storyboard plan --out``; every request's hash is re-checked."""
+def relative_path(path: Path, base: Path) -> str:
+    """``path`` as seen from the folder ``base``, with forward slashes."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
+def _plan_root(raw: Any, path: Path) -> str:
+    """The storyboard's folder: relative to the plan file's (absolute in older plans)."""
+    return str((path.resolve().parent / str(raw or ".")).resolve())
+
+
+def check_runnable(plan: Plan, file: Path) -> None:
+    """A saved plan runs against the state beside its storyboard: a folder that does not
+    hold it is refused, as a fresh state there would render (and pay for) again what the
+    real one holds."""
+    storyboard = Path(plan.root) / Path(plan.source).name
+    if not storyboard.is_file():
+        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
+                         "folder relative to the plan file); keep the plan where "
+                         "`storyboard plan FILE --out PLAN.json` saved it, or save it again")
+
+
+def load_plan(path: str | Path, prices: PriceTable | None = None) -> Plan:
+    """A plan saved by ``storyboard plan --out``, verified before anything trusts it.
+
+    Every request's hash is recomputed from the request, and every generation is
+    priced again from the price table (``prices``, default the built-in one): a figure
+    that differs from the file's refuses the plan, naming the generation and the field,
+    so an edited cost can never slip a run under its budget.
+    """
     file = str(path)
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -180,16 +255,47 @@ def load_plan(path: str | Path) -> Plan:
     except (AttributeError, TypeError, ValueError, InvalidOperation):
         raise UsageError(f"{file}: its budget is not readable; regenerate the plan with "
                          "`storyboard plan STORYBOARD --out PLAN.json`") from None
-    plan = Plan(
-        name=str(raw.get("name", "plan")),
-        source=str(raw.get("source", file)),
-        items=tuple(items),
-        budget=budget,
-        pricing_version=str((raw.get("pricing") or {}).get("version", "")),
-        pricing_source=str((raw.get("pricing") or {}).get("source", "")),
-        root=str(raw.get("root") or Path(path).resolve().parent),
-    )
-    return with_states(plan, {})  # identical requests are rendered once, as when planned
+    table = prices if prices is not None else load_price_table()
+    # identical requests are rendered once, as when planned
+    plan = price(str(raw.get("name", "plan")), str(raw.get("source", file)),
+                 (i.generation for i in items), budget, table,
+                 root=_plan_root(raw.get("root"), Path(path)))
+    for n, (entry, item) in enumerate(zip(raw["generations"], plan.items, strict=True)):
+        _check_figures(entry, item, table, f"{file}: generation {n + 1} ({item.generation.id})")
+    return plan
+
+
+_MONEY_FIELDS = ("rate_usd", "cost_usd")
+
+
+def _check_figures(entry: Mapping[str, Any], item: PlanItem, prices: PriceTable,
+                   where: str) -> None:
+    """The saved generation's figures against the ones recomputed from its request."""
+    expected = generation_json(item)
+    for field in ("hash", "seconds", "mode", "sound", *_MONEY_FIELDS):
+        saved = entry.get(field)
+        if field in _MONEY_FIELDS:
+            try:
+                same = Decimal(str(saved)) == Decimal(expected[field])
+            except InvalidOperation:
+                same = False
+        else:
+            same = type(saved) is type(expected[field]) and saved == expected[field]
+        if not same:
+            if field in _MONEY_FIELDS:
+                shared = f", shared with {item.same_as}" if item.same_as else ""
+                why = (f"the price table {prices.version} makes it {expected[field]} "
+                       f"({item.generation.seconds} s × ${format_usd(item.rate)}{shared})")
+            else:
+                why = f"its request makes it {expected[field]}"
+            raise UsageError(f"{where}: {field} is {_shown(saved)}, but {why}; the plan was "
+                             "edited or priced with another table — regenerate it with "
+                             "`storyboard plan STORYBOARD --out PLAN.json` (with the same "
+                             "--pricing)")
+
+
+def _shown(value: Any) -> str:
+    return "missing" if value is None else json.dumps(value, ensure_ascii=False)[:80]
 
 
 def _item(entry: Any, file: str, n: int) -> PlanItem:

@@ -83,14 +83,23 @@ def _parse(raw: Any, where: str) -> PriceTable:
 
 def _money(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise UsageError(f"{where}: price must be a decimal string like \"0.095\", got {value!r}")
+        raise UsageError(f"{where}: price must be a decimal string like \"0.095\", "
+                         f"got {_as_written(value)}")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise UsageError(f"{where}: {value!r} is not a decimal number") from None
+        raise UsageError(f"{where}: {_as_written(value)} is not a decimal number") from None
     if not amount.is_finite() or amount < 0:
-        raise UsageError(f"{where}: price must be a finite, non-negative number, got {value!r}")
+        raise UsageError(f"{where}: price must be a finite, non-negative number, "
+                         f"got {_as_written(value)}")
     return amount
+
+
+def _as_written(value: Any) -> str:
+    """A value as the JSON file spells it (``null``, ``-1``), never Python's ``None``."""
+    if isinstance(value, Decimal):  # JSON numbers are read as Decimal
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 @lru_cache(maxsize=4096)  # a plan has few distinct amounts and prints each many times

@@ -268,7 +268,17 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
     if isinstance(exc, jinja2.TemplateSyntaxError):
         where = f" in {exc.name}" if exc.name else ""
         return Problem(f"template syntax error{where}: {exc.message}", location)
-    return Problem(f"template failed: {type(exc).__name__}: {exc}", location)
+    return Problem(f"template failed: {_in_words(exc)}", location)
+
+
+def _in_words(exc: BaseException) -> str:
+    """Why an expression failed, without Python's names for it."""
+    if isinstance(exc, TypeError):  # its text names Python types: 'int' and 'str'
+        return ("an operation on values of the wrong kind (text where a number is needed, "
+                "or the reverse)")
+    if isinstance(exc, OverflowError):
+        return "a number too large to compute"
+    return str(exc).strip() or "the expression cannot be computed"
 
 
 def _template_lineno(tb: TracebackType | None) -> int:

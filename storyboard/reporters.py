@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from storyboard.diff import Change, PlanDiff
 from storyboard.errors import Problem
-from storyboard.model import IN_FLIGHT, REUSED, SHARED, UNKNOWN, Plan, PlanItem
+from storyboard.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
 from storyboard.perf import fewer_collections
-from storyboard.plan import budget_problems, generation_json, plan_json
+from storyboard.plan import budget_problems, generation_json, plan_json, spending, usd
 from storyboard.pricing import format_usd
 
 if TYPE_CHECKING:
-    from storyboard.run import RunSummary, StatusRow
+    from storyboard.run import RunSummary, StatusReport
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per json.dumps() call
 
@@ -35,13 +35,15 @@ def compile_lines(plan: Plan) -> str:
 
 
 @fewer_collections()
-def plan_as_json(plan: Plan, max_cost: Decimal | None = None) -> str:
+def plan_as_json(plan: Plan, max_cost: Decimal | None = None, *,
+                 base: Path | None = None) -> str:
     """The plan as JSON: the summary indented, then one variant and one generation a line.
 
     That keeps a 50k-generation plan diffable line by line and lets the C encoder do
-    the bulk (``indent`` makes CPython fall back to its pure-Python encoder).
+    the bulk (``indent`` makes CPython fall back to its pure-Python encoder). Paths are
+    relative to ``base`` (see ``plan_json``).
     """
-    data = plan_json(plan, max_cost)
+    data = plan_json(plan, max_cost, base=base)
     generations = data.pop("generations")
     variants = data.pop("variants")
     encode = _JSON.encode
@@ -60,38 +62,45 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _usd(amount: Decimal) -> str:
-    return f"${format_usd(amount)}"
+_usd = usd
+
+STATE_LABELS = {NEW: "new", REUSED: "reused", IN_FLIGHT: "paid, in flight",
+                UNKNOWN: "unknown outcome", SHARED: "shared"}
+HELD_LABELS = {SHARED: "saved", REUSED: "paid before", IN_FLIGHT: "paid",
+               UNKNOWN: "maybe paid"}
+PLAN_HEADER = ["GENERATION", "MODE", "SOUND", "ASPECT", "SECONDS", "RATE/S", "COST", "STATE",
+               "DUE NOW"]
+
+
+def _state(item: PlanItem) -> str:
+    return f"= {item.same_as}" if item.state == SHARED else STATE_LABELS.get(item.state,
+                                                                              item.state)
 
 
 def _rows(items: Iterable[PlanItem]) -> list[list[str]]:
+    """One row per generation, as the table and the markdown show it: the COST column
+    adds up to the plan's cost, the DUE NOW column to what a run spends now."""
     return [[i.generation.id, i.generation.mode, i.generation.sound,
              str(i.generation.args["aspect_ratio"]), f"{i.generation.seconds}",
-             _usd(i.rate), _cost_cell(i)] for i in items]
+             _usd(i.rate), _usd(i.charge), _state(i), _usd(i.due)] for i in items]
 
 
-STATE_LABELS = {REUSED: "reused $0", IN_FLIGHT: "paid, in flight $0", UNKNOWN: "unknown $0",
-                SHARED: "shared $0"}
-
-
-def _cost_cell(item: PlanItem) -> str:
-    if item.state == SHARED:
-        return f"= {item.same_as} $0"
-    return STATE_LABELS.get(item.state, _usd(item.cost))
+def _subtotal(label: str, totals: Totals) -> list[str]:
+    return [label, "", "", "", str(totals.seconds), "", _usd(totals.cost), "",
+            _usd(totals.due)]
 
 
 def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
-    header = ["GENERATION", "MODE", "SOUND", "ASPECT", "SECONDS", "RATE/S", "COST"]
     rows: list[list[str]] = []
     groups = plan.by_variant()
+    subtotals = plan.variant_totals()
     for variant, items in groups.items():
         rows.extend(_rows(items))
         if len(groups) > 1:
-            seconds = sum(i.generation.seconds for i in items)
-            cost = sum((i.due for i in items), Decimal(0))
-            rows.append([f"  {variant} subtotal", "", "", "", str(seconds), "", _usd(cost)])
+            rows.append(_subtotal(f"  {variant} subtotal", subtotals[variant]))
+    header = PLAN_HEADER
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    numeric = {4, 5, 6}
+    numeric = {4, 5, 6, 8}
 
     def line(cells: list[str]) -> str:
         return "  ".join(cell.rjust(widths[c]) if c in numeric else cell.ljust(widths[c])
@@ -102,48 +111,58 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
            line(header)]
     out += [line(r) for r in rows]
     out.append("")
-    out.append(_total_line(plan))
+    out.append(_total_line(plan.totals()))
     out.append(_budget_line(plan, max_cost))
     return "\n".join(out) + "\n"
 
 
-def _total_line(plan: Plan) -> str:
-    line = f"Total: {plan.total_seconds} s, {_usd(plan.total_cost)}"
-    states = {state: sum(1 for i in plan.items if i.state == state) for state in STATE_LABELS}
-    held = [f"{n} {state}" for state, n in states.items() if n]
+def _total_line(totals: Totals) -> str:
+    held = [f"{n} {STATE_LABELS.get(state, state)}: {_usd(totals.state_costs[state])} "
+            f"{HELD_LABELS.get(state, '')}".rstrip()
+            for state, n in totals.states.items() if n and state != NEW]
+    rendered = (f" ({totals.rendered_seconds} s rendered, the rest shared)"
+                if totals.rendered_seconds != totals.seconds else "")
+    line = (f"Total: {plural(totals.generations, 'generation')}, {totals.seconds} s of video"
+            f"{rendered}, cost {_usd(totals.cost)}")
     if held:
-        line += f" ({', '.join(held)}); due now {_usd(plan.due_cost)}"
-    return line
+        line += f" ({', '.join(held)})"
+    return line + f"; due now {_usd(totals.due)}"
 
 
 def _budget_line(plan: Plan, max_cost: Decimal | None) -> str:
     problems = budget_problems(plan, max_cost)
     if problems:
         return "Budget: EXCEEDED — " + "; ".join(problems)
-    limit = max_cost if max_cost is not None else plan.budget.max_cost_usd
     parts = []
-    if limit is not None:
-        parts.append(f"{_usd(plan.due_cost)} of {_usd(limit)}")
+    totals = plan.totals()
+    if plan.budget.max_cost_usd is not None:
+        parts.append(f"{spending(plan.spent, totals.due)} of {_usd(plan.budget.max_cost_usd)}")
+    if max_cost is not None:
+        parts.append(f"{_usd(totals.due)} due now of --max-cost {_usd(max_cost)}")
     if plan.budget.max_seconds is not None:
-        parts.append(f"{plan.total_seconds} s of {plan.budget.max_seconds} s")
-    return "Budget: within (" + ", ".join(parts) + ")" if parts else "Budget: none set"
+        parts.append(f"{totals.rendered_seconds} s rendered of {plan.budget.max_seconds} s")
+    if not parts:
+        return f"Budget: none set ({spending(plan.spent, totals.due)})"
+    return "Budget: within (" + "; ".join(parts) + ")"
 
 
 def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
+    totals = plan.totals()
+    groups = plan.by_variant()
     out = [f"### storyboard plan: `{plan.name}`", "",
-           f"**{_usd(plan.due_cost)}** for {plan.total_seconds} s of video in "
-           f"{plural(len(plan.items), 'generation')} across "
-           f"{plural(len(plan.by_variant()), 'variant')} "
-           f"(prices {plan.pricing_version}).", "",
-           f"{_budget_line(plan, max_cost)}", ""]
-    for variant, items in plan.by_variant().items():
-        cost = sum((i.due for i in items), Decimal(0))
+           f"**{_usd(totals.due)}** due now; the plan costs {_usd(totals.cost)} for "
+           f"{totals.seconds} s of video in {plural(totals.generations, 'generation')} across "
+           f"{plural(len(groups), 'variant')} (prices {plan.pricing_version}).", "",
+           _total_line(totals), "", _budget_line(plan, max_cost), ""]
+    subtotals = plan.variant_totals()
+    for variant, items in groups.items():
+        sub = subtotals[variant]
         out.append(f"<details><summary><code>{variant}</code> — "
-                   f"{plural(len(items), 'generation')}, "
-                   f"{_usd(cost)}</summary>")
+                   f"{plural(sub.generations, 'generation')}, {sub.seconds} s, "
+                   f"cost {_usd(sub.cost)}, due now {_usd(sub.due)}</summary>")
         out.append("")
-        out.append("| generation | mode | sound | aspect | seconds | rate/s | cost |")
-        out.append("| --- | --- | --- | --- | ---: | ---: | ---: |")
+        out.append("| " + " | ".join(h.lower() for h in PLAN_HEADER) + " |")
+        out.append("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: |")
         out += ["| " + " | ".join(f"`{r[0]}`" if n == 0 else r[n] for n in range(len(r))) + " |"
                 for r in _rows(items)]
         out.append("")
@@ -213,8 +232,10 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
                 refund = " (refunded)" if o.refunded else " (not refunded)"
             job = f" [job {o.job_id}]" if o.job_id else ""
             out.append(f"    {o.item.generation.id}{job}{refund}: {o.reason or result.value}")
-    out.append(f"  money: estimated ${format_usd(summary.estimated)}, "
-               f"charged ${format_usd(summary.charged)} by the API for new jobs")
+    maybe = (f", plus up to {_usd(summary.unknown)} in creates of unknown outcome"
+             if summary.unknown else "")
+    out.append(f"  money: estimated {_usd(summary.estimated)} for new jobs; charged "
+               f"{_usd(summary.charged)}{maybe}")
     files = [o for o in summary.outcomes if o.file is not None]
     if files:
         out.append(f"  files: {summary.workspace.out_dir / summary.workspace.name}/ "
@@ -227,25 +248,44 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def status_table(rows: Sequence[StatusRow], others: int) -> str:
+def status_table(report: StatusReport) -> str:
+    """Each generation's state, job, estimated cost and charge; the columns add up to the
+    totals below them, and a generation sharing another's render is never charged twice."""
     header = ["GENERATION", "STATE", "JOB", "ESTIMATED", "CHARGED", "FILE"]
     lines = []
-    for row in rows:
-        a = row.attempt
-        state = ("rendered" if row.cached else a.status.value if a else "not rendered")
-        if a and a.status.value == "failed":
-            state += " (refunded)" if a.refunded else ""
-        lines.append([row.item.generation.id, state, (a.job_id or "") if a else "",
-                      _usd(row.item.cost),
-                      "refunded" if a and a.refunded else
-                      _usd(a.charged_usd) if a and a.charged_usd is not None else "",
+    estimated = charged = unknown = Decimal(0)
+    for row in report.rows:
+        a, item = row.attempt, row.item
+        if item.state == SHARED:
+            state, job, charge = f"shared = {item.same_as}", "", ""
+        elif a is None:
+            p = row.placeholder
+            state = "not rendered" + (" (a sandbox placeholder only)" if p else "")
+            job, charge = "", ""
+        else:
+            state = "rendered" if row.cached else a.status.value
+            if a.status.value == "failed" and a.refunded:
+                state += " (refunded)"
+            job = a.job_id or ""
+            charged += a.charge
+            unknown += a.possible_charge
+            charge = (_usd(a.charge) if a.job_id else
+                      f"up to {_usd(a.possible_charge)}" if a.possible_charge else "")
+        estimated += item.charge
+        lines.append([item.generation.id, state, job, _usd(item.charge), charge,
                       str(row.file) if row.file else ""])
     widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]
     out = ["  ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip()
            for r in [header, *lines]]
-    if others:
-        out.append("")
-        out.append(f"(the journal also holds {plural(others, 'generation')} of earlier "
+    out.append("")
+    maybe = f", plus up to {_usd(unknown)} in creates of unknown outcome" if unknown else ""
+    out.append(f"Total: estimated {_usd(estimated)}; charged {_usd(charged)}{maybe}")
+    spent = report.spent
+    out.append(f"Spent by this storyboard in this state, earlier versions included: "
+               f"{_usd(spent.charged)}" + (f", plus up to {_usd(spent.unknown)} in creates "
+                                           "of unknown outcome" if spent.unknown else ""))
+    if report.others:
+        out.append(f"(the journal also holds {plural(report.others, 'generation')} of earlier "
                    "versions of this storyboard)")
     return "\n".join(out) + "\n"
 
@@ -339,14 +379,15 @@ def diff_json(diff: PlanDiff, max_cost: Decimal | None = None,
         if plan is None:
             return {"label": label, "exists": False, "total_cost_usd": "0.00",
                     "total_seconds": 0}
-        return {"label": label, "exists": True, "total_cost_usd": format_usd(plan.due_cost),
-                "total_seconds": plan.total_seconds}
+        totals = plan.totals()
+        return {"label": label, "exists": True, "total_cost_usd": format_usd(totals.cost),
+                "total_seconds": totals.seconds}
 
     def item(i: PlanItem | None) -> dict[str, object] | None:
         if i is None:
             return None
         return {"hash": i.generation.hash, "seconds": i.generation.seconds,
-                "cost_usd": format_usd(i.due)}
+                "cost_usd": format_usd(i.charge)}
 
     return {
         "format": 1,

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.client import (
     API_KEY_ENV,
+    DEFAULT_BASE_URL,
     JobState,
     Limits,
     RetryPolicy,
@@ -41,6 +42,7 @@ from storyboard.client import (
     Timeouts,
     api_key_from,
     base_url_from,
+    identify,
     new_http_client,
 )
 from storyboard.errors import (
@@ -54,7 +56,7 @@ from storyboard.errors import (
     StoryboardError,
     UsageError,
 )
-from storyboard.journal import Attempt, Journal, Status
+from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
 from storyboard.media import require as require_media
 from storyboard.model import (
     IN_FLIGHT,
@@ -65,9 +67,14 @@ from storyboard.model import (
     Generation,
     Plan,
     PlanItem,
+    Spent,
 )
+from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
 from storyboard.store import fsync_dir, write_atomic
+
+if TYPE_CHECKING:
+    from storyboard.sandbox import SandboxConfig
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -80,8 +87,8 @@ class PollPolicy:
 
     The interval is a fraction of how long the job has run so far (so the delay
     between a job finishing and us noticing stays a small share of its latency),
-    bounded below by ``start`` and above by ``maximum``. API.md's timings (1.5 min
-    for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
+    bounded below by ``start`` and above by ``maximum``. Timings seen for this model
+    (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
     """
 
     start: float = 5.0
@@ -108,23 +115,32 @@ class RunOptions:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
-    """Where a storyboard's state and renders live (beside it unless moved)."""
+    """Where a storyboard's state and renders live (beside it unless moved), and whose
+    renders a run there makes and reads: the real API's, or a sandbox's."""
 
     name: str
     state_dir: Path
     out_dir: Path
+    sandbox: bool = False
 
     @classmethod
     def beside(cls, root: Path, name: str, *, state: Path | None = None,
                out: Path | None = None, sandbox: bool = False) -> Workspace:
         """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
         its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
-        videos are never reused as real renders."""
+        videos never sit among real renders. Wherever the folders are, the journal's
+        origins and the cache's names keep the two apart."""
         sub = SANDBOX_DIR if sandbox else ""
-        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub)
+        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub,
+                   sandbox)
+
+    @property
+    def origin(self) -> str:
+        return SANDBOX if self.sandbox else API
 
     def cache_file(self, hash: str) -> Path:
-        return self.state_dir / "cache" / hash[:2] / f"{hash}.mp4"
+        kind = ".sandbox" if self.sandbox else ""  # a placeholder never takes a render's name
+        return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
 
     def render_file(self, g: Generation) -> Path:
         take = "" if g.take is None else f".{g.take}"
@@ -143,6 +159,8 @@ class Action(StrEnum):
     UNKNOWN = "unknown"  # a create of unknown outcome: report, do not re-send
     SHARE = "share"  # the same request as an earlier generation: wait for it, use its video
 
+
+_ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
 
 _STATE_OF = {Action.REUSE: REUSED, Action.RESUME: IN_FLIGHT, Action.REFETCH: IN_FLIGHT,
              Action.CREATE: NEW, Action.UNKNOWN: UNKNOWN, Action.SHARE: SHARED}
@@ -173,7 +191,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
     if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
         interrupted = tuple(journal.reconcile_interrupted())
         _remove_partial_downloads(workspace)
-    latest = journal.latest_all()
+    latest = journal.latest_all(workspace.origin)  # a sandbox's jobs are not a run's
     tasks = []
     leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
     for item in plan.items:
@@ -189,8 +207,23 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         tasks.append(Task(replace(item, state=_STATE_OF[action],
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
                           action, attempt))
-    return Prepared(replace(plan, items=tuple(t.item for t in tasks)), tuple(tasks),
-                    interrupted)
+    if options.only and not tasks:
+        raise UsageError(_matches_nothing(options.only, plan))
+    return Prepared(replace(plan, items=tuple(t.item for t in tasks),
+                            spent=journal.spent(plan.name, workspace.origin)),
+                    tuple(tasks), interrupted)
+
+
+def _matches_nothing(only: Sequence[str], plan: Plan) -> str:
+    """Name a few ids that exist, from different variants first: enough to fix the glob."""
+    ids = [i.generation.id for i in plan.items]
+    first_of_variant: dict[str, str] = {}
+    for item in plan.items:
+        first_of_variant.setdefault(item.generation.variant, item.generation.id)
+    shown = list(dict.fromkeys([*first_of_variant.values(), *ids]))[:3]
+    more = f" (and {len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    return (f"--only {' '.join(repr(p) for p in only)} matches none of the "
+            f"{len(ids)} generations; ids look like {', '.join(shown)}{more}")
 
 
 def _remove_partial_downloads(workspace: Workspace) -> None:
@@ -202,11 +235,11 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
 
 
 def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
-    if cached.is_file() and cached.stat().st_size > 0:
-        return Action.REUSE
-    if attempt is None:
+    if attempt is None:  # a file in the cache that no journaled job made is not trusted
         return Action.CREATE
     if attempt.status is Status.DONE:
+        if cached.is_file() and cached.stat().st_size > 0:
+            return Action.REUSE
         return Action.REFETCH
     if attempt.status is Status.PENDING:
         return Action.RESUME
@@ -268,6 +301,12 @@ class RunSummary:
         """What the API said it charged for the jobs this run created."""
         return sum((o.charged for o in self.outcomes if o.charged is not None and
                     o.item.state == NEW and not o.refunded), Decimal(0))
+
+    @property
+    def unknown(self) -> Decimal:
+        """What the creates this run sent whose outcome is unknown may have charged."""
+        return sum((o.item.cost for o in self.outcomes
+                    if o.result is Result.UNKNOWN and o.item.state == NEW), Decimal(0))
 
     @property
     def exit_code(self) -> int:
@@ -348,7 +387,7 @@ class Executor:
     def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
         try:
-            attempt = self.journal.latest(hash)
+            attempt = self.journal.latest(hash, self.workspace.origin)
         except StoryboardError:
             return None
         return attempt.job_id if attempt is not None else None
@@ -373,10 +412,8 @@ class Executor:
             return self._reuse(item, attempt)
         if task.action is Action.UNKNOWN:
             assert attempt is not None
-            return Outcome(item, Result.UNKNOWN, attempt.job_id, reason=(
-                f"{attempt.error or 'create sent, outcome unknown'}; not re-sent (it may "
-                "have been charged) — check with the provider, then rerun with "
-                "--resubmit-unknown to render it again"))
+            return Outcome(item, Result.UNKNOWN, attempt.job_id,
+                           reason=unknown_reason(attempt.error or "the create was sent"))
         async with slots:
             if self.stop.requested:
                 return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
@@ -395,7 +432,7 @@ class Executor:
         cached = self.workspace.cache_file(item.generation.hash)
         file = self._publish(item.generation, cached)
         return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
-                       attempt.charged_usd if attempt else None, file=file,
+                       attempt.charge if attempt else None, file=file,
                        sha256=attempt.sha256 if attempt else None)
 
     async def _create(self, item: PlanItem) -> Attempt | Outcome:
@@ -404,20 +441,19 @@ class Executor:
             return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
         attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
                                         storyboard=self.workspace.name, request=g.request(),
-                                        estimated_usd=item.cost)
+                                        estimated_usd=item.cost, origin=self.workspace.origin,
+                                        api_base=self.client.base_url)
         self.emit(Event(g.id, "creating"))
         try:
             created = await self.client.create(g.model, g.args,
                                                callback_url=self.options.callback_url)
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
-            self.journal.unknown(attempt_id, "interrupted while the create was in flight")
+            self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
             raise
         except OutcomeUnknown as exc:
             self.journal.unknown(attempt_id, str(exc))
-            return Outcome(item, Result.UNKNOWN, reason=(
-                f"{exc}; not re-sent (it may have been charged) — rerun with "
-                "--resubmit-unknown once you have checked"))
+            return Outcome(item, Result.UNKNOWN, reason=unknown_reason(str(exc)))
         except AuthError as exc:
             self.stop.auth_failed = True
             self.journal.rejected(attempt_id, str(exc))
@@ -425,13 +461,19 @@ class Executor:
         except (RetryableAPIError, APIError) as exc:
             self.journal.rejected(attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
+        origin = SANDBOX if created.sandbox else API
         try:
-            self.journal.created(attempt_id, created.job_id, created.amount)
+            self.journal.created(attempt_id, created.job_id, created.amount, origin)
         except StoryboardError as exc:
             raise StateError(
                 f"{g.id}: job {created.job_id} was created (and may be charged) but the "
                 f"journal could not record it: {exc} — keep this job id") from exc
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+        if created.sandbox != self.workspace.sandbox:
+            return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
+                f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
+                f"renders with {_ORIGIN_NAMES[self.workspace.origin]}; job {created.job_id} "
+                f"is journaled as {_ORIGIN_NAMES[origin]}'s and not used here — rerun"))
         found = self.journal.get(attempt_id)
         assert found is not None
         return found
@@ -465,7 +507,7 @@ class Executor:
                     if attempt.status is Status.DONE:  # its video was lost from the cache
                         reason = f"the finished video can no longer be fetched: {reason}"
                     self.journal.failed(attempt.attempt_id, reason, state.refunded, state.status)
-                    return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd,
+                    return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge,
                                    refunded=state.refunded, reason=reason)
                 now_phase = "generating" if state.status == 1 else "queued-remote"
                 if now_phase != phase:
@@ -478,7 +520,7 @@ class Executor:
             await self.stop.sleep(policy.interval(elapsed))
 
     def _left_pending(self, item: PlanItem, attempt: Attempt, why: str) -> Outcome:
-        return Outcome(item, Result.PENDING, attempt.job_id, attempt.charged_usd, reason=(
+        return Outcome(item, Result.PENDING, attempt.job_id, attempt.charge, reason=(
             f"{why}; the job is paid and journaled — rerun the same command to pick it up"))
 
     async def _download(self, item: PlanItem, attempt: Attempt, state: JobState) -> Outcome:
@@ -503,12 +545,14 @@ class Executor:
             except DownloadError as exc:
                 problem = str(exc)
                 continue
-            self.journal.done(attempt.attempt_id, url=url, file=str(cached), sha256=sha256)
+            # relative to the state folder, which moves with the project (and CI caches)
+            self.journal.done(attempt.attempt_id, url=url, sha256=sha256,
+                              file=cached.relative_to(self.workspace.state_dir).as_posix())
             file = self._publish(g, cached)
-            return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charged_usd,
+            return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)
         self.journal.note(attempt.attempt_id, f"download failed: {problem}")
-        return Outcome(item, Result.FAILED, attempt.job_id, attempt.charged_usd, reason=(
+        return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge, reason=(
             f"download failed: {problem}; the job is paid — rerun to download it again"))
 
     def _publish(self, g: Generation, cached: Path) -> Path:
@@ -531,6 +575,13 @@ class Executor:
         return target
 
 
+def unknown_reason(what_happened: str) -> str:
+    """The one sentence for a create of unknown outcome: what happened (as the journal keeps
+    it), that it may have been charged, and what to do."""
+    return (f"{what_happened}, so the job may exist and be charged; not sent again — check "
+            "with the provider, then rerun with --resubmit-unknown to render it")
+
+
 def _local_failure(exc: StoryboardError | OSError) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
@@ -543,30 +594,35 @@ def _local_failure(exc: StoryboardError | OSError) -> str:
 
 def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any]:
     """Per generation of the whole plan: id, hash, job id, seconds, estimated cost,
-    charged amount, file, sha256, status.
+    charged amount, file, sha256, status; and their totals.
 
-    A generation that shares another's render has no charge of its own (``same_as``
-    names it), and a file is listed only when it is this generation's current video
-    (the cached render of its request), never a stale one from an earlier version.
+    A generation that shares another's render has no cost or charge of its own
+    (``same_as`` names it), and a file is listed only when it is this generation's
+    current video (the cached render of its request, made where this run renders),
+    never a stale one from an earlier version, and never a sandbox's for a real run.
     """
-    latest = journal.latest_all()
+    workspace = summary.workspace
+    latest = journal.latest_all(workspace.origin)
     outcomes = {o.item.generation.id: o for o in summary.outcomes}
-    base = summary.workspace.out_dir / summary.workspace.name
+    base = workspace.out_dir / workspace.name
     entries = []
+    charged_total = Decimal(0)
     for item in plan.items:
         g = item.generation
         attempt = latest.get(g.hash)
         outcome = outcomes.get(g.id)
-        file = summary.workspace.render_file(g)
-        current = _same_file(file, summary.workspace.cache_file(g.hash))
-        charged = (attempt.charged_usd if attempt and item.same_as is None
-                   and not attempt.refunded else None)
+        file = workspace.render_file(g)
+        current = (attempt is not None and attempt.status is Status.DONE
+                   and _same_file(file, workspace.cache_file(g.hash)))
+        charged = (attempt.charge if attempt and attempt.job_id and item.same_as is None
+                   else None)
+        charged_total += charged or 0
         entries.append({
             "id": g.id,
             "hash": g.hash,
             "job_id": attempt.job_id if attempt else None,
             "seconds": g.seconds,
-            "estimated_usd": format_usd(item.cost),
+            "estimated_usd": format_usd(item.charge),
             "charged_usd": format_usd(charged) if charged is not None else None,
             "same_as": item.same_as,
             "file": file.relative_to(base).as_posix() if current else None,
@@ -575,7 +631,11 @@ def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any
                        else "rendered" if current
                        else attempt.status.value if attempt else "not rendered"),
         })
-    return {"name": plan.name, "source": plan.source, "generations": entries}
+    storyboard = Path(plan.root) / Path(plan.source).name
+    return {"name": plan.name, "source": relative_path(storyboard, base),
+            "origin": workspace.origin,
+            "estimated_usd": format_usd(plan.totals().cost),
+            "charged_usd": format_usd(charged_total), "generations": entries}
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -583,6 +643,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.is_file() and (os.path.samefile(a, b) or a.read_bytes() == b.read_bytes())
     except OSError:
         return False
+
+
+def refuse_placeholders_among_renders(workspace: Workspace) -> None:
+    """A sandbox run never publishes over real renders: refuse an ``--out`` whose
+    manifest says a real run made it (before anything is sent)."""
+    if not workspace.sandbox:
+        return
+    try:
+        made_by = json.loads(workspace.manifest.read_text(encoding="utf-8")).get("origin")
+    except (OSError, ValueError, AttributeError):
+        return
+    if made_by == API:
+        raise UsageError(f"{workspace.out_dir}: it holds real renders ({workspace.manifest}); "
+                         "a sandbox's placeholder videos never go among them — pass another "
+                         "--out for this sandbox run")
 
 
 def write_manifest(summary: RunSummary, journal: Journal, plan: Plan) -> Path:
@@ -665,25 +740,51 @@ def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
     return summary
 
 
+def on_a_sandbox(*, sandbox: bool, api_base: str | None, env: Mapping[str, str]) -> bool:
+    """Whether this run's jobs will be a sandbox's: ``--sandbox``, or an API that says
+    it is one (``storyboard sandbox`` on a port, reached with ``--api-base``). The
+    public API is not asked; every create's answer is checked all the same."""
+    if sandbox:
+        return True
+    base = base_url_from(api_base, env)
+    return base != DEFAULT_BASE_URL and identify(base)
+
+
 SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
+SANDBOX_LATENCY = "1"  # seconds per job in `run --sandbox`: quick, yet the progress shows
+
+
+def sandbox_config(*, sandbox: bool, latency: str | None,
+                   faults: Sequence[str]) -> SandboxConfig | None:
+    """The in-process sandbox's settings (None: the real API), checked before anything is
+    planned or printed. Sandbox options on a real run are refused, never ignored."""
+    from storyboard.sandbox import Faults, SandboxConfig, parse_latency
+
+    if not sandbox:
+        given = [name for name, value in (("--sandbox-fault", faults),
+                                          ("--sandbox-latency", latency)) if value]
+        if given:
+            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
+            raise UsageError(f"{' and '.join(given)} only {verb} with --sandbox; add --sandbox "
+                             f"to try {them}, or remove {them} to run against the real API")
+        return None
+    return SandboxConfig(latency=parse_latency(SANDBOX_LATENCY if latency is None else latency),
+                         faults=Faults.parse(faults))
 
 
 @contextlib.contextmanager
-def api_for(*, sandbox: bool, api_base: str | None, env: Mapping[str, str],
-            rate: float | None, concurrency: int, sandbox_latency: str = "1",
-            sandbox_faults: Sequence[str] = ()) -> Iterator[Api]:
+def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping[str, str],
+            rate: float | None, concurrency: int) -> Iterator[Api]:
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
     if rate is not None and not rate > 0:
         raise UsageError("--rate must be a positive number of requests per second")
     # httpcore's pool bookkeeping grows with its size: a few connections beyond the
     # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
     connections = min(concurrency, 16) + 4
-    if sandbox:
-        from storyboard.sandbox import Faults, Sandbox, SandboxConfig, parse_latency
+    if sandbox is not None:
+        from storyboard.sandbox import Sandbox
 
-        config = SandboxConfig(latency=parse_latency(sandbox_latency),
-                               faults=Faults.parse(sandbox_faults))
-        with Sandbox(config) as server:
+        with Sandbox(sandbox) as server:
             yield Api(server.base_url, SANDBOX_KEY, rate, connections)
         return
     key = api_key_from(env)
@@ -718,24 +819,39 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
 @dataclass(frozen=True, slots=True)
 class StatusRow:
     item: PlanItem
-    attempt: Attempt | None
+    attempt: Attempt | None  # the latest real (API) attempt
     cached: bool
     file: Path | None
+    placeholder: Attempt | None = None  # a sandbox's job for it, when no real one exists
 
 
-def status(plan: Plan, journal: Journal, workspace: Workspace) -> tuple[list[StatusRow], int]:
-    """Each generation of the plan as the journal and cache know it, and how many other
-    generations (earlier versions of the storyboard) the journal holds."""
-    latest = journal.latest_all()
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    rows: tuple[StatusRow, ...]
+    others: int  # generations of earlier versions of the storyboard in the journal
+    spent: Spent  # what the storyboard has spent in this state (real jobs only)
+
+
+def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
+    """Each generation of the plan as the journal and cache know it: real renders only
+    (a sandbox's placeholder is shown as one, never as rendered or charged)."""
+    latest = journal.latest_all(API)
+    placeholders = journal.latest_all(SANDBOX)
+    real = replace(workspace, sandbox=False)
     rows = []
     for item in plan.items:
         g = item.generation
-        file = workspace.render_file(g)
-        rows.append(StatusRow(item, latest.get(g.hash), workspace.cache_file(g.hash).is_file(),
-                              file if file.is_file() else None))
+        attempt = latest.get(g.hash)
+        file = real.render_file(g)
+        cached = (attempt is not None and attempt.status is Status.DONE
+                  and real.cache_file(g.hash).is_file())
+        rows.append(StatusRow(item, attempt, cached,
+                              file if cached and _same_file(file, real.cache_file(g.hash))
+                              else None,
+                              placeholders.get(g.hash) if attempt is None else None))
     in_plan = {i.generation.hash for i in plan.items}
     others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
-    return rows, others
+    return StatusReport(tuple(rows), others, journal.spent(plan.name, API))
 
 
 def with_journal(plan: Plan, workspace: Workspace) -> Plan:

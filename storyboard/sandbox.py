@@ -1,6 +1,6 @@
 """A local stand-in for the ShortAPI job API: real HTTP on loopback, no money.
 
-It speaks API.md's contract exactly (auth, create, query, result URLs, both error
+It speaks ShortAPI's published contract exactly (auth, create, query, result URLs, both error
 styles), so ``storyboard run --sandbox`` and the test suite exercise the client's
 real HTTP stack: connection pooling, timeouts, retries and downloads included.
 
@@ -28,8 +28,8 @@ Three things make it useful beyond a mock:
   found" for work that was paid for. Such a restored job is not a create: the ledger
   lists it under ``restored``, never under creates or duplicates.
 
-It does not call ``callback_url`` back (API.md: a callback is only a hint to
-re-query); the URL is recorded in the ledger. Routes::
+It does not call ``callback_url`` back (ShortAPI documents no callback payload, so a
+callback is only a hint to re-query); the URL is recorded in the ledger. Routes::
 
     POST /api/v1/job/create        {"model", "args", "callback_url"?}  (Bearer auth)
     GET  /api/v1/job/query?id=ID                                       (Bearer auth)
@@ -66,6 +66,7 @@ from urllib.parse import parse_qs, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from storyboard.client import SANDBOX_HEADER
 from storyboard.errors import UsageError
 from storyboard.media import placeholder
 from storyboard.media import require as require_media
@@ -314,6 +315,10 @@ class SandboxConfig:
     # Seconds each job's *first* download waits before it answers (later ones do not):
     # a download in progress, for tests that interrupt one and then resume.
     first_download_stall: float = 0.0
+    # Every answer says "I am a sandbox" (the Storyboard-Sandbox header), so a client
+    # never takes a placeholder for a render. Only tests turn it off, to stand in for
+    # the real API; the command line cannot.
+    identify: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,7 +516,7 @@ def _json(status: int, payload: Mapping[str, Any], **kwargs: Any) -> _Reply:
 
 
 _UNAUTHORIZED = _json(401, {"code": 401, "message": "unauthorized: missing or invalid API key"})
-# HTTP 200 with a non-zero code, and the text under "msg": API.md's errors come every way.
+# HTTP 200 with a non-zero code, and the text under "msg": ShortAPI's errors come every way.
 _JOB_NOT_FOUND = _json(200, {"code": 404, "msg": "job not found"})
 _DROP = _Reply(drop=True)
 
@@ -1009,12 +1014,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers:
             self.send_header(name, value)
+        self._identify()
         self.end_headers()
         if reply.send_bytes is None:
             self.wfile.write(reply.body)
         else:
             self.wfile.write(reply.body[: reply.send_bytes])
             self._hang_up()
+
+    def _identify(self) -> None:
+        if self.server.sandbox.config.identify:
+            self.send_header(SANDBOX_HEADER, "placeholder videos, no charges")
 
     def _hang_up(self) -> None:
         self.close_connection = True
@@ -1031,6 +1041,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
+        self._identify()
         self.end_headers()
         if getattr(self, "command", "") != "HEAD":
             self.wfile.write(body)

@@ -14,8 +14,8 @@ STARTER_FILE = "storyboard.yaml"
 STARTER = """\
 # yaml-language-server: $schema={schema}
 #
-# A starter storyboard. `storyboard plan {file}` shows what it would cost;
-# `storyboard run {file} --sandbox` renders it against the local sandbox for free.
+# A starter storyboard. In this folder, `storyboard plan {file}` shows what it would
+# cost; `storyboard run {file} --sandbox` renders it against the local sandbox for free.
 storyboard: 1
 name: {name}
 
@@ -49,8 +49,14 @@ clips:
 """
 
 
+GITIGNORE = ".gitignore"
+IGNORED = (".storyboard/", "renders/")  # the journal, cache and renders: rebuilt, never committed
+IGNORE_NOTE = "# storyboard: state and renders are rebuilt from the journal, never committed"
+
+
 def write_starter(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
-    """Write ``storyboard.yaml`` and a copy of the schema its modeline points to."""
+    """Write ``storyboard.yaml``, a copy of the schema its modeline points to, and a
+    ``.gitignore`` for state and renders (added to one that exists, never replacing it)."""
     target = directory / STARTER_FILE
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it, or choose "
@@ -59,10 +65,25 @@ def write_starter(directory: Path, *, name: str | None = None, force: bool = Fal
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
         raise UsageError(f"--name {slug!r}: use lowercase letters, digits, '-' and '_'")
     schema_copy = directory / STORYBOARD_SCHEMA
-    write_atomic(target, STARTER.format(schema=STORYBOARD_SCHEMA, file=target,
+    write_atomic(target, STARTER.format(schema=STORYBOARD_SCHEMA, file=STARTER_FILE,
                                         name=slug).encode("utf-8"))
     write_atomic(schema_copy, schema_path(STORYBOARD_SCHEMA).read_bytes())
-    return [target, schema_copy]
+    ignore = _ignore_state(directory / GITIGNORE)
+    return [target, schema_copy, *([ignore] if ignore else [])]
+
+
+def _ignore_state(path: Path) -> Path | None:
+    """The ``.gitignore`` with the state and renders folders in it; None if it had them."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [entry for entry in IGNORED
+               if not have & {entry, entry.rstrip("/"), "/" + entry, "/" + entry.rstrip("/")}]
+    if not missing:
+        return None
+    if text and not text.endswith("\n"):
+        text += "\n"
+    write_atomic(path, (text + "\n".join([IGNORE_NOTE, *missing]) + "\n").encode("utf-8"))
+    return path
 
 
 def _slug(text: str) -> str:

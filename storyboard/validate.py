@@ -178,7 +178,7 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
                         f"this is {got} (run `storyboard init` for a starter)", where)]
     problems: dict[tuple[int, int, str, str], Problem] = {}
     valid = precompiled.check(STORYBOARD_SCHEMA, doc.data)
-    errors = [] if valid else list(_validator().iter_errors(doc.data))
+    errors = [] if valid else list(_inside_the_shape_given(_validator().iter_errors(doc.data)))
     suggested = _suggested_keys(errors)
     for error in errors:
         if error.validator == "required" and (tuple(error.absolute_path),
@@ -192,6 +192,25 @@ def schema_problems(doc: LoadedDocument) -> list[Problem]:
     problems_list.extend(_semantic_problems(doc))
     return sorted(problems_list, key=lambda p: (p.location.line, p.location.column)
                   if p.location else (0, 0))
+
+
+def _inside_the_shape_given(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """An ``anyOf`` whose value has the shape of exactly one branch is that branch's errors.
+
+    ``shots: [{promt: ...}]`` is a list, so the problem is inside the list (an unknown key
+    in a shot), not "shots must be 'auto' or a list, got a list".
+    """
+    for error in errors:
+        branches: dict[Any, list[ValidationError]] = {}
+        if error.validator == "anyOf":
+            for sub in error.context or ():
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        # a branch the value itself satisfies, whose only problems are inside the value
+        shaped = [subs for subs in branches.values() if all(sub.relative_path for sub in subs)]
+        if len(shaped) == 1:
+            yield from _inside_the_shape_given(shaped[0])
+        else:
+            yield error
 
 
 def _semantic_problems(doc: LoadedDocument) -> Iterator[Problem]:
@@ -388,17 +407,24 @@ def _field_name(path: JsonPath) -> str:
     return "the storyboard"
 
 
+EMPTY = "an empty value"  # what YAML reads `key:` (or `~`, `null`) as: never "NoneType"
+
+
 def _show(value: Any) -> str:
+    if value is None:
+        return EMPTY
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(
         value, bool) else str(value)
 
 
 def _kind(value: Any) -> str:
     return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
-            float: "number"}.get(type(value), type(value).__name__)
+            float: "number"}.get(type(value), "value")
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return EMPTY
     if isinstance(value, dict | list):
         return f"a {_kind(value)}"
     return f"{_kind(value)} {_show(value)}"

@@ -4,7 +4,7 @@ The sandbox only sees a request, so that is what a placeholder shows. Its backgr
 is one solid colour from the request hash (``placeholder_color``: a test tells clips
 apart by decoding a frame); its text names the short hash, mode and aspect ratio,
 the shot (number, prompt start) and the time and frame number. Its shape is the real
-model's (API.md): the requested aspect ratio, std smaller than pro (720p and 1080p
+model's (seen on other gateways): the requested aspect ratio, std smaller than pro (720p and 1080p
 there, divided by 5 and 6 here), 24 fps, exactly the requested seconds, and with
 ``sound: on`` an AAC track — a quiet tone, one pitch per shot — and none when off.
 
@@ -64,7 +64,7 @@ class Placeholder:
 
     @classmethod
     def for_request(cls, key: str, args: Mapping[str, Any]) -> Placeholder:
-        """The placeholder of a create's ``args`` (API.md defaults for what is absent)."""
+        """The placeholder of a create's ``args`` (published defaults where absent)."""
         duration = int(args.get("duration", 5))
         shots = tuple(Shot(int(s["duration"]), str(s.get("prompt", "")))
                       for s in args.get("multi_prompt") or ())

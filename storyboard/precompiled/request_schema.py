@@ -2,7 +2,7 @@
 # (fastjsonschema 2.22.3). Do not edit.
 # ruff: noqa
 # mypy: ignore-errors
-SCHEMA_SHA256 = "e9fc2fdef3d8adc8142dfe8a14ecbd0df30a028c6d312ab7c4e879a243a0aa51"
+SCHEMA_SHA256 = "fd00eefcdf1546622b45e740ff8e7ad6572356ebf56ddc05d6e1bfbd7073cbca"
 VERSION = "2.22.3"
 from decimal import Decimal
 import re

@@ -2,7 +2,7 @@
 # (fastjsonschema 2.22.3). Do not edit.
 # ruff: noqa
 # mypy: ignore-errors
-SCHEMA_SHA256 = "8a8fa2b555025a6124101becfa33bf9dcd1993483dc48f6dbf77f84d36c0d819"
+SCHEMA_SHA256 = "03b4400032b15b69a884b4076cf043c42145a7ed84101e90c3f534c4e09248dc"
 VERSION = "2.22.3"
 from decimal import Decimal
 import re

@@ -86,10 +86,18 @@ def test_plan_json_totals_are_exact(tmp_path: Path) -> None:
     assert code == 0
     plan = json.loads(out)
     assert plan["total_seconds"] == 108
-    assert plan["total_cost_usd"] == "9.78"
+    assert plan["rendered_seconds"] == 98  # two 5 s teasers are shared, rendered once
+    # the plan costs what it pays for: a shared teaser is paid once ($9.78 counted it twice)
+    assert plan["total_cost_usd"] == "8.59"
     assert plan["due_cost_usd"] == "8.59"
     assert plan["generations"][7]["same_as"] == "us-wide/teaser"
-    assert plan["budget"] == {"max_cost_usd": "12.00", "max_seconds": 120, "within": True,
+    assert plan["generations"][7]["cost_usd"] == "0.00"
+    assert plan["variants"]["jp-wide"] == {"generations": 3, "seconds": 27,
+                                           "rendered_seconds": 22, "cost_usd": "1.85",
+                                           "due_usd": "1.85"}
+    assert plan["budget"] == {"max_cost_usd": "12.00", "max_seconds": 120,
+                              "max_run_cost_usd": None, "spent_usd": "0.00",
+                              "unknown_usd": "0.00", "due_usd": "8.59", "within": True,
                               "problems": []}
     assert len(plan["generations"]) == 12
 
@@ -97,11 +105,11 @@ def test_plan_json_totals_are_exact(tmp_path: Path) -> None:
 def test_plan_over_budget_exits_1_with_one_line_and_max_cost_overrides() -> None:
     code, out, err = run("plan", LAUNCH, "--max-cost", "8.50")
     assert code == 1
-    # two teasers do not vary by market: rendered once, shared, so $9.78 of video costs $8.59
-    assert "Total: 108 s, $9.78 (2 shared); due now $8.59" in out
+    # two teasers do not vary by market: rendered once, shared
+    assert ("Total: 12 generations, 108 s of video (98 s rendered, the rest shared), cost "
+            "$8.59 (2 shared: $1.19 saved); due now $8.59") in out.splitlines()
     assert err.splitlines() == [
-        "error: plan costs $8.59, over the budget of $8.50 (--max-cost); raise the budget or "
-        "pass --max-cost 8.59"]
+        "error: $8.59 due now, over --max-cost $8.50; pass --max-cost 8.59 or render less"]
     code, _, _ = run("plan", LAUNCH, "--max-cost", "8.59")
     assert code == 0
 
@@ -112,17 +120,22 @@ def test_plan_budget_from_the_storyboard_names_its_line(tmp_path: Path) -> None:
     code, _, err = run("plan", tmp_path / "launch.yaml")
     assert code == 1
     assert err.splitlines() == [
-        f"error: plan costs $8.59, over the budget of $5.00 (budget.max_cost_usd at "
-        f"{tmp_path / 'launch.yaml'}:26:17); raise the budget or pass --max-cost 8.59"]
+        f"error: $0.00 spent so far + $8.59 due now = $8.59, over the budget of $5.00 "
+        f"(budget.max_cost_usd at {tmp_path / 'launch.yaml'}:26:17); raise "
+        "budget.max_cost_usd to at least 8.59 or render less"]
 
 
 def test_plan_markdown_has_a_collapsible_table_per_variant() -> None:
     code, out, _ = run("plan", LAUNCH, "--format", "markdown")
     assert code == 0
     assert out.count("<details>") == 4
-    assert "**$8.59** for 108 s of video in 12 generations across 4 variants" in out
-    assert "| `jp-wide/teaser` | pro | on | 16:9 | 5 | $0.119 | = us-wide/teaser $0 |" in out
-    assert "| `us-wide/hero` | pro | off | 16:9 | 12 | $0.095 | $1.14 |" in out
+    assert ("**$8.59** due now; the plan costs $8.59 for 108 s of video in 12 generations "
+            "across 4 variants") in out
+    assert ("| `jp-wide/teaser` | pro | on | 16:9 | 5 | $0.119 | $0.00 | = us-wide/teaser "
+            "| $0.00 |") in out
+    assert "| `us-wide/hero` | pro | off | 16:9 | 12 | $0.095 | $1.14 | new | $1.14 |" in out
+    assert ("<summary><code>jp-wide</code> — 3 generations, 27 s, cost $1.85, "
+            "due now $1.85</summary>") in out
 
 
 def test_plan_out_saves_a_plan_that_loads_back_exactly(tmp_path: Path) -> None:
@@ -132,7 +145,7 @@ def test_plan_out_saves_a_plan_that_loads_back_exactly(tmp_path: Path) -> None:
     assert f"plan saved to {out_file}" in err
     plan = load_plan(out_file)
     assert [i.generation.id for i in plan.items][:2] == ["us-wide/hero", "us-wide/teaser"]
-    assert str(plan.total_cost) == "9.780"
+    assert str(plan.totals().cost) == "8.590"
 
 
 def test_pricing_override_changes_every_cost(tmp_path: Path) -> None:
@@ -141,8 +154,8 @@ def test_pricing_override_changes_every_cost(tmp_path: Path) -> None:
     (tmp_path / "prices.json").write_text(json.dumps(prices))
     code, out, _ = run("plan", LAUNCH, "--format", "json", "--pricing", tmp_path / "prices.json")
     assert code == 0
-    # 4 × (12 × 0.10 + 5 × 0.12 + 10 × 0.05)
-    assert json.loads(out)["total_cost_usd"] == "9.20"
+    # 4 × (12 × 0.10 + 10 × 0.05) + 2 × 5 × 0.12: two teasers are shared by the markets
+    assert json.loads(out)["total_cost_usd"] == "8.00"
 
 
 def test_a_broken_pricing_file_is_one_clear_line(tmp_path: Path) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,15 +34,19 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, tracked_copy: Callable[..., Path]) -> Project:
     """A copy of the examples in a scratch folder (state and renders land beside them)."""
     root = tmp_path / "project"
-    shutil.copytree(REPO / "examples", root)
+    tracked_copy(REPO / "examples", root)
     return Project(root)
 
 
 def start_sandbox(**config: object) -> Sandbox:
+    """A sandbox standing in for the paid API: unless a test says ``identify=True``, it
+    does not say it is a sandbox, so runs against it take the real API's code path
+    (its jobs count, its videos are renders)."""
     faults = config.pop("faults", Faults())
+    config.setdefault("identify", False)
     return Sandbox(SandboxConfig(api_key=FAKE_KEY, latency=config.pop("latency", 0.05),
                                  faults=faults, **config)).start()  # type: ignore[arg-type]
 

@@ -208,8 +208,9 @@ def test_a_create_journaled_but_perhaps_never_sent_is_unknown_and_not_sent(
     first = run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD))
     assert first.exit_code == 1
     assert "delivered: 11" in first.stdout and "unknown: 1" in first.stdout
-    assert ("    us-wide/hero: interrupted: the previous run stopped after writing this "
-            "attempt, so its create may have been sent; not re-sent") in first.stdout
+    assert ("    us-wide/hero: the previous run stopped while sending the create, so the job "
+            "may exist and be charged; not sent again — check with the provider, then rerun "
+            "with --resubmit-unknown to render it\n") in first.stdout
     assert g.hash not in sandbox.ledger.creates_per_hash()
     assert len(sandbox.ledger.creates) == REQUESTS - 1
     assert [row.status for row in journal_rows(project) if row.hash == g.hash] == [

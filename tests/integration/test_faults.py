@@ -188,7 +188,8 @@ def assert_kept_the_promise(run: Run) -> None:
             assert all(c.job_id not in run.learned_job_ids for c in created)
             assert attempt is not None and attempt.status is Status.UNKNOWN
             line = summary_line(run, outcome)
-            assert "not re-sent" in line and "--resubmit-unknown" in line
+            assert "may exist and be charged; not sent again" in line
+            assert "--resubmit-unknown" in line
         else:
             pytest.fail(f"{outcome.item.generation.id}: {outcome.result}: {outcome.reason}")
 

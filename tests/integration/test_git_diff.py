@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,10 @@ def git(cwd: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, tracked_copy: Callable[..., Path]) -> Path:
     """A scratch repository holding the examples, committed."""
     root = tmp_path / "repo"
-    shutil.copytree(REPO / "examples", root / "video", ignore=shutil.ignore_patterns("ci"))
+    tracked_copy(REPO / "examples", root / "video", skip=("ci",))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "storyboards")
@@ -121,12 +122,13 @@ def test_a_file_new_since_the_ref_is_all_added(repo: Path) -> None:
     assert "Total: $0.00 → $4.76 (+$4.76)" in out
 
 
-def test_outside_git_or_an_unknown_ref_is_one_clear_line(repo: Path, tmp_path: Path) -> None:
+def test_outside_git_or_an_unknown_ref_is_one_clear_line(
+        repo: Path, tmp_path: Path, tracked_copy: Callable[..., Path]) -> None:
     code, _, err = plan(repo / "video" / "sequence.yaml", "--against", "nope")
     assert code == 2
     assert err.startswith("error: --against nope: no such commit, branch or tag")
     loose = tmp_path / "loose"
-    shutil.copytree(REPO / "examples", loose, ignore=shutil.ignore_patterns("ci"))
+    tracked_copy(REPO / "examples", loose, skip=("ci",))
     code, _, err = plan(loose / "sequence.yaml", "--against", "HEAD")
     assert code == 2
     assert err == (f"error: {loose} is not inside a git repository, so there is no ref to "
@@ -179,13 +181,18 @@ def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
     assert plan(sequence, "--detailed-exitcode")[0] == 2
     from storyboard.sandbox import Sandbox, SandboxConfig
 
-    with Sandbox(SandboxConfig(latency=0.02)) as sandbox:
+    # a sandbox standing in for the real API (one that says it is a sandbox makes
+    # placeholders, which --detailed-exitcode never counts: see test_sandbox_origin.py)
+    with Sandbox(SandboxConfig(latency=0.02, identify=False)) as sandbox:
         result = CliRunner().invoke(cli, ["run", str(sequence), "--yes", "--api-base",
                                           sandbox.base_url, "--poll-start", "0.02"],
                                     env={"SHORTAPI_KEY": "k"})
         assert result.exit_code == 0, result.stdout + result.stderr
     code, out, _ = plan(sequence, "--detailed-exitcode")
     assert code == 0
-    assert "(3 reused); due now $0.00" in out
+    assert "(3 reused: $4.76 paid before); due now $0.00" in out
     edit(sequence, "Ink drops bloom in water", "Ink drops bloom in milk")
+    # re-rendering is spending again, on top of the $4.76 spent: over the $6 budget
+    assert plan(sequence, "--detailed-exitcode")[0] == 1
+    edit(sequence, "max_cost_usd: 6", "max_cost_usd: 7")
     assert plan(sequence, "--detailed-exitcode")[0] == 2

@@ -12,14 +12,12 @@ venv is built once (pip needs PyPI for the dependencies, ~10 s) and reused.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +59,10 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def hook_repo(tmp_path_factory: pytest.TempPathFactory,
+              tracked_copy: Callable[..., Path]) -> tuple[Path, str]:
     """This working tree, uncommitted changes included, as one commit pre-commit can clone."""
-    snapshot = tmp_path_factory.mktemp("hook-repo")
-    listed = _git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():  # a tracked file may have been deleted in the working tree
-            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, snapshot / name)
+    snapshot = tracked_copy(REPO, tmp_path_factory.mktemp("hook-repo"))
     _git(snapshot, "init", "-q")
     _git(snapshot, "add", "-A")
     _git(snapshot, "commit", "-q", "-m", "snapshot of the working tree")
@@ -147,9 +140,9 @@ def test_budget_hook_fails_over_budget(project: Path, pre_commit_home: Path) -> 
     over = pre_commit(project, pre_commit_home, "storyboard-budget",
                       "--files", "good.storyboard.yaml", "video/storyboard.yaml")
     assert over.returncode == 1, over.stdout + over.stderr
-    assert ("error: plan costs $1.425, over the budget of $1.00 (budget.max_cost_usd at "
-            "video/storyboard.yaml:4:17); raise the budget or pass --max-cost 1.425"
-            ) in over.stdout.splitlines()
+    assert ("error: $0.00 spent so far + $1.425 due now = $1.425, over the budget of $1.00 "
+            "(budget.max_cost_usd at video/storyboard.yaml:4:17); raise budget.max_cost_usd "
+            "to at least 1.425 or render less") in over.stdout.splitlines()
 
 
 def test_hooks_only_see_files_named_as_storyboards(project: Path, pre_commit_home: Path) -> None:

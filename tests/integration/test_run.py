@@ -47,6 +47,8 @@ def test_every_example_renders_then_a_rerun_spends_nothing(
 def test_one_changed_prompt_creates_exactly_one_job_and_changing_back_none(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("sequence.yaml")
+    # the budget bounds both runs together ($4.76 + $1.666): give it room for the edit
+    path.write_text(path.read_text().replace("max_cost_usd: 6", "max_cost_usd: 10"))
     assert run_cli(sandbox, monkeypatch, path).exit_code == 0
     original = path.read_text()
     path.write_text(original.replace("Ink drops bloom in water", "Ink drops burst in water"))
@@ -92,7 +94,8 @@ def test_over_budget_refuses_before_any_create(project: Project, sandbox: Sandbo
     result = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"),
                      "--max-cost", "5")
     assert result.exit_code == 1
-    assert "over the budget of $5.00 (--max-cost)" in result.stderr
+    assert ("error: $8.59 due now, over --max-cost $5.00; pass --max-cost 8.59 or render less"
+            in result.stderr.splitlines())
     assert sandbox.ledger.creates == ()
 
 
@@ -131,10 +134,13 @@ def test_status_shows_what_the_journal_knows(project: Project, sandbox: Sandbox,
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["GENERATION", "STATE", "JOB", "ESTIMATED", "CHARGED", "FILE"]
-    assert [line.split()[:2] for line in lines[1:]] == [
+    assert [line.split()[:2] for line in lines[1:4]] == [
         ["default/titles.1", "rendered"], ["default/titles.2", "rendered"],
         ["default/titles.3", "rendered"]]
     assert "$1.547" in lines[1]
+    assert lines[4:] == ["", "Total: estimated $4.76; charged $4.76",
+                         "Spent by this storyboard in this state, earlier versions included: "
+                         "$4.76"]
 
 
 def test_a_second_run_on_the_same_state_is_refused(project: Project, sandbox: Sandbox,

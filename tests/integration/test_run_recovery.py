@@ -74,6 +74,11 @@ def test_a_finished_video_that_can_no_longer_be_fetched_is_reported_then_rendere
     assert second.exit_code == 1
     assert "the finished video can no longer be fetched" in second.stdout
     assert len(sandbox.ledger.creates) == 3  # reported, not silently paid again
+    refused = run_cli(sandbox, monkeypatch, path)  # paying again is spending again
+    assert refused.exit_code == 1
+    assert ("error: $4.76 spent so far + $1.547 due now = $6.307, over the budget of $6.00 "
+            "(budget.max_cost_usd at ") in refused.stderr
+    path.write_text(path.read_text().replace("max_cost_usd: 6", "max_cost_usd: 7"))
     third = run_cli(sandbox, monkeypatch, path)
     assert third.exit_code == 0
     assert "$" in third.stdout and "delivered: 1" in third.stdout

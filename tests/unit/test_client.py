@@ -22,6 +22,7 @@ from storyboard.client import (
     ShortAPIClient,
     api_key_from,
     base_url_from,
+    identify,
     parse_retry_after,
 )
 from storyboard.errors import (
@@ -155,7 +156,7 @@ def test_top_level_job_id_is_not_a_job_id() -> None:
     server = Server(httpx.Response(200, json={"code": 0, "job_id": "top", "data": {}}))
     error, delays = fails(server, create, OutcomeUnknown)
     assert server.creates == 1 and delays == []
-    assert "data.job_id" in str(error)
+    assert str(error) == "the create was sent but the API answered HTTP 200 without a job id"
 
 
 def test_503_then_success_is_retried_with_backoff() -> None:
@@ -240,19 +241,23 @@ def test_connection_refused_every_time_is_retryable_not_unknown() -> None:
     assert "nothing was sent" in str(error)
 
 
-@pytest.mark.parametrize("exc", [
-    httpx.ReadTimeout("timed out"),
-    httpx.WriteTimeout("timed out"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError("connection reset"),
-    httpx.WriteError("broken pipe"),
-    httpx.TransportError("something else"),
+DROPPED = "the create was sent but the connection dropped before the reply"
+
+
+@pytest.mark.parametrize(("exc", "message"), [
+    (httpx.ReadTimeout("timed out"), "the create was sent but no reply came in time"),
+    (httpx.WriteTimeout("timed out"), "the create was sent but no reply came in time"),
+    (httpx.RemoteProtocolError("Server disconnected without sending a response."), DROPPED),
+    (httpx.ReadError("connection reset"), DROPPED),
+    (httpx.WriteError("broken pipe"), DROPPED),
+    (httpx.TransportError("something else"), DROPPED),
 ])
-def test_failures_after_sending_began_are_unknown_and_never_resent(exc: Exception) -> None:
+def test_failures_after_sending_began_are_unknown_and_never_resent(exc: Exception,
+                                                                   message: str) -> None:
     server = Server(exc, created("must-not-be-reached"))
     error, delays = fails(server, create, OutcomeUnknown)
     assert server.creates == 1 and delays == []
-    assert "outcome unknown" in str(error)
+    assert str(error) == message  # what happened, in words: no library text
 
 
 @pytest.mark.parametrize("response", [
@@ -557,3 +562,38 @@ def test_a_503_code_inside_a_200_is_retried_like_an_http_503() -> None:
     result, _ = run(server, lambda c: c.create(MODEL, ARGS))
     assert result.job_id == "job-1"
     assert server.creates == 2
+
+
+# ---------------------------------------------------------------- a sandbox says so
+
+
+def test_a_create_answered_by_a_sandbox_is_marked_as_its_placeholder() -> None:
+    answer = created("job-7")
+    answer.headers["Storyboard-Sandbox"] = "placeholder videos, no charges"
+    result, _ = run(Server(answer), create)
+    assert result == Created(job_id="job-7", amount=Decimal("0.475"), sandbox=True)
+    real, _ = run(Server(created("job-8")), create)
+    assert real.sandbox is False
+
+
+def test_identify_asks_once_without_the_key_and_reads_the_header() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(sandbox: bool) -> Callable[[httpx.Request], httpx.Response]:
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            headers = {"Storyboard-Sandbox": "yes"} if sandbox else {}
+            return httpx.Response(401, json={"code": 401}, headers=headers)
+        return handler
+
+    assert identify(BASE, transport=httpx.MockTransport(answer(True))) is True
+    assert identify(BASE, transport=httpx.MockTransport(answer(False))) is False
+    assert [str(r.url) for r in seen] == [f"{BASE}/api/v1/job/query"] * 2
+    assert all("authorization" not in r.headers for r in seen)
+
+
+def test_an_api_that_cannot_be_reached_is_taken_for_the_real_one() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    assert identify(BASE, transport=httpx.MockTransport(refuse)) is False

@@ -142,7 +142,7 @@ def test_reconcile_turns_interrupted_submissions_into_unknown(tmp_path: Path) ->
         reconciled = journal.reconcile_interrupted()
         assert [(a.attempt_id, a.status) for a in reconciled] == \
             [(interrupted, Status.UNKNOWN)]
-        assert reconciled[0].error is not None and "interrupted" in reconciled[0].error
+        assert reconciled[0].error is not None and "stopped while sending" in reconciled[0].error
         assert journal.reconcile_interrupted() == []
         pending = journal.latest("h2")
         assert pending is not None and pending.status == Status.PENDING
@@ -297,3 +297,78 @@ def test_a_reader_racing_the_schema_creation_sees_a_journal_not_damage(tmp_path:
 
     assert journal_module._prepare(RacingConnection(), path,  # type: ignore[arg-type]
                                    writable=False) is True
+
+
+# ------------------------------------------------------- where each job was made
+
+
+V1_SCHEMA = """
+CREATE TABLE attempts (
+    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL,
+    generation_id TEXT NOT NULL, storyboard TEXT NOT NULL, request_json TEXT NOT NULL,
+    status TEXT NOT NULL, job_id TEXT, estimated_usd TEXT, charged_usd TEXT,
+    refunded INTEGER NOT NULL DEFAULT 0, job_status INTEGER, url TEXT, file TEXT,
+    sha256 TEXT, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_journal_is_migrated_by_what_its_job_ids_say(tmp_path: Path) -> None:
+    from storyboard.sandbox import make_job_id
+
+    placeholder = make_job_id(5, False)
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
+        db.executescript(V1_SCHEMA)
+        db.executemany(
+            "INSERT INTO attempts (hash, generation_id, storyboard, request_json, status, "
+            "job_id, estimated_usd, charged_usd, created_at, updated_at) "
+            "VALUES (?, 'g', 'board', '{}', ?, ?, '0.475', ?, 0, 0)",
+            [("h1", "done", placeholder, "0.475"), ("h2", "done", "job-real-1", "0.475"),
+             ("h3", "unknown", None, None),
+             ("h4", "done", "sbx1-5-0-0123456789ab-0000000000", "0.475")])  # a forged id
+    # a reader reads it as it is, and writes nothing
+    with Journal.open(tmp_path, exclusive=False) as reader:
+        assert {h: a.origin for h, a in reader.latest_all().items()} == {
+            "h1": "sandbox", "h2": "api", "h3": "api", "h4": "api"}
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    with Journal.open(tmp_path) as journal:
+        assert set(journal.latest_all("api")) == {"h2", "h3", "h4"}
+        assert set(journal.latest_all("sandbox")) == {"h1"}
+        assert journal.spent("board").charged == Decimal("0.95")  # h2 and h4, not h1
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (2,)
+        assert db.execute("SELECT hash, origin, api_base FROM attempts ORDER BY hash"
+                          ).fetchall() == [("h1", "sandbox", None), ("h2", "api", None),
+                                           ("h3", "api", None), ("h4", "api", None)]
+
+
+def test_the_answer_says_where_a_job_was_made(tmp_path: Path) -> None:
+    with Journal.open(tmp_path) as journal:
+        attempt_id = journal.begin(hash="h", generation_id="g", storyboard="b",
+                                   request=REQUEST, estimated_usd=Decimal("1"),
+                                   origin="api", api_base="http://127.0.0.1:9")
+        journal.created(attempt_id, "job-1", Decimal("1"), origin="sandbox")
+        attempt = journal.get(attempt_id)
+        assert attempt is not None
+        assert (attempt.origin, attempt.api_base) == ("sandbox", "http://127.0.0.1:9")
+        assert journal.latest("h", "api") is None
+        assert journal.spent("b") == journal.spent("b", "api")
+        assert journal.spent("b").charged == 0
+        assert journal.spent("b", "sandbox").charged == Decimal("1")
+
+
+def test_spent_counts_charges_refunds_and_unknown_creates(tmp_path: Path) -> None:
+    with Journal.open(tmp_path) as journal:
+        paid = begin(journal, "a", "1.14")
+        journal.created(paid, "job-a", Decimal("1.14"))
+        refunded = begin(journal, "b", "0.595")
+        journal.created(refunded, "job-b", Decimal("0.595"))
+        journal.failed(refunded, "no", True, 3)
+        no_amount = begin(journal, "c", "0.71")
+        journal.created(no_amount, "job-c", None)  # accepted: charged its estimate
+        journal.rejected(begin(journal, "d", "9"), "refused")
+        journal.unknown(begin(journal, "e", "0.475"), "timed out")
+        spent = journal.spent("board.yaml")
+        assert (spent.charged, spent.unknown) == (Decimal("1.85"), Decimal("0.475"))
+        assert journal.spent("another").at_most == 0

@@ -37,13 +37,15 @@ def test_each_module_was_generated_from_the_schema_as_it_is(schema: str) -> None
 
 @pytest.mark.parametrize("schema", sorted(precompiled.MODULES))
 def test_regenerating_gives_the_checked_in_code(schema: str) -> None:
-    fastjsonschema = pytest.importorskip("fastjsonschema")
     from storyboard.precompiled.generate import HERE, generate
 
+    def code(text: str) -> list[str]:  # the fastjsonschema version aside
+        return [line for line in text.splitlines() if "fastjsonschema" not in line
+                and not line.startswith("VERSION = ")]
+
     checked_in = (HERE / f"{precompiled.MODULES[schema]}.py").read_text(encoding="utf-8")
-    if f"(fastjsonschema {fastjsonschema.VERSION})" not in checked_in:
-        pytest.skip("generated with another fastjsonschema version")
-    assert generate(schema) == checked_in
+    assert code(generate(schema)) == code(checked_in), (
+        "run `python -m storyboard.precompiled.generate`")
 
 
 def agree_on_storyboard(data: Any) -> None:

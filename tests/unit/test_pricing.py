@@ -12,17 +12,18 @@ from storyboard.plan import load_plan, parse_usd
 from storyboard.pricing import format_usd, load_price_table
 
 
-def test_built_in_rates_are_api_md_rates_with_version_and_source() -> None:
+def test_built_in_rates_are_the_published_rates_with_version_and_source() -> None:
     table = load_price_table()
     assert table.version == "2026-11-24"
-    assert "API.md" in table.source
+    assert table.source == ("ShortAPI's kwaivgi/kling-o3/text-to-video model page, "
+                            "prices read 2026-11-24")
     assert {(m, s): table.rate(DEFAULT_MODEL, m, s) for m in ("std", "pro")
             for s in ("off", "on")} == {
         ("std", "off"): Decimal("0.071"), ("std", "on"): Decimal("0.095"),
         ("pro", "off"): Decimal("0.095"), ("pro", "on"): Decimal("0.119")}
 
 
-def test_the_api_md_example_costs_exactly_1_785() -> None:
+def test_the_published_example_costs_exactly_1_785() -> None:
     assert format_usd(load_price_table().cost(DEFAULT_MODEL, "pro", "on", 15)) == "1.785"
 
 
