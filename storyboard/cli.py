@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from storyboard import __version__
+from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
 
 if TYPE_CHECKING:
@@ -86,22 +87,16 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _money(value: str | None) -> Decimal | None:
-    from storyboard.plan import parse_usd
-
-    return parse_usd(value) if value is not None else None
-
-
 file_argument = click.argument(
-    "file", type=click.Path(exists=False, dir_okay=False, path_type=Path))
+    "file", type=NonEmptyPath(exists=False, dir_okay=False, path_type=Path))
 pricing_option = click.option(
-    "--pricing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--pricing", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
     help="Price table JSON to use instead of the built-in one.")
-state_option = click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+state_option = click.option("--state", type=NonEmptyPath(file_okay=False, path_type=Path),
                             default=None, help="State folder (default: .storyboard/ beside "
                             "the storyboard).")
 max_cost_option = click.option(
-    "--max-cost", metavar="USD", default=None,
+    "--max-cost", metavar="USD", type=Usd(), default=None,
     help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
     "bounds what the storyboard spends over all its runs.")
 
@@ -114,7 +109,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text",
               show_default=True, help="github: workflow annotations shown on the PR diff.")
 @reports_errors
@@ -159,11 +154,11 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @file_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
               help="Also save the plan as JSON, to run exactly it later.")
 @click.option("--against", metavar="REF", default=None,
               help="Compare with the storyboard as it was at this git ref (cost diff).")
-@click.option("--fail-over", metavar="USD", default=None,
+@click.option("--fail-over", metavar="USD", type=Usd(), default=None,
               help=f"Exit {EXIT_GATE} when the plan costs more than USD.")
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"With --against: exit {EXIT_GATE} when the cost rises by more than "
@@ -175,8 +170,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 @pricing_option
 @state_option
 @reports_errors
-def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over: str | None,
-         fail_on_increase: str | None, detailed_exitcode: bool, max_cost: str | None,
+def plan(file: Path, fmt: str, out: Path | None, against: str | None,
+         fail_over: Decimal | None, fail_on_increase: str | None, detailed_exitcode: bool,
+         max_cost: Decimal | None,
          pricing: Path | None, state: Path | None) -> None:
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
@@ -187,7 +183,7 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None, fail_over:
     from storyboard.run import Workspace, with_journal
     from storyboard.store import write_atomic
 
-    limit, over = _money(max_cost), _money(fail_over)
+    limit, over = max_cost, fail_over
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     if increase is not None and against is None:
         raise UsageError("--fail-on-increase needs --against REF to know the old cost")
@@ -243,18 +239,18 @@ def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=NonEmptyPath(dir_okay=False, path_type=Path))
+@click.argument("new", type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True)
-@click.option("--fail-over", metavar="USD", default=None,
+@click.option("--fail-over", metavar="USD", type=Usd(), default=None,
               help=f"Exit {EXIT_GATE} when the new plan costs more than USD.")
 @click.option("--fail-on-increase", metavar="USD|PCT", default=None,
               help=f"Exit {EXIT_GATE} when the cost rises by more than USD or PCT.")
 @pricing_option
 @reports_errors
-def diff(old: Path, new: Path, fmt: str, fail_over: str | None, fail_on_increase: str | None,
-         pricing: Path | None) -> None:
+def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
+         fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
     from storyboard.diff import Increase, diff_plans, gate_failures
     from storyboard.reporters import DIFF_REPORTERS, diff_as_json
@@ -262,7 +258,7 @@ def diff(old: Path, new: Path, fmt: str, fail_over: str | None, fail_on_increase
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
                         old_label=str(old), new_label=str(new))
-    gates = gate_failures(result, fail_over=_money(fail_over), fail_on_increase=increase)
+    gates = gate_failures(result, fail_over=fail_over, fail_on_increase=increase)
     click.echo(diff_as_json(result, None, gates) if fmt == "json"
                else DIFF_REPORTERS[fmt](result, None), nl=False)
     _exit_for([], gates, None)
@@ -279,7 +275,7 @@ def schema() -> None:
 
 @cli.command()
 @click.argument("directory", required=False, default=".",
-                type=click.Path(file_okay=False, path_type=Path))
+                type=NonEmptyPath(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Storyboard name (default: the folder's name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing storyboard.yaml.")
 @reports_errors
@@ -293,19 +289,16 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
-    (and, to be run, must sit where its storyboard's state is)."""
+def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is verified (``in_project``:
+    to run it or read its state, in its own project's folders only)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import check_runnable, load_plan
+    from storyboard.plan import load_plan
     from storyboard.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        plan = load_plan(target, prices)
-        if to_run:
-            check_runnable(plan, target)
-        return plan
+        return load_plan(target, prices, in_project=in_project)
     return plan_file(target, prices=prices)
 
 
@@ -313,7 +306,7 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 
 @cli.command()
 @click.argument("target", metavar="FILE|PLAN.json",
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @click.option("--sandbox", is_flag=True,
               help="Run against a local sandbox API on loopback: no key, no cost.")
@@ -322,22 +315,27 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 @max_cost_option
 @click.option("--only", multiple=True, metavar="GLOB",
               help="Only generations whose id matches (repeatable), e.g. 'us-*/hero'.")
-@click.option("--concurrency", default=4, show_default=True, help="Jobs in flight at once.")
-@click.option("--rate", type=float, default=None, metavar="N",
-              help="At most N API requests per second.")
-@click.option("--poll-start", type=float, default=None, metavar="S",
+@click.option("--concurrency", type=Bounded(1, 1000, "jobs in flight", integer=True),
+              default=4, show_default=True, help="Jobs in flight at once.")
+@click.option("--rate", type=Bounded(0.01, 10_000, "requests per second"), default=None,
+              metavar="N", help="At most N API requests per second.")
+@click.option("--poll-start", type=SECONDS, default=None, metavar="S",
               help="First poll interval in seconds [default: 5; 0.1 with --sandbox].")
-@click.option("--poll-max", type=float, default=None, metavar="S",
+@click.option("--poll-max", type=SECONDS, default=None, metavar="S",
               help="Longest poll interval in seconds [default: 30; 1 with --sandbox].")
-@click.option("--job-timeout", type=float, default=None, metavar="S",
+@click.option("--job-timeout", type=Bounded(0.1, 7 * 24 * 3600, "seconds"), default=None,
+              metavar="S",
               help="Stop waiting for one job after S seconds (it stays journaled) "
               "[default: 3600; 300 with --sandbox].")
 @click.option("--callback-url", default=None, metavar="URL",
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--accept-lost-journal", is_flag=True,
+              help="Go on with a journal that is missing, empty or older than its state "
+              "folder shows (jobs it lost may be created and charged again).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
 @click.option("--sandbox-latency", default=None, metavar="SPEC",
@@ -346,14 +344,16 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
               help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
 @reports_errors
-def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: str | None,
+def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, state: Path | None, out: Path | None, pricing: Path | None,
-        sandbox_latency: str | None, sandbox_fault: tuple[str, ...]) -> None:
+        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        out: Path | None, pricing: Path | None, sandbox_latency: str | None,
+        sandbox_fault: tuple[str, ...]) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
+    from storyboard.preflight import check_before_creating
     from storyboard.pricing import format_usd
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
@@ -368,17 +368,18 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         sandbox_config,
     )
 
-    limit = _money(max_cost)
+    limit = max_cost
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing, to_run=True)
+    plan = _load_plan(target, pricing, in_project=True)
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=placeholders)
     refuse_placeholders_among_renders(workspace)
-    with Journal.open(workspace.state_dir) as journal:
+    with Journal.open(workspace.state_dir, traces=workspace.traces,
+                      accept_lost=accept_lost_journal) as journal:
         prepared = prepare(plan, journal, workspace, options)
         click.echo(plan_as_table(prepared.plan, limit), nl=False)
         if placeholders:
@@ -390,11 +391,22 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                        f"{plural(len(prepared.interrupted), 'create')}; their outcome is "
                        "unknown, so they are not sent again (see --resubmit-unknown)",
                        err=True)
+        if prepared.adopted:
+            click.echo(f"note: journaled {plural(len(prepared.adopted), 'job id')} that a "
+                       f"previous run could not record ({', '.join(prepared.adopted[:3])}"
+                       f"{', …' if len(prepared.adopted) > 3 else ''}); they are polled, "
+                       "not created again", err=True)
+        if prepared.damaged:
+            ids = ", ".join(prepared.damaged[:3]) + (", …" if len(prepared.damaged) > 3 else "")
+            click.echo(f"note: {plural(len(prepared.damaged), 'cached video')} changed since "
+                       f"downloaded (sha256 differs from the journal's: {ids}); fetching again "
+                       "by job id, no new job", err=True)
         check_budget(prepared.plan, limit)
         if prepared.creates and not yes:
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if placeholders else ''}?")
+        check_before_creating(prepared, workspace, journal.state_id or "")
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
                      concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
@@ -423,9 +435,9 @@ def _stopping() -> None:
 
 @cli.command()
 @click.argument("target", metavar="FILE|PLAN.json",
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NonEmptyPath(dir_okay=False, path_type=Path))
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @pricing_option
 @reports_errors
@@ -436,7 +448,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.run import Workspace
     from storyboard.run import status as journal_status
 
-    plan = _load_plan(target, pricing)
+    plan = _load_plan(target, pricing, in_project=True)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)

@@ -26,8 +26,10 @@ import logging
 import math
 import os
 import random
+import re
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -398,7 +400,7 @@ class ShortAPIClient:
                     follow_redirects=False)
             except _NOT_SENT as exc:
                 raise _Transient(RetryableAPIError(
-                    self._redact(f"{what}: could not connect to {self._base_url} "
+                    self.redact(f"{what}: could not connect to {self._base_url} "
                                  f"({_describe_exception(exc)}); nothing was sent"))) from exc
             except httpx.HTTPError as exc:
                 self._unknown(_lost_reply(exc), exc)
@@ -445,7 +447,7 @@ class ShortAPIClient:
     def _unknown(self, why: str, cause: BaseException | None = None) -> NoReturn:
         """What happened to a create that was sent, in the user's words: the run says what
         it means (it may have been charged) and what to do, once."""
-        raise OutcomeUnknown(self._redact(f"the create was sent but {why}")) from cause
+        raise OutcomeUnknown(self.redact(f"the create was sent but {why}")) from cause
 
     # ------------------------------------------------------------------- query
 
@@ -462,7 +464,7 @@ class ShortAPIClient:
                     follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise _Transient(RetryableAPIError(
-                    self._redact(f"{what}: {_describe_exception(exc)}"))) from exc
+                    self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
             return self._job_state(what, _read_reply(response, time.time()))
 
         return await self._retrying(what, once, self._gave_up_api)
@@ -484,21 +486,21 @@ class ShortAPIClient:
         job_status = _int_or_none(data.get("status")) if data is not None else None
         if data is None or job_status is None:
             raise _Transient(RetryableAPIError(
-                self._redact(f"{what}: HTTP {status} without data.status")), reply.retry_after)
+                self.redact(f"{what}: HTTP {status} without data.status")), reply.retry_after)
         if job_status in (STATUS_QUEUED, STATUS_GENERATING):
             return JobState(job_status, done=False, failed=False, url=None, refunded=False,
                             message=None)
         if job_status == STATUS_SUCCEEDED:
             url = _video_url(data)
             if url is None:
-                raise _Transient(RetryableAPIError(self._redact(
+                raise _Transient(RetryableAPIError(self.redact(
                     f"{what}: succeeded but result.videos[0].url is missing")))
             return JobState(job_status, done=True, failed=False, url=url, refunded=False,
                             message=None)
         reason = _message(data, _failure_text(reply.body))
         refunded = _truthy(data.get("refunded")) or _truthy((reply.body or {}).get("refunded"))
         return JobState(job_status, done=False, failed=True, url=None, refunded=refunded,
-                        message=self._redact(reason) if reason else None)
+                        message=self.redact(reason) if reason else None)
 
     # ---------------------------------------------------------------- download
 
@@ -515,8 +517,8 @@ class ShortAPIClient:
         except httpx.InvalidURL:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-            raise DownloadError(self._redact(f"download: {url!r} is not an http(s) URL"))
-        what = f"download {parsed.copy_with(query=None, fragment=None)}"
+            raise DownloadError(self.redact(f"download: {url!r} is not an http(s) URL"))
+        what = self.redact(f"download {parsed.copy_with(query=None, fragment=None)}")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -587,7 +589,7 @@ class ShortAPIClient:
                     out.write(chunk)
         except httpx.HTTPError as exc:
             raise _Transient(DownloadError(
-                self._redact(f"{what}: {_describe_exception(exc)}"))) from exc
+                self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
         return digest.hexdigest(), size
 
     # ----------------------------------------------------------------- shared
@@ -629,7 +631,7 @@ class ShortAPIClient:
         elif rejected:
             text += " (refused; nothing was charged)"
         code = reply.code if reply.code not in (None, CODE_OK) else None
-        return kind(self._redact(text), status=reply.status, code=code,
+        return kind(self.redact(text), status=reply.status, code=code,
                     retry_after=reply.retry_after)
 
     def _api_headers(self, *, json_body: bool) -> dict[str, str]:
@@ -643,11 +645,28 @@ class ShortAPIClient:
         if self._bucket is not None:
             await self._bucket.take()
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED)
+    def redact(self, text: str) -> str:
+        """``text`` without the key or secret-looking URL parameters: what may be written."""
+        return redact(text, self._api_key)
 
 
 # ----------------------------------------------------------------------------- helpers
+
+# the values of URL query parameters whose name says they are a credential
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;][\w.~-]*(?:key|token|secret|signature|sig|password|passwd|auth|credential)"
+    r"[\w.~-]*=)[^&#;\s'\"]*")
+
+
+def redact(text: str, key: str) -> str:
+    """``text`` with the API key (as sent or URL-encoded) and the values of secret-looking
+    URL parameters replaced: a result URL may carry the key (``?key=…``), and nothing that
+    is written — journal, manifest, messages — may."""
+    for form in {key, urllib.parse.quote(key, safe=""), urllib.parse.quote_plus(key)}:
+        if form:
+            text = text.replace(form, REDACTED)
+    return _SECRET_PARAM.sub(rf"\g<1>{REDACTED}", text)
+
 
 
 def _job_id(data: Mapping[str, Any] | None) -> str | None:

@@ -9,11 +9,12 @@ changed generations that are not shared with another one).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from storyboard.errors import UsageError
 from storyboard.model import Plan, PlanItem
+from storyboard.plan import parse_usd
 from storyboard.pricing import format_usd
 
 
@@ -129,13 +130,11 @@ class Increase:
     def parse(cls, text: str) -> Increase:
         raw = text.strip()
         percent = raw.endswith("%")
-        try:
-            amount = Decimal(raw.rstrip("%").strip().lstrip("$"))
-        except InvalidOperation:
-            amount = Decimal(-1)
-        if not amount.is_finite() or amount < 0:
+        try:  # the same bounds as any amount typed (1e999 would break the arithmetic)
+            amount = parse_usd(raw.rstrip("%"), "--fail-on-increase")
+        except UsageError:
             raise UsageError(f"--fail-on-increase {text!r}: give dollars (2.50) or a "
-                             "percentage (10%)")
+                             "percentage (10%)") from None
         return cls(amount, percent)
 
     def describe(self) -> str:

@@ -16,7 +16,8 @@ exits non-zero, so no third-party traceback ever reaches a user::
     ├── BudgetExceeded               the plan costs more than the budget allows
     ├── StateError                   the journal under .storyboard/
     │   ├── JournalLocked            another run holds the state
-    │   └── JournalCorrupt           the journal cannot be read safely
+    │   ├── JournalCorrupt           the journal cannot be read safely
+    │   └── JournalLost              missing, empty or older than the state folder shows
     └── ExecutionError               talking to the job API
         ├── APIError                 an HTTP error status or a non-zero ``code``
         │   ├── AuthError            401/403: the key is missing or wrong
@@ -136,6 +137,11 @@ class JournalLocked(StateError):
 
 class JournalCorrupt(StateError):
     pass
+
+
+class JournalLost(StateError):
+    """The journal is missing, empty or older than what its state folder shows: a fresh
+    start would pay again for jobs already paid, so it is never made silently."""
 
 
 class ExecutionError(StoryboardError):

@@ -8,7 +8,6 @@ re-implemented for git, and the working tree is never touched.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import tarfile
 import tempfile
@@ -73,11 +72,25 @@ def checkout(storyboard: Path, ref: str) -> Iterator[Snapshot]:
     if exists.returncode != 0:
         yield Snapshot(ref, display, None)
         return
-    archive = _git(["archive", "--format=tar", ref, "--", folder if folder != "." else "."],
-                   root)
-    if archive.returncode != 0:
-        raise UsageError(f"--against {ref}: cannot read {folder} at that ref: {_text(archive)}")
     with tempfile.TemporaryDirectory(prefix="storyboard-ref-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
-        yield Snapshot(ref, display, Path(tmp) / relative)
+        tar_path = Path(tmp) / "ref.tar"  # on disk: the folder may hold large files
+        archive = _git(["archive", "--format=tar", f"--output={tar_path}", ref, "--",
+                        folder if folder != "." else "."], root)
+        if archive.returncode != 0:
+            raise UsageError(f"--against {ref}: cannot read {folder} at that ref: "
+                             f"{_text(archive)}")
+        tree = Path(tmp) / "tree"
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(tree, filter=_inside)
+        tar_path.unlink()
+        yield Snapshot(ref, display, tree / relative)
+
+
+def _inside(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """Tar's "data" filter, skipping what it refuses (a symlink to an absolute path or
+    out of the folder) instead of failing: the old storyboard could not read through
+    it anyway — includes and rows files stay inside the storyboard's folder."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None

@@ -26,6 +26,12 @@ Journals of schema 1 (before origins were recorded) are migrated when a run open
 them: an attempt whose job id is one the sandbox made (they carry an HMAC) is a
 sandbox attempt; every other one is taken as the API's, its base unknown.
 
+A journal that was lost is never replaced silently. Beside it, ``journal.mark`` keeps
+its high-water mark (the last attempt id written, updated after every ``begin``) and the
+state folder's id; ``open(exclusive=True)`` refuses (``JournalLost``) a journal that is
+missing, empty or older than the mark, or than what the state folder shows (``Traces``:
+cached videos, job ids in published manifests), unless told ``accept_lost``.
+
 Money is decimal TEXT, never REAL. The API key has no column and no parameter.
 """
 
@@ -33,9 +39,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -44,8 +52,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard.errors import JournalCorrupt, JournalLocked, StateError
+from storyboard.errors import JournalCorrupt, JournalLocked, JournalLost, StateError
 from storyboard.model import Spent, canonical_json
+from storyboard.store import write_atomic
 
 SCHEMA_VERSION = 2  # 2: origin and api_base (1 is migrated on open)
 API = "api"  # made by the real job API
@@ -53,6 +62,8 @@ SANDBOX = "sandbox"  # made by a sandbox: a placeholder, never a render
 ORIGINS = (API, SANDBOX)
 JOURNAL_FILE = "journal.sqlite3"
 LOCK_FILE = "lock"
+MARK_FILE = "journal.mark"
+ACCEPT_LOST_OPTION = "--accept-lost-journal"
 BUSY_TIMEOUT_MS = 10_000
 INTERRUPTED = "the previous run stopped while sending the create"
 
@@ -158,24 +169,49 @@ class Attempt:
         return Decimal(0)
 
 
+@dataclass(frozen=True, slots=True)
+class Traces:
+    """What a state folder and its published renders show was journaled: a journal that
+    knows less was lost, or put back from an older copy."""
+
+    cached: int = 0  # videos in the cache
+    job_ids: frozenset[str] = frozenset()  # job ids the published manifest lists
+    manifest: str = ""  # where they are listed, for the message
+    published: int = 0  # videos published under renders/<name>/
+    renders: str = ""  # where, for the message
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """``journal.mark``: the journal's high-water mark and the state folder's id."""
+
+    state_id: str
+    attempts: int  # the highest attempt id ever written to the journal
+
+
 class Journal:
     """The state folder's journal; open with ``Journal.open`` and close (or ``with``)."""
 
     def __init__(self, conn: sqlite3.Connection, *, path: Path, state_dir: Path,
-                 lock_fd: int | None, clock: Callable[[], float]) -> None:
+                 lock_fd: int | None, clock: Callable[[], float],
+                 mark: Mark | None = None) -> None:
         self._conn = conn
         self._lock_fd = lock_fd
         self._clock = clock
+        self._mark = mark
         self.path = path
         self.state_dir = state_dir
 
     @classmethod
     def open(cls, state_dir: Path, *, exclusive: bool = True,
-             clock: Callable[[], float] = time.time) -> Journal:
+             clock: Callable[[], float] = time.time,
+             traces: Callable[[], Traces] = Traces, accept_lost: bool = False) -> Journal:
         """Open (and, when ``exclusive``, create and lock) the journal in ``state_dir``.
 
         ``exclusive=False`` is for readers: it takes no lock, never writes, and creates
-        nothing; a folder without a journal reads as empty.
+        nothing; a folder without a journal reads as empty. A writer refuses a journal
+        that lost what ``journal.mark`` or ``traces()`` show it held (``JournalLost``),
+        unless ``accept_lost``: then it goes on with it and resets the mark.
         """
         state_dir = Path(state_dir)
         path = state_dir / JOURNAL_FILE
@@ -200,20 +236,37 @@ class Journal:
                              f"{exc.strerror or exc}") from None
         lock_fd = _lock(state_dir)
         try:
+            mark = _read_mark(state_dir, accept_lost=accept_lost)
+            existed = path.exists()
+
+            def whole(conn: sqlite3.Connection | None, has_schema: bool) -> None:
+                if not accept_lost:
+                    _refuse_if_lost(conn, path, has_schema, existed, mark, traces())
+
+            if not existed:
+                whole(None, False)  # before connecting creates the file
             conn = _connect(path, writable=True)
             try:
-                _prepare(conn, path, writable=True)
+                _prepare(conn, path, writable=True, check=whole)
+                journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd,
+                              clock=clock, mark=mark)
+                journal._write_mark(journal._high_water())
             except BaseException:
                 conn.close()
                 raise
         except BaseException:
             os.close(lock_fd)
             raise
-        return cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd, clock=clock)
+        return journal
 
     @property
     def exclusive(self) -> bool:
         return self._lock_fd is not None
+
+    @property
+    def state_id(self) -> str | None:
+        """The state folder's id (from ``journal.mark``; None for a reader of a new one)."""
+        return self._mark.state_id if self._mark else None
 
     def close(self) -> None:
         """Close the database, then drop the lock (in that order: no writer after it)."""
@@ -256,6 +309,13 @@ class Journal:
             attempt_id = cursor.lastrowid
         if attempt_id is None:
             raise StateError(f"{self.path}: the journal did not return the new attempt's id")
+        try:
+            self._write_mark(attempt_id)
+        except StateError:
+            # without its mark, a later loss of the journal could go unnoticed: not sent
+            with contextlib.suppress(StateError):
+                self.rejected(attempt_id, "not sent: the journal's mark could not be written")
+            raise
         return attempt_id
 
     def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None,
@@ -338,6 +398,26 @@ class Journal:
 
     # -------------------------------------------------------------- internals
 
+    def _high_water(self) -> int:
+        try:
+            row = self._conn.execute("SELECT COALESCE(MAX(attempt_id), 0) FROM attempts")
+            return int(row.fetchone()[0])
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from exc
+
+    def _write_mark(self, attempts: int) -> None:
+        """Keep ``journal.mark`` at the journal's high-water mark (written durably)."""
+        if self._mark is not None and self._mark.attempts == attempts:
+            return
+        mark = Mark(self._mark.state_id if self._mark else uuid.uuid4().hex, attempts)
+        data = json.dumps({"state": mark.state_id, "attempts": mark.attempts}) + "\n"
+        try:
+            write_atomic(self.state_dir / MARK_FILE, data.encode("ascii"))
+        except OSError as exc:
+            raise StateError(f"{self.state_dir / MARK_FILE}: cannot write the journal's mark: "
+                             f"{exc.strerror or exc}") from None
+        self._mark = mark
+
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One durable transaction; only the lock holder writes."""
@@ -395,6 +475,67 @@ class Journal:
 # ------------------------------------------------------------------------------ helpers
 
 
+def state_id_of(state_dir: Path) -> str | None:
+    """The state folder's id from its ``journal.mark`` (None without a readable one)."""
+    mark = _read_mark(state_dir, accept_lost=True)
+    return mark.state_id if mark else None
+
+
+def _read_mark(state_dir: Path, *, accept_lost: bool) -> Mark | None:
+    path = state_dir / MARK_FILE
+    try:
+        with path.open("rb") as f:
+            raw = json.loads(f.read(4096))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        raw = None
+    attempts = raw.get("attempts") if isinstance(raw, dict) else None
+    if not (isinstance(raw, dict) and isinstance(raw.get("state"), str)
+            and isinstance(attempts, int) and not isinstance(attempts, bool)
+            and attempts >= 0):
+        if accept_lost:
+            return None
+        raise JournalCorrupt(f"{path}: the journal's mark is damaged; put back the one this "
+                             f"folder had, or rerun with {ACCEPT_LOST_OPTION} to write a new one")
+    return Mark(raw["state"], raw["attempts"])
+
+
+def _refuse_if_lost(conn: sqlite3.Connection | None, path: Path, has_schema: bool,
+                    existed: bool, mark: Mark | None, traces: Traces) -> None:
+    """Raise ``JournalLost`` when the journal knows less than its mark or the state folder
+    show it held; checked before anything is written to it."""
+    high, known = 0, set()
+    if conn is not None and has_schema:
+        high = int(conn.execute("SELECT COALESCE(MAX(attempt_id), 0) FROM attempts")
+                   .fetchone()[0])
+        known = {row[0] for row in conn.execute(
+            "SELECT DISTINCT job_id FROM attempts WHERE job_id IS NOT NULL")}
+    seen = []
+    if mark is not None and mark.attempts > high:
+        ends = f"ends at attempt {high}" if high else "holds none"
+        seen.append(f"{MARK_FILE} says attempt {mark.attempts} was written and the journal {ends}")
+    if not has_schema and traces.cached:
+        seen.append(f"the cache holds {traces.cached} video{'s' * (traces.cached != 1)}")
+    if not has_schema and traces.published:
+        seen.append(f"{traces.renders or 'the renders folder'} holds {traces.published} "
+                    f"published video{'s' * (traces.published != 1)}")
+    unknown = traces.job_ids - known
+    if unknown:
+        seen.append(f"{traces.manifest or 'the manifest'} lists {len(unknown)} job "
+                    f"id{'s' * (len(unknown) != 1)} it does not know")
+    if not seen:
+        return
+    state = ("empty" if existed else "missing") if not has_schema else \
+        "older than its state folder"
+    raise JournalLost(
+        f"{path}: the journal is {state}: {'; '.join(seen)}. Going on would pay again for "
+        f"jobs already paid. Put back the journal this folder had ({JOURNAL_FILE} together "
+        f"with its {JOURNAL_FILE}-wal file, from where they were moved or backed up), or "
+        f"rerun with {ACCEPT_LOST_OPTION} to go on with this one knowingly (jobs it does "
+        "not list may be created and charged again)")
+
+
 def _lock(state_dir: Path) -> int:
     """An exclusive, non-blocking flock on ``<state>/lock``; the kernel drops it at exit."""
     lock_path = state_dir / LOCK_FILE
@@ -449,9 +590,14 @@ def _empty_in_memory() -> sqlite3.Connection:
     return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
+def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
+             check: Callable[[sqlite3.Connection, bool], None] | None = None) -> bool:
     """Check the file is a sound journal of a version we read; create the schema in a
-    new one (writable). Returns False for a reader of a file with no schema yet."""
+    new one (writable). Returns False for a reader of a file with no schema yet.
+
+    ``check(conn, has_schema)`` runs after the integrity check and before anything is
+    written (the WAL switch, the schema): it may refuse a journal that lost what it held.
+    """
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
@@ -466,31 +612,32 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> bool:
             found = [line for line in lines if line and not line.startswith("***")]
             more = f" and {len(found) - 2} more" if len(found) > 2 else ""
             raise _corrupt(path, f"integrity check failed: {'; '.join(found[:2])}{more}")
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            # a run may have created the schema between the two reads (one
+            # transaction sets both, so a second look at the version settles it)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                raise _corrupt(path, "it is an SQLite database but not a storyboard journal")
+        has_schema = version != 0
+        if has_schema:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
+            missing = (_V1_COLUMNS if version == 1 else _COLUMNS) - columns
+            if missing:
+                raise _corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
+        if check is not None:
+            check(conn, has_schema)
         if writable:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StateError(f"{path}: cannot switch the journal to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = FULL")
-        if version == 0:
-            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if objects:
-                # a run may have created the schema between the two reads (one
-                # transaction sets both, so a second look at the version settles it)
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version != SCHEMA_VERSION:
-                    raise _corrupt(path,
-                                   "it is an SQLite database but not a storyboard journal")
-            elif not writable:
+        if not has_schema:
+            if not writable:
                 return False
-            else:
-                # One script, one transaction: a crash leaves either no schema or all of it.
-                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
-                                   f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-                return True
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
-        missing = (_V1_COLUMNS if version == 1 else _COLUMNS) - columns
-        if missing:
-            raise _corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
+            # One script, one transaction: a crash leaves either no schema or all of it.
+            conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
+                               f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+            return True
         if version == 1 and writable:
             _migrate_v1(conn)
         return True

@@ -35,6 +35,7 @@ from yaml.events import (
 )
 
 from storyboard.errors import LoadError, Problem, SourceLocation
+from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -677,17 +678,13 @@ def _offset_position(text: str, offset: int) -> _Position:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _format_size(size: int) -> str:
-    return f"{size // _MIB} MiB" if size % _MIB == 0 else f"{size} bytes"
-
-
 def _file_problem(file: str, message: str, position: _Position = (1, 1)) -> Problem:
     """A problem with the file as a whole (or its raw text), so no JSON path is shown."""
     return Problem(message, SourceLocation(file, *position, ""))
 
 
 def _too_big(file: str, limits: Limits) -> LoadError:
-    size = _format_size(limits.max_bytes)
+    size = describe_size(limits.max_bytes)
     return LoadError(
         [
             _file_problem(
@@ -826,28 +823,19 @@ def load_file(
     """Load a YAML or JSON file; never reads more than ``limits.max_bytes`` + 1 bytes."""
     name = os.fspath(path) if display is None else display
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
-    except FileNotFoundError:
-        reason = "no such file; check the path and the current directory"
-    except IsADirectoryError:
-        reason = "is a directory; give the path of a YAML file"
-    except PermissionError:
-        reason = "permission denied; make the file readable"
-    except OSError as exc:
-        reason = f"cannot be read ({exc.strerror or exc}); check the path"
-    else:
-        if len(raw) > limits.max_bytes:
-            raise _too_big(name, limits)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            prefix = raw[: exc.start].decode("utf-8", "replace")
-            message = (
-                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                "save it with UTF-8 encoding"
-            )
-            position = _offset_position(prefix, len(prefix))
-            raise LoadError([_file_problem(name, message, position)]) from None
-        return _load(text, name, limits)
-    raise LoadError([Problem(f"{name}: {reason}")])
+        raw = read_limited(path, limits.max_bytes, kind="YAML file")
+    except TooLarge:
+        raise _too_big(name, limits) from None
+    except Unreadable as exc:
+        raise LoadError([Problem(f"{name}: {exc}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", "replace")
+        message = (
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "save it with UTF-8 encoding"
+        )
+        position = _offset_position(prefix, len(prefix))
+        raise LoadError([_file_problem(name, message, position)]) from None
+    return _load(text, name, limits)

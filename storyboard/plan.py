@@ -28,9 +28,8 @@ from storyboard.model import (
     Totals,
     request_hash,
 )
+from storyboard.plan_check import PLAN_FORMAT, check_project, read_plan
 from storyboard.pricing import PriceTable, format_usd, load_price_table
-
-PLAN_FORMAT = 1
 
 
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
@@ -117,13 +116,21 @@ def _where(location: SourceLocation | None, key: str) -> str:
     return f"{key} at {location}" if location else key
 
 
+MAX_USD = Decimal(1_000_000_000)  # a limit above this is a typo, not a budget
+USD_DECIMALS = 6
+
+
 def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
+    """A dollar amount a user typed: finite, 0 to ``MAX_USD``, at most 6 decimals (so
+    ``1e999`` and ``1e-999999999`` never reach arithmetic or formatting)."""
     try:
         value = Decimal(text.strip().lstrip("$"))
     except InvalidOperation:
-        raise UsageError(f"{option} {text!r} is not an amount in dollars, e.g. 12.50") from None
-    if not value.is_finite() or value < 0:
-        raise UsageError(f"{option} must be a non-negative amount, got {text!r}")
+        value = Decimal("NaN")
+    if (not value.is_finite() or not 0 <= value <= MAX_USD
+            or value != value.quantize(Decimal(1).scaleb(-USD_DECIMALS))):
+        raise UsageError(f"{option} {text!r}: give an amount in dollars from 0 to "
+                         f"{MAX_USD:,} with at most {USD_DECIMALS} decimals, e.g. 12.50")
     return value
 
 
@@ -210,56 +217,32 @@ def _plan_root(raw: Any, path: Path) -> str:
     return str((path.resolve().parent / str(raw or ".")).resolve())
 
 
-def check_runnable(plan: Plan, file: Path) -> None:
-    """A saved plan runs against the state beside its storyboard: a folder that does not
-    hold it is refused, as a fresh state there would render (and pay for) again what the
-    real one holds."""
-    storyboard = Path(plan.root) / Path(plan.source).name
-    if not storyboard.is_file():
-        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
-                         "folder relative to the plan file); keep the plan where "
-                         "`storyboard plan FILE --out PLAN.json` saved it, or save it again")
-
-
-def load_plan(path: str | Path, prices: PriceTable | None = None) -> Plan:
+def load_plan(path: str | Path, prices: PriceTable | None = None, *,
+              in_project: bool = False) -> Plan:
     """A plan saved by ``storyboard plan --out``, verified before anything trusts it.
 
+    A plan file is untrusted input (anyone can edit it): its size is bounded, every
+    value's JSON type is checked, and every name that becomes a path passes the same
+    check as a storyboard's (``names.name_problem``). ``in_project`` (to run it, or read
+    its state) also requires its ``root`` to be the folder of the storyboard that made it.
     Every request's hash is recomputed from the request, and every generation is
     priced again from the price table (``prices``, default the built-in one): a figure
     that differs from the file's refuses the plan, naming the generation and the field,
     so an edited cost can never slip a run under its budget.
     """
     file = str(path)
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{file}: not a plan JSON file ({exc}); make one with "
-                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
-    if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT or not isinstance(
-            raw.get("generations"), list):
-        raise UsageError(f"{file}: not a storyboard plan (format {PLAN_FORMAT}); make one with "
-                         "`storyboard plan STORYBOARD --out PLAN.json`")
-    items = []
-    for n, entry in enumerate(raw["generations"]):
-        items.append(_item(entry, file, n))
+    raw = read_plan(Path(path))
+    items = tuple(_item(entry, file, n) for n, entry in enumerate(raw["generations"]))
     budget_raw = raw.get("budget") or {}
-    try:
-        cost = budget_raw.get("max_cost_usd")
-        seconds = budget_raw.get("max_seconds")
-        budget = Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
-                        max_seconds=int(seconds) if seconds is not None else None)
-        if budget.max_cost_usd is not None and not budget.max_cost_usd.is_finite():
-            raise InvalidOperation
-    except (AttributeError, TypeError, ValueError, InvalidOperation):
-        raise UsageError(f"{file}: its budget is not readable; regenerate the plan with "
-                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    cost, seconds = budget_raw.get("max_cost_usd"), budget_raw.get("max_seconds")
+    budget = Budget(max_cost_usd=Decimal(cost) if cost is not None else None,
+                    max_seconds=seconds)
     table = prices if prices is not None else load_price_table()
     # identical requests are rendered once, as when planned
-    plan = price(str(raw.get("name", "plan")), str(raw.get("source", file)),
-                 (i.generation for i in items), budget, table,
-                 root=_plan_root(raw.get("root"), Path(path)))
+    plan = price(raw["name"], raw.get("source") or file, (i.generation for i in items),
+                 budget, table, root=_plan_root(raw.get("root"), Path(path)))
+    if in_project:
+        check_project(plan, file)
     for n, (entry, item) in enumerate(zip(raw["generations"], plan.items, strict=True)):
         _check_figures(entry, item, table, f"{file}: generation {n + 1} ({item.generation.id})")
     return plan
@@ -298,27 +281,18 @@ def _shown(value: Any) -> str:
     return "missing" if value is None else json.dumps(value, ensure_ascii=False)[:80]
 
 
-def _item(entry: Any, file: str, n: int) -> PlanItem:
+def _item(entry: dict[str, Any], file: str, n: int) -> PlanItem:
+    """One generation of a plan whose shape ``read_plan`` has checked."""
     where = f"{file}: generation {n + 1}"
-    try:
-        request = entry["request"]
-        model, args = request["model"], request["args"]
-        if not isinstance(args, Mapping) or not isinstance(model, str):
-            raise TypeError
-        take = entry["take"]
-        generation = Generation(str(entry["variant"]), str(entry["clip"]),
-                                int(take) if take is not None else None, model, dict(args),
-                                str(entry["hash"]),
-                                SourceLocation(file, 1, 1, f"$.generations[{n}]"))
-        rate = Decimal(entry["rate_usd"])
-        cost = Decimal(entry["cost_usd"])
-    except (KeyError, TypeError, ValueError, InvalidOperation):
-        raise UsageError(f"{where} is incomplete; regenerate the plan with "
-                         "`storyboard plan STORYBOARD --out PLAN.json`") from None
+    request = entry["request"]
+    model, args = request["model"], request["args"]
+    generation = Generation(entry["variant"], entry["clip"], entry.get("take"), model, dict(args),
+                            entry["hash"], SourceLocation(file, 1, 1, f"$.generations[{n}]"))
+    rate, cost = Decimal(entry["rate_usd"]), Decimal(entry["cost_usd"])
     if request_hash(model, args) != generation.hash:
         raise UsageError(f"{where} ({generation.id}): the request does not match its hash; "
                          "the plan file was edited — regenerate it")
-    if not request_is_valid(model, args) or not (rate.is_finite() and cost.is_finite()):
+    if not request_is_valid(model, args):
         raise UsageError(f"{where} ({generation.id}): the request breaks the API's input "
                          "contract (schemas/kling-o3.request.schema.json); regenerate the plan")
     return PlanItem(generation, rate, cost)

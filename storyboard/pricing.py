@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import UsageError
+from storyboard.files import Unreadable, read_limited
 from storyboard.resources import data_path
 
 DEFAULT_PRICES = "prices.json"
+MAX_PRICES_BYTES = 1024 * 1024  # the shipped table is about 1 KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +48,11 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
     file = Path(path) if path is not None else data_path(DEFAULT_PRICES)
     where = str(path) if path is not None else "built-in price table"
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such pricing file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_limited(file, MAX_PRICES_BYTES, kind="price table")
+        raw = json.loads(data.decode("utf-8"), parse_float=Decimal)
+    except Unreadable as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UsageError(f"{where}: cannot read the price table as JSON: {exc}") from None
     return _parse(raw, where)
 

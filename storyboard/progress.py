@@ -21,11 +21,11 @@ from storyboard.pricing import format_usd
 from storyboard.run import Event, Result
 
 FINAL = {r.value for r in Result}
-SHOWN_IN_PLAIN = {"submitted", "downloading", *FINAL}
+SHOWN_IN_PLAIN = {"submitted", "downloading", "journal-failed", *FINAL}
 STYLE = {"delivered": "green", "reused": "green", "failed": "red", "unknown": "yellow",
          "pending": "yellow", "not started": "dim", "generating": "cyan",
          "queued-remote": "cyan", "downloading": "blue", "creating": "magenta",
-         "submitted": "magenta", "queued": "dim"}
+         "submitted": "magenta", "queued": "dim", "journal-failed": "red"}
 
 
 @dataclass

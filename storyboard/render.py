@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,9 +22,11 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment
 
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
+from storyboard.files import Unreadable, read_limited
 from storyboard.model import (
     ClipSpec,
     RenderedClip,
@@ -38,6 +37,14 @@ from storyboard.model import (
     Value,
     Variant,
 )
+from storyboard.template_bounds import (
+    MAX_SOURCE,
+    BoundedEnvironment,
+    Budget,
+    Exhausted,
+    TemplateRenderError,
+)
+from storyboard.template_sizes import weight
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings
@@ -52,91 +59,32 @@ def fold(text: str) -> str:
     return "\n".join(" ".join(p.split()) for p in _PARAGRAPHS.split(text) if p.strip())
 
 
-class _RootedLoader(jinja2.FileSystemLoader):
-    """A FileSystemLoader that refuses anything resolving outside the storyboard's folder."""
+class _RootedLoader(jinja2.BaseLoader):
+    """Includes and imports: files inside the storyboard's folder (symlinks resolved),
+    each at most ``MAX_SOURCE`` bytes."""
 
     def __init__(self, root: Path) -> None:
-        super().__init__(str(root))
         self._root = root.resolve()
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self._root):
+        path = self._root.joinpath(*split_template_path(template))
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self._root):
             raise jinja2.TemplateNotFound(
-                f"{template} (includes and imports must stay inside {self._root})"
-            )
-        return source, filename, uptodate
-
-
-MAX_TEMPLATE_VALUE = 100_000  # characters or items one `*`/`**` may make; prompts are ≤ 2,500
-
-
-class _BoundedEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox (immutable: a template cannot change a list other templates read),
-    plus bounds on what can exhaust memory or time.
-
-    ``'x' * 10**9``, ``7 ** 10**8`` or ``'%*s' % (10**9, 'x')`` in a template would hang
-    ``storyboard plan`` (in CI, on a colleague's pull request) instead of failing;
-    ``range`` is already bounded by Jinja2's sandbox.
-    """
-
-    intercepted_binops = frozenset({"*", "**", "%"})
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(finalize=_finalize, **options)
-        # a storyboard compiles to the same requests every time: nothing random
-        del self.filters["random"]
-        del self.globals["lipsum"]
-        for name in ("center", "indent"):  # the filters that pad to a width
-            self.filters[name] = _bounded_filter(self.filters[name])
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        numbers = isinstance(left, int | float) and isinstance(right, int | float)
-        if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
-            raise SecurityError(f"{left} ** {right} is too large for a template")
-        if operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
-            raise SecurityError("a %-format with a '*' or a very large width is too large "
-                                "for a template")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
-                        and len(seq) * times > MAX_TEMPLATE_VALUE):
-                    raise SecurityError(f"a sequence repeated {times} times is too large "
-                                        f"for a template (over {MAX_TEMPLATE_VALUE:,})")
-        return super().call_binop(context, operator, left, right)
-
-
-_WIDE_FORMAT = re.compile(r"%[-#0 +]*(\*|\d{6,})")
-
-
-def _bounded_filter(filter_function: Callable[..., Any]) -> Callable[..., Any]:
-    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(width, int) and width > MAX_TEMPLATE_VALUE:
-            raise SecurityError(f"a width of {width} is too large for a template")
-        return filter_function(value, width, *args, **kwargs)
-
-    bounded.__name__ = filter_function.__name__
-    return bounded
-
-
-def _finalize(value: Any) -> Any:
-    """What ``{{ }}`` may print into a paid prompt: no ``None``, no Python list or dict."""
-    if type(value) is str:  # nearly always: one check, then done
-        return value
-    if value is None:
-        raise TemplateRenderError("an expression rendered None (an empty value?); give it "
-                                  "a value, or use | default('…')")
-    if isinstance(value, list | tuple | dict):
-        kind = "a mapping" if isinstance(value, dict) else "a list"
-        raise TemplateRenderError(f"an expression rendered {kind}, which would print as "
-                                  "Python; pick an item, or use | join(', ')")
-    return value
-
-
-class TemplateRenderError(Exception):
-    """A value a template must not print; reported as a problem at the template."""
+                f"{template} (includes and imports must stay inside {self._root})")
+        if not resolved.is_file():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            data = read_limited(resolved, MAX_SOURCE, kind="template include")
+            source = data.decode("utf-8")
+        except Unreadable as exc:
+            raise Exhausted(f"include '{template}': {exc}") from None
+        except UnicodeDecodeError:
+            raise Exhausted(f"include '{template}' is not UTF-8 text; save it as UTF-8") \
+                from None
+        return source, str(path), lambda: True
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +97,8 @@ class _Compiled:
 _UNMEMOISABLE = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 _MISSING = object()
 MAX_MEMO = 200_000  # rendered strings kept per storyboard
+MAX_MEMO_CHARS = 20_000_000  # and their characters
+MAX_VARS_HELD = 2_000_000  # characters all vars of one variant render to
 
 
 @dataclass
@@ -158,17 +108,23 @@ class TemplateEngine:
     Templates are pure functions of the variables they read (the sandbox is immutable and
     the non-deterministic ``random`` filter and ``lipsum`` are removed — a storyboard
     compiles to the same requests every time), so a template that reads only ``format``
-    and ``product`` renders once per distinct pair, not once per variant.
+    and ``product`` renders once per distinct pair, not once per variant. For the same
+    reason a template that ran past a bound fails the same way for every variant, so it
+    runs once. All renders share one ``Budget`` (see ``template_bounds``).
     """
 
     root: Path
+    budget: Budget = field(default_factory=Budget)
     _env: SandboxedEnvironment = field(init=False)
-    _compiled: dict[str, _Compiled | None] = field(default_factory=dict, init=False)
+    _compiled: dict[str, _Compiled | Problem | None] = field(default_factory=dict,
+                                                             init=False)
     _globals: dict[str, Any] = field(default_factory=dict, init=False)
-    _memo: dict[tuple[Any, ...], str] = field(default_factory=dict, init=False)
+    _memo: dict[tuple[Any, ...], str | Problem] = field(default_factory=dict, init=False)
+    _memo_chars: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self._env = _BoundedEnvironment(
+        self._env = BoundedEnvironment(
+            self.budget,
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             loader=_RootedLoader(self.root),
@@ -180,20 +136,23 @@ class TemplateEngine:
     def compile(self, text: Text) -> _Compiled | None:
         """The compiled template, or ``None`` for a plain string with no template syntax."""
         source = text.source
-        if source in self._compiled:
-            return self._compiled[source]
+        found = self._compiled.get(source, _MISSING)
+        if isinstance(found, Problem):
+            raise TemplateError([found])
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
         compiled: _Compiled | None = None
         if any(marker in source for marker in TEMPLATE_MARKERS):
             try:
+                self.budget.start()
                 tree = self._env.parse(source)
                 names = (None if any(True for _ in tree.find_all(_UNMEMOISABLE))
-                         else tuple(sorted(meta.find_undeclared_variables(tree))))
+                         else tuple(sorted(_undeclared(tree))))
                 compiled = _Compiled(self._env.from_string(tree), names)
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError([Problem(
-                    f"template syntax error: {exc.message}",
-                    _line_in(text.location, exc.lineno or 1),
-                )]) from None
+            except Exception as exc:
+                problem = _compile_problem(exc, text)
+                self._compiled[source] = problem
+                raise TemplateError([problem]) from None
         self._compiled[source] = compiled
         return compiled
 
@@ -213,11 +172,14 @@ class TemplateEngine:
                 hit = self._memo.get(key)
             except TypeError:  # a value that cannot be a key: render it every time
                 key = hit = None
+            if isinstance(hit, Problem):
+                raise TemplateError([hit])
             if hit is not None:
                 return hit
         template = compiled.template
         try:
             try:
+                self.budget.start()
                 # Template.render() copies the environment's globals (a ChainMap) into a
                 # fresh context on every call; contexts made by context() already hold
                 # them, so a shared context is the same render at a third less cost.
@@ -227,10 +189,37 @@ class TemplateEngine:
                 self._env.handle_exception()  # re-raises with template line numbers
                 raise
         except Exception as exc:  # jinja2 and user-code errors all become one problem
-            raise TemplateError([_problem(exc, text, context)]) from None
-        if key is not None and len(self._memo) < MAX_MEMO:
+            problem = _problem(exc, text, context)
+            if key is not None and isinstance(exc, Exhausted):
+                self._memo[key] = problem
+            raise TemplateError([problem]) from None
+        if key is not None and len(self._memo) < MAX_MEMO \
+                and self._memo_chars + len(rendered) <= MAX_MEMO_CHARS:
             self._memo[key] = rendered
+            self._memo_chars += len(rendered)
         return rendered
+
+
+def _undeclared(tree: nodes.Template) -> set[str]:
+    """``meta.find_undeclared_variables`` without its constant folding: no expression is
+    evaluated before it is rendered, under the bounds (``{{ (1.5)[0] or 1 }}`` would
+    otherwise fail inside the compiler)."""
+    codegen = meta.TrackingCodeGenerator(tree.environment)  # type: ignore[arg-type]
+    codegen.optimizer = None
+    codegen.visit(tree)
+    return codegen.undeclared_identifiers
+
+
+def _compile_problem(exc: Exception, text: Text) -> Problem:
+    """A template that cannot be compiled, at its line when Jinja2 knows it."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(f"template syntax error: {exc.message}",
+                       _line_in(text.location, exc.lineno or 1))
+    if isinstance(exc, SecurityError):
+        return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}",
+                       text.location)
+    return Problem(f"template cannot be compiled ({type(exc).__name__}: {exc}); "
+                   "simplify it", text.location)
 
 
 def _frozen(value: Any) -> Any:
@@ -258,7 +247,7 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
             return Problem(
                 f"undefined variable '{found.group(1)}'; defined names: {names}", location)
         return Problem(f"{message}; defined names: {names}", location)
-    if isinstance(exc, TemplateRenderError | Runaway):
+    if isinstance(exc, TemplateRenderError):
         return Problem(str(exc), location)
     if isinstance(exc, SecurityError):
         return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}", location)
@@ -268,6 +257,9 @@ def _problem(exc: BaseException, text: Text, context: Mapping[str, Any]) -> Prob
     if isinstance(exc, jinja2.TemplateSyntaxError):
         where = f" in {exc.name}" if exc.name else ""
         return Problem(f"template syntax error{where}: {exc.message}", location)
+    if isinstance(exc, RecursionError):
+        return Problem("the template calls itself too deeply (a macro or include that "
+                       "calls itself?); give the recursion an end", location)
     return Problem(f"template failed: {_in_words(exc)}", location)
 
 
@@ -341,8 +333,14 @@ class Renderer:
         sb = self.storyboard
         context = self.engine.context(variant.values)
         context["variant"] = {**variant.values, "id": variant.id}
+        held = 0
         for var in sb.vars:
-            context[var.name] = self._render_value(var.value, var.path, context)
+            value = context[var.name] = self._render_value(var.value, var.path, context)
+            held += weight(value)
+            if held > MAX_VARS_HELD:  # each is bounded; a thousand of them must be too
+                raise TemplateError([Problem(
+                    f"the vars of one variant render to over {MAX_VARS_HELD:,} characters "
+                    "in all; shorten them", sb.source_map.locate(var.path))])
         defaults = {name: self._setting(s, context) for name, s in sb.defaults.items()}
         clips: list[RenderedClip] = []
         problems: list[Problem] = []
@@ -445,58 +443,22 @@ class Renderer:
 
 def render_all(storyboard: Storyboard, variants: tuple[Variant, ...],
                engine: TemplateEngine | None = None) -> Iterator[RenderedClip]:
-    """Rendered clips in storyboard order, variant by variant; all problems at once."""
+    """Rendered clips in storyboard order, variant by variant; all problems at once
+    (until the templates' shared deadline passes: then the problems so far)."""
     renderer = Renderer(storyboard, engine)
     collector = ProblemCollector()
-    with _runaway_guard() as guard:
-        for variant in variants:
-            try:
-                with guard():
-                    clips = renderer.render_variant(variant)
-            except TemplateError as exc:
-                collector.extend(exc.problems, variant.id if storyboard.variants else None)
-                continue
-            if not collector:
-                yield from clips
+    for variant in variants:
+        try:
+            clips = renderer.render_variant(variant)
+        except TemplateError as exc:
+            collector.extend(exc.problems, variant.id if storyboard.variants else None)
+            if renderer.engine.budget.expired:
+                break
+            continue
+        if not collector:
+            yield from clips
     if collector:
         raise TemplateError(collector.problems())
-
-
-class Runaway(Exception):
-    """A template ran longer than ``RUNAWAY_SECONDS`` for one variant."""
-
-
-RUNAWAY_SECONDS = 10.0  # a real campaign renders a variant in well under a millisecond
-
-
-@contextmanager
-def _runaway_guard() -> Iterator[Callable[[], AbstractContextManager[None]]]:
-    """A wall-clock limit per variant, so ``{% for %}`` inside ``{% for %}`` over
-    ``range(100000)`` fails with a line instead of hanging ``plan`` in CI. It needs
-    SIGALRM in the main thread; elsewhere rendering runs unbounded."""
-    usable = (hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield nullcontext
-        return
-
-    def alarm(signum: int, frame: Any) -> None:
-        raise Runaway(f"template rendering took over {RUNAWAY_SECONDS:g} s "
-                      "(a runaway loop?)")
-
-    @contextmanager
-    def limited() -> Iterator[None]:
-        signal.setitimer(signal.ITIMER_REAL, RUNAWAY_SECONDS)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    try:
-        yield limited
-    finally:
-        signal.signal(signal.SIGALRM, previous)
 
 
 __all__ = ["Renderer", "TemplateEngine", "fold", "render_all"]

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import fnmatch
 import json
+import math
 import os
 import signal
 import time
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard.client import (
     API_KEY_ENV,
     DEFAULT_BASE_URL,
+    Created,
     JobState,
     Limits,
     RetryPolicy,
@@ -52,11 +54,10 @@ from storyboard.errors import (
     ExecutionError,
     OutcomeUnknown,
     RetryableAPIError,
-    StateError,
     StoryboardError,
     UsageError,
 )
-from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
+from storyboard.journal import API, SANDBOX, Attempt, Journal, Status, Traces, state_id_of
 from storyboard.media import require as require_media
 from storyboard.model import (
     IN_FLIGHT,
@@ -71,7 +72,8 @@ from storyboard.model import (
 )
 from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
-from storyboard.store import fsync_dir, write_atomic
+from storyboard.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
+from storyboard.store import file_sha256, fsync_dir, is_stale, write_atomic
 
 if TYPE_CHECKING:
     from storyboard.sandbox import SandboxConfig
@@ -79,6 +81,9 @@ if TYPE_CHECKING:
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
 SANDBOX_DIR = "sandbox"
+JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,65 @@ class Workspace:
     def manifest(self) -> Path:
         return self.out_dir / self.name / "manifest.json"
 
+    @property
+    def rescue_files(self) -> tuple[Path, ...]:
+        """Where job ids the journal could not take are kept (see rescue.py); beside the
+        renders only while they are this state's."""
+        beside = () if self.published_by_another() else (
+            self.out_dir / self.name / RESCUE_BESIDE_RENDERS,)
+        return (self.state_dir / RESCUE_FILE, *beside)
+
+    @property
+    def owner_file(self) -> Path:
+        """Records which state folder publishes into ``renders/<name>/`` (see preflight)."""
+        return self.out_dir / self.name / OWNER_FILE
+
+    def owner(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.owner_file.read_bytes()[:65536])
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def published_by_another(self) -> bool:
+        """Whether ``renders/<name>/`` records another state folder as its publisher: one
+        with another path and another id (the same folder recreated, or moved with its
+        project, is still this one)."""
+        owner = self.owner()
+        return (owner is not None and self.owner_path(owner) != self.state_dir.resolve()
+                and owner.get("state") != state_id_of(self.state_dir))
+
+    def owner_path(self, owner: Mapping[str, Any]) -> Path | None:
+        """The recorded state folder (written relative to the renders folder, so that a
+        project moves whole; absolute in older files)."""
+        path = owner.get("path")
+        return (self.owner_file.parent / path).resolve() if isinstance(path, str) else None
+
+    def traces(self) -> Traces:
+        """What this workspace shows was journaled (for ``Journal.open`` to check); a
+        manifest published from another state folder is that one's, not evidence."""
+        cache = self.state_dir / "cache"
+        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
+        if self.published_by_another():
+            return Traces(cached)
+        renders = self.out_dir / self.name
+        published = sum(1 for p in renders.glob("*/*.mp4") if p.is_file())
+        return Traces(cached, _job_ids_in(self.manifest), str(self.manifest), published,
+                      str(renders))
+
+
+def _job_ids_in(manifest: Path) -> frozenset[str]:
+    """The job ids a published manifest lists (none when it is absent or unreadable)."""
+    try:
+        with manifest.open("rb") as f:
+            data = json.loads(f.read(MAX_MANIFEST_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return frozenset()
+    if not isinstance(data, dict) or not isinstance(data.get("generations"), list):
+        return frozenset()
+    return frozenset(e["job_id"] for e in data["generations"]
+                     if isinstance(e, dict) and isinstance(e.get("job_id"), str))
+
 
 class Action(StrEnum):
     REUSE = "reuse"  # the cache holds the video
@@ -178,6 +242,8 @@ class Prepared:
     plan: Plan  # only the generations in scope, each with its state
     tasks: tuple[Task, ...]
     interrupted: tuple[Attempt, ...]  # creates a crashed run left behind (now unknown)
+    damaged: tuple[str, ...] = ()  # ids whose cached video no longer matches its sha256
+    adopted: tuple[str, ...] = ()  # job ids a run kept outside the journal, journaled now
 
     @property
     def creates(self) -> int:
@@ -188,11 +254,15 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
             options: RunOptions) -> Prepared:
     """What each generation needs, from the journal and the cache."""
     interrupted: tuple[Attempt, ...] = ()
+    adopted: tuple[str, ...] = ()
     if journal.exclusive:  # we own the state folder: whatever a crashed run left is ours
+        adopted = tuple(adopt(journal, workspace.rescue_files))
         interrupted = tuple(journal.reconcile_interrupted())
         _remove_partial_downloads(workspace)
+        _remove_stale_temporaries(workspace, time.time())
     latest = journal.latest_all(workspace.origin)  # a sandbox's jobs are not a run's
     tasks = []
+    damaged: list[str] = []
     leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
     for item in plan.items:
         g = item.generation
@@ -202,7 +272,10 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
         else:
-            action = _action(attempt, workspace.cache_file(g.hash), options)
+            action = _action(attempt, workspace.cache_file(g.hash), options,
+                             verify=journal.exclusive)
+            if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
+                damaged.append(g.id)
             leaders[g.hash] = g.id
         tasks.append(Task(replace(item, state=_STATE_OF[action],
                                   same_as=leaders[g.hash] if action is Action.SHARE else None),
@@ -211,7 +284,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         raise UsageError(_matches_nothing(options.only, plan))
     return Prepared(replace(plan, items=tuple(t.item for t in tasks),
                             spent=journal.spent(plan.name, workspace.origin)),
-                    tuple(tasks), interrupted)
+                    tuple(tasks), interrupted, tuple(damaged), adopted)
 
 
 def _matches_nothing(only: Sequence[str], plan: Plan) -> str:
@@ -234,12 +307,29 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
         part.unlink(missing_ok=True)
 
 
-def _action(attempt: Attempt | None, cached: Path, options: RunOptions) -> Action:
+def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
+    """A run killed while publishing leaves ``.<clip>.mp4.<pid>.tmp`` beside the render and
+    ``.manifest.json.<pid>.….tmp`` beside the manifest. Only ours (these names, in this
+    storyboard's folders), only stale ones (a dead writer, or older than this run)."""
+    base = workspace.out_dir / workspace.name
+    ours = [*workspace.state_dir.glob(".*.tmp")]
+    if not workspace.published_by_another():
+        ours += [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp")]
+    for path in ours:
+        if path.is_file() and is_stale(path, started):
+            path.unlink(missing_ok=True)
+
+
+def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
+            verify: bool) -> Action:
     if attempt is None:  # a file in the cache that no journaled job made is not trusted
         return Action.CREATE
     if attempt.status is Status.DONE:
-        if cached.is_file() and cached.stat().st_size > 0:
+        if cached.is_file() and cached.stat().st_size > 0 and (
+                not verify or attempt.sha256 is None or file_sha256(cached) == attempt.sha256):
             return Action.REUSE
+        # missing, or changed in place (renders are hard links to it): fetched again by
+        # its job id, never created again
         return Action.REFETCH
     if attempt.status is Status.PENDING:
         return Action.RESUME
@@ -287,6 +377,7 @@ class RunSummary:
     outcomes: tuple[Outcome, ...]
     workspace: Workspace
     interrupted: bool = False
+    kept: tuple[str, ...] = ()  # job ids the journal could not take, and where they are
 
     def by_result(self, result: Result) -> list[Outcome]:
         return [o for o in self.outcomes if o.result is result]
@@ -325,6 +416,7 @@ class _Stop:
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.auth_failed = False
+        self.journal_failed: str | None = None  # submit nothing more: it cannot be recorded
 
     @property
     def requested(self) -> bool:
@@ -349,6 +441,9 @@ class Executor:
         self.clock = clock
         self.stop = _Stop()
         self._renders: dict[str, asyncio.Future[Outcome]] = {}
+        self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
+        self._hash_of: dict[int, str] = {}
+        self.kept: list[str] = []  # what happened to each held job id, for the summary
 
     async def run(self) -> RunSummary:
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -359,7 +454,8 @@ class Executor:
         outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
         by_id = {o.item.generation.id: o for o in outcomes}
         ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
-        return RunSummary(ordered, self.workspace, interrupted=self.stop.requested)
+        return RunSummary(ordered, self.workspace, interrupted=self.stop.requested,
+                          kept=tuple(self.kept))
 
     def request_stop(self) -> None:
         self.stop.event.set()
@@ -375,14 +471,19 @@ class Executor:
             except (StoryboardError, OSError) as exc:
                 # a local failure (disk full, a folder where a render should go, the
                 # journal) fails this generation only, never the jobs in flight beside it
-                outcome = Outcome(task.item, Result.FAILED, self._job_id(g.hash),
-                                  reason=_local_failure(exc))
+                held = self._held_for(g.hash)
+                outcome = Outcome(task.item, Result.FAILED,
+                                  held.job_id if held else self._job_id(g.hash),
+                                  held.amount if held else None, reason=_local_failure(exc))
             except BaseException:
                 render.cancel()
                 raise
             render.set_result(outcome)
         self.emit(Event(g.id, outcome.result.value, outcome.reason or "", outcome.charged))
         return outcome
+
+    def _held_for(self, hash: str) -> Created | None:
+        return next((c for a, c in self._held.items() if self._hash_of.get(a) == hash), None)
 
     def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
@@ -417,6 +518,9 @@ class Executor:
         async with slots:
             if self.stop.requested:
                 return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
+            if task.action is Action.CREATE and self.stop.journal_failed:
+                return Outcome(item, Result.NOT_STARTED, reason=(
+                    f"not sent: the journal cannot be written ({self.stop.journal_failed})"))
             if task.action is Action.CREATE:
                 created = await self._create(item)
                 if isinstance(created, Outcome):
@@ -439,10 +543,16 @@ class Executor:
         g = item.generation
         if self.stop.auth_failed:
             return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
-        attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
-                                        storyboard=self.workspace.name, request=g.request(),
-                                        estimated_usd=item.cost, origin=self.workspace.origin,
-                                        api_base=self.client.base_url)
+        try:
+            attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
+                                            storyboard=self.workspace.name,
+                                            request=g.request(), estimated_usd=item.cost,
+                                            origin=self.workspace.origin,
+                                            api_base=self.client.base_url)
+        except StoryboardError as exc:
+            self.stop.journal_failed = str(exc)
+            return Outcome(item, Result.NOT_STARTED, reason=(
+                f"not sent: the journal cannot be written ({exc})"))
         self.emit(Event(g.id, "creating"))
         try:
             created = await self.client.create(g.model, g.args,
@@ -462,21 +572,65 @@ class Executor:
             self.journal.rejected(attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
         origin = SANDBOX if created.sandbox else API
-        try:
-            self.journal.created(attempt_id, created.job_id, created.amount, origin)
-        except StoryboardError as exc:
-            raise StateError(
-                f"{g.id}: job {created.job_id} was created (and may be charged) but the "
-                f"journal could not record it: {exc} — keep this job id") from exc
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+        try:
+            await self._journal_retrying(
+                lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
+            found = self.journal.get(attempt_id)
+        except StoryboardError as exc:
+            return self._hold(item, attempt_id, created, exc)
         if created.sandbox != self.workspace.sandbox:
             return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
                 f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
                 f"renders with {_ORIGIN_NAMES[self.workspace.origin]}; job {created.job_id} "
                 f"is journaled as {_ORIGIN_NAMES[origin]}'s and not used here — rerun"))
-        found = self.journal.get(attempt_id)
         assert found is not None
         return found
+
+    async def _journal_retrying(self, write: Callable[[], None]) -> None:
+        """A journal write that failed is tried again a few times (a full disk may clear)."""
+        for delay in JOURNAL_RETRY_DELAYS:
+            try:
+                write()
+                return
+            except StoryboardError:
+                await asyncio.sleep(delay)
+        write()
+
+    def _hold(self, item: PlanItem, attempt_id: int, created: Created,
+              exc: StoryboardError) -> Attempt:
+        """The job is paid but not journaled: submit nothing more, keep its id where the
+        next run adopts it, and go on polling and downloading it from memory."""
+        g = item.generation
+        self.stop.journal_failed = str(exc)
+        self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
+        place = keep(Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(),
+                          item.cost, created.job_id, created.amount), self.workspace.rescue_files)
+        where = (f"kept in {place} for the next run to adopt" if place else
+                 "and it could not be written anywhere: keep this job id")
+        note = (f"job {created.job_id} was created (it may be charged) but the journal could "
+                f"not record it ({exc}); {where}")
+        self.kept.append(f"{g.id}: {note}")
+        self.emit(Event(g.id, "journal-failed", note))
+        now = self.clock()
+        return Attempt(attempt_id, g.hash, g.id, self.workspace.name, "", Status.PENDING,
+                       created.job_id, item.cost, created.amount, False, None, None, None,
+                       None, now, now, origin=self.workspace.origin,
+                       api_base=self.client.base_url)
+
+    def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
+                **fields: Any) -> None:
+        """``write(attempt_id, *args, **fields)``: a journal write about ``attempt``. For a
+        held one, first try again to journal its job id; while the journal cannot take
+        it, the rescue file has it."""
+        held = self._held.get(attempt.attempt_id)
+        if held is not None:
+            try:
+                self.journal.created(attempt.attempt_id, held.job_id, held.amount)
+            except StoryboardError:
+                return
+            del self._held[attempt.attempt_id]
+        write(attempt.attempt_id, *args, **fields)
 
     async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
         assert attempt.job_id is not None
@@ -494,10 +648,10 @@ class Executor:
             except ExecutionError as exc:
                 if attempt.status is Status.DONE:  # e.g. results cleared after 30 days
                     reason = f"the finished video can no longer be fetched: {exc}"
-                    self.journal.failed(attempt.attempt_id, reason, False, None)
+                    self._record(attempt, self.journal.failed, reason, False, None)
                     return Outcome(item, Result.FAILED, attempt.job_id, reason=(
                         f"{reason}; a rerun renders it again (a new, paid job)"))
-                self.journal.note(attempt.attempt_id, str(exc))
+                self._record(attempt, self.journal.note, str(exc))
                 return self._left_pending(item, attempt, f"cannot query the job: {exc}")
             if state is not None:
                 if state.done:
@@ -506,7 +660,8 @@ class Executor:
                     reason = state.message or f"job failed with status {state.status}"
                     if attempt.status is Status.DONE:  # its video was lost from the cache
                         reason = f"the finished video can no longer be fetched: {reason}"
-                    self.journal.failed(attempt.attempt_id, reason, state.refunded, state.status)
+                    self._record(attempt, self.journal.failed, reason, state.refunded,
+                                 state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge,
                                    refunded=state.refunded, reason=reason)
                 now_phase = "generating" if state.status == 1 else "queued-remote"
@@ -515,7 +670,7 @@ class Executor:
                     self.emit(Event(g.id, phase, attempt.job_id))
             if self.clock() - polling_since > policy.deadline:  # ...this run's wait, the end
                 note = f"still running after {policy.deadline:.0f} s of waiting"
-                self.journal.note(attempt.attempt_id, note)
+                self._record(attempt, self.journal.note, note)
                 return self._left_pending(item, attempt, note)
             await self.stop.sleep(policy.interval(elapsed))
 
@@ -546,12 +701,13 @@ class Executor:
                 problem = str(exc)
                 continue
             # relative to the state folder, which moves with the project (and CI caches)
-            self.journal.done(attempt.attempt_id, url=url, sha256=sha256,
-                              file=cached.relative_to(self.workspace.state_dir).as_posix())
+            self._record(attempt, self.journal.done, url=self.client.redact(url),
+                         sha256=sha256,
+                         file=cached.relative_to(self.workspace.state_dir).as_posix())
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)
-        self.journal.note(attempt.attempt_id, f"download failed: {problem}")
+        self._record(attempt, self.journal.note, f"download failed: {problem}")
         return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge, reason=(
             f"download failed: {problem}; the job is paid — rerun to download it again"))
 
@@ -806,10 +962,10 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
                       base.deadline if job_timeout is None else job_timeout)
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    if poll.start <= 0 or poll.maximum < poll.start:
-        raise UsageError("--poll-start must be positive and at most --poll-max")
-    if poll.deadline <= 0:
-        raise UsageError("--job-timeout must be positive")
+    if not 0 < poll.start <= poll.maximum < math.inf:  # nan fails every comparison
+        raise UsageError("--poll-start must be positive and at most --poll-max (finite)")
+    if not 0 < poll.deadline < math.inf:
+        raise UsageError("--job-timeout must be positive and finite")
     return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url)
 
 

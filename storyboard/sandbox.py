@@ -319,6 +319,9 @@ class SandboxConfig:
     # never takes a placeholder for a render. Only tests turn it off, to stand in for
     # the real API; the command line cannot.
     identify: bool = True
+    # Result URLs carry the caller's key (``&key=…``), as some gateways' signed URLs do:
+    # for tests that nothing written keeps it.
+    key_in_url: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -801,6 +804,9 @@ class Sandbox:
             }
         elif status == 2:
             url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
+            if self.config.key_in_url:
+                _, _, key = (request.headers.get("Authorization") or "").partition(" ")
+                url += f"&key={key.strip()}"
             data = {"status": 2, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}

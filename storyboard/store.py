@@ -7,7 +7,9 @@ read renders, manifests and plans as the user's umask allows.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,7 +18,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` completely or not at all."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # the writer's pid in the name: a rerun can tell a dead writer's leftover (is_stale)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=target.parent)
     try:
         os.fchmod(fd, new_file_mode())
         with os.fdopen(fd, "wb") as f:
@@ -28,6 +32,46 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(target.parent)
+
+
+_WRITER = re.compile(r"\.(?P<pid>[0-9]+)(?:\.[A-Za-z0-9_]+)?\.tmp\Z")
+
+
+def is_stale(path: Path, started: float) -> bool:
+    """A temporary file (``.<name>.<pid>[.<random>].tmp``) that no live writer will
+    finish: older than ``started`` (the run that owns its folder now), or its writer's
+    process is gone."""
+    try:
+        if path.stat().st_mtime < started:
+            return True
+    except OSError:
+        return False
+    writer = _WRITER.search(path.name)
+    return writer is not None and not _alive(int(writer["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's sha256 (hex), or None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def fsync_dir(folder: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
@@ -33,6 +32,7 @@ from storyboard.model import (
     VariantsSpec,
     VarSpec,
 )
+from storyboard.names import ecma_pattern
 from storyboard.resources import STORYBOARD_SCHEMA, load_schema
 
 if TYPE_CHECKING:
@@ -40,29 +40,6 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 SETTINGS = ("mode", "aspect_ratio", "sound")
-
-
-@cache
-def ecma_pattern(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema (ECMA-262) regex as Python reads it: ``$`` is the end of the text.
-
-    Python's ``$`` also matches before a final newline, so ``name: "aurora\\n"`` would
-    pass ``^[a-z0-9][a-z0-9_-]*$`` and become a folder name with a newline in it.
-    """
-    out, escaped, in_class = [], False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        elif char == "$" and not in_class:
-            char = r"\Z"
-        out.append(char)
-    return re.compile("".join(out))
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:

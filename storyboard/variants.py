@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
+from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
 from storyboard.load import load_file
 from storyboard.model import Storyboard, Variant, VariantsSpec
+from storyboard.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
 from storyboard.render import TemplateEngine
 
-SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DEFAULT_VARIANT = "default"
 MAX_ROWS_BYTES = 20 * 1024 * 1024
@@ -135,8 +136,6 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], Sour
         raise VariantError([Problem(
             f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
             f"folder ({Path(sb.file).parent})", where)])
-    if path.stat().st_size > MAX_ROWS_BYTES:
-        raise VariantError([Problem(f"rows file {display} is over 20 MiB", where)])
     if path.suffix.lower() == ".csv":
         return _csv_rows(path, display, where)
     return _data_rows(path, display, where)
@@ -150,11 +149,16 @@ def _display(path: Path, given: str, sb: Storyboard) -> str:
 def _csv_rows(path: Path, display: str,
               where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = read_limited(path, MAX_ROWS_BYTES, kind="rows file")
+    except TooLarge:
+        raise VariantError([Problem(f"rows file {display} is over "
+                                    f"{describe_size(MAX_ROWS_BYTES)}", where)]) from None
+    except Unreadable as exc:
         raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
-    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote;
+    # decoded as it is read, so 20 MiB is never also held as text (4 bytes a character)
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(lines, strict=True)
     problems: list[Problem] = []
     try:
         header = next(reader, None)
@@ -174,6 +178,11 @@ def _csv_rows(path: Path, display: str,
         line_no = reader.line_num + 1  # where the next record starts
         for index, record in enumerate(reader):
             start, line_no = line_no, reader.line_num + 1
+            if index >= MAX_VARIANTS:  # 20 MiB of "1\n" would be 10 million dicts
+                raise VariantError([Problem(
+                    f"rows file {display} has over {MAX_VARIANTS:,} rows, the limit of "
+                    "variants; split the campaign into several storyboards",
+                    SourceLocation(display, start, 1, f"$[{index}]"))])
             if not any(cell.strip() for cell in record):
                 continue
             loc = SourceLocation(display, start, 1, f"$[{index}]")
@@ -187,6 +196,8 @@ def _csv_rows(path: Path, display: str,
         raise VariantError([Problem(
             f"{exc} (a quote that is never closed?)", SourceLocation(
                 display, reader.line_num, 1, "$"))]) from None
+    except UnicodeDecodeError as exc:
+        raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
     if problems:
         raise VariantError(problems)
     return rows
@@ -236,16 +247,17 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
         else:
             vid = slug("-".join(str(v) for v in values.values()))
             where = location
-        if not SAFE_ID.match(vid):
+        if not is_safe("variant", vid):
             first_key = next(iter(values), "value")
+            long = f" in at most {VARIANT_ID_MAX} characters" if len(vid) > VARIANT_ID_MAX else ""
             problems.append(Problem(
-                f"variant id {vid!r} (from {_show(values)}) is not safe as a file name; ids must "
-                "match [a-z0-9][a-z0-9_.-]* — change the values or the 'id' template, e.g. "
+                f"variant id {vid[:80]!r} (from {_show(values)}) is not safe as a file name; ids "
+                f"must match {VARIANT_RULE}{long} — change the values or the 'id' template, e.g. "
                 f"{{{{ {first_key} | lower | replace(' ', '-') }}}}", where))
         makers.setdefault(vid, []).append((values, where))
         variants.append(Variant(vid, values, location))
     for vid, made in makers.items():
-        if len(made) > 1 and SAFE_ID.match(vid):
+        if len(made) > 1 and is_safe("variant", vid):
             shown = " and ".join(_show(values) for values, _ in made[:2])
             more = f" (and {len(made) - 2} more)" if len(made) > 2 else ""
             problems.append(Problem(

@@ -142,8 +142,8 @@ def test_a_saved_plan_whose_storyboard_moved_is_refused_by_run_but_still_diffs(
     assert (code, out) == (2, "")
     assert err == (f"error: {tmp_path / 'old.json'}: its storyboard "
                    f"{tmp_path / 'project' / 'storyboard.yaml'} is not there (a plan names its "
-                   "folder relative to the plan file); keep the plan where `storyboard plan "
-                   "FILE --out PLAN.json` saved it, or save it again\n")
+                   "folder relative to the plan file); keep the plan where it was saved, or "
+                   "regenerate the plan with `storyboard plan STORYBOARD --out PLAN.json`\n")
     assert not (tmp_path / "project").exists()  # no fresh state made beside nothing
     code, out, _ = run("diff", tmp_path / "old.json", tmp_path / "elsewhere" / "new.json")
     assert code == 0 and "unchanged" in out

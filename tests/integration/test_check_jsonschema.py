@@ -91,7 +91,7 @@ DIFFERENCES: dict[str, tuple[Verdict, Verdict, str]] = {
 
 # JSON Schema patterns are ECMA-262 regexes, where '$' matches only at the end of the
 # string; Python's re also lets '$' match before a trailing newline. Our validator reads
-# patterns the ECMA way (validate.ecma_pattern), so `name: "probe\n"` is refused by both
+# patterns the ECMA way (names.ecma_pattern), so `name: "probe\n"` is refused by both
 # (it would otherwise become renders/probe<newline>/).
 TRAILING_NEWLINE = ("probe:name-trailing-newline", "probe:clip-id-trailing-newline")
 

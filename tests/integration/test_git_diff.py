@@ -196,3 +196,15 @@ def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
     assert plan(sequence, "--detailed-exitcode")[0] == 1
     edit(sequence, "max_cost_usd: 6", "max_cost_usd: 7")
     assert plan(sequence, "--detailed-exitcode")[0] == 2
+
+
+def test_a_symlink_out_of_the_folder_at_the_ref_is_skipped_not_a_crash(repo: Path) -> None:
+    video = repo / "video"
+    (video / "passwd.txt").symlink_to("/etc/passwd")  # absolute: tar's data filter refuses
+    (video / "up.txt").symlink_to("../../outside.txt")  # leaves the folder
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "links")
+    edit(video / "sequence.yaml", "Ink drops bloom in water", "Ink drops bloom in milk")
+    code, out, _ = plan(video / "sequence.yaml", "--against", "HEAD")
+    assert code == 0
+    assert "0 added, 0 removed, 1 changed, 2 unchanged" in out

@@ -69,6 +69,8 @@ def test_a_finished_video_that_can_no_longer_be_fetched_is_reported_then_rendere
                                  ("default/titles.1",)).fetchall()
         db.execute("UPDATE attempts SET job_id = 'expired-job' WHERE hash = ?", (digest,))
     (project.root / ".storyboard" / "cache" / digest[:2] / f"{digest}.mp4").unlink()
+    # the manifest listed the job's real id, which the edited journal no longer knows
+    (project.renders("title-sequence") / "manifest.json").unlink()
     lost = {c.request_hash for c in sandbox.ledger.creates}
     second = run_cli(sandbox, monkeypatch, path)
     assert second.exit_code == 1
@@ -104,10 +106,11 @@ def test_a_resumed_job_gets_the_whole_timeout_again(project: Project,
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    (["--rate", "0"], "--rate must be a positive number"),
-    (["--poll-start", "0"], "--poll-start must be positive"),
-    (["--job-timeout", "0"], "--job-timeout must be positive"),
-    (["--concurrency", "0"], "--concurrency must be at least 1"),
+    (["--rate", "0"], "--rate '0': give requests per second from 0.01 to 10000"),
+    (["--poll-start", "0"], "--poll-start '0': give seconds from 0.01 to 3600"),
+    (["--job-timeout", "0"], "--job-timeout '0': give seconds from 0.1 to 604800"),
+    (["--concurrency", "0"], "--concurrency '0': give jobs in flight from 1 to 1000"),
+    (["--poll-start", "2", "--poll-max", "1"], "--poll-start must be positive and at most"),
 ])
 def test_bad_run_options_are_one_line_before_anything_is_sent(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,

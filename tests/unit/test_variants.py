@@ -130,6 +130,31 @@ def test_a_huge_matrix_is_refused_before_it_is_built(tmp_path: Path) -> None:
     assert "25,600,000,000 combinations, over the limit of 100,000" in caught.value.lines()[0]
 
 
+def test_a_huge_rows_csv_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    """20 MiB of one-character rows was 10 million variants: 4.4 GB and 36 s."""
+    rows = "a\n" + "1\n" * (10 * 1024 * 1024 - 2)
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  rows: m.csv\n", {"m.csv": rows})
+    assert caught.value.lines() == [
+        f"{tmp_path / 'm.csv'}:100002:1: error: rows file {tmp_path / 'm.csv'} has over "
+        "100,000 rows, the limit of variants; split the campaign into several storyboards "
+        "(at $[100000])"]
+
+
+def test_a_rows_csv_that_is_not_utf8_or_too_big_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_bytes(b"market\nM\xfcnchen\n")
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  rows: bad.csv\n")
+    [line] = caught.value.lines()
+    assert f"cannot read rows file {tmp_path / 'bad.csv'}: 'utf-8' codec can't decode" in line
+    with (tmp_path / "big.csv").open("wb") as big:
+        big.write(b"market\n" + b"x" * (20 * 1024 * 1024))
+    with pytest.raises(VariantError) as caught:
+        variant_ids(tmp_path, "  rows: big.csv\n")
+    assert caught.value.lines()[0].endswith(f"error: rows file {tmp_path / 'big.csv'} is "
+                                            "over 20 MiB (at $.variants.rows)")
+
+
 def test_rows_files_stay_inside_the_storyboards_folder(tmp_path: Path) -> None:
     (tmp_path / "secret.csv").write_text("token\nabc123\n")
     inner = tmp_path / "inner"

@@ -1,0 +1,65 @@
+"""A lost journal is never a fresh start (issue 8's attack): a run is SIGKILLed while it
+polls (the paid attempts live in journal.sqlite3-wal), then the journal is emptied and
+its -wal removed. The next run refuses, creating nothing; putting the files back makes
+the run pick up exactly the paid jobs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+
+import pytest
+
+from storyboard.sandbox import Sandbox
+
+from .conftest import Project, run_cli
+from .test_crash import (  # noqa: F401  (fixtures)
+    DEADLINE_S,
+    REQUESTS,
+    STORYBOARD,
+    Spawn,
+    all_pending,
+    rerun_picks_up_the_paid_jobs,
+    slow_sandbox,
+    spawn,
+    wait_for,
+)
+
+JOURNAL = "journal.sqlite3"
+
+
+@pytest.mark.slow
+def test_an_emptied_journal_without_its_wal_is_refused_and_nothing_is_paid_twice(
+        project: Project, slow_sandbox: Sandbox, sandbox: Sandbox, spawn: Spawn,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    process = spawn(slow_sandbox, "--concurrency", str(REQUESTS))
+    wait_for(lambda: (all_pending(project, slow_sandbox)
+                      and len(slow_sandbox.ledger.queries) == REQUESTS), process, project)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=DEADLINE_S) == -signal.SIGKILL
+    slow_sandbox.stop()
+    state = project.root / ".storyboard"
+    assert (state / f"{JOURNAL}-wal").stat().st_size > 0  # where the paid attempts are
+    kept = project.root / "kept"
+    kept.mkdir()
+    for name in (JOURNAL, f"{JOURNAL}-wal"):
+        shutil.copy(state / name, kept / name)
+    (state / JOURNAL).write_bytes(b"")  # emptied...
+    for name in (f"{JOURNAL}-wal", f"{JOURNAL}-shm"):
+        (state / name).unlink(missing_ok=True)  # ...and its -wal gone
+
+    refused = run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD))
+    assert refused.exit_code == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"error: {state / JOURNAL}: the journal is empty: journal.mark "
+                           f"says attempt {REQUESTS} was written and the journal holds none. "
+                           "Going on would pay again for jobs already paid.")
+    assert "--accept-lost-journal" in line
+    assert len(sandbox.ledger.creates) == 0
+    assert run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD)).exit_code == 1
+    assert len(sandbox.ledger.creates) == 0  # refused again: the refusal changed nothing
+
+    for name in (JOURNAL, f"{JOURNAL}-wal"):  # what the message says to do
+        shutil.copy(kept / name, state / name)
+    rerun_picks_up_the_paid_jobs(project, slow_sandbox, sandbox, monkeypatch, REQUESTS)
