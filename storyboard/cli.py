@@ -413,7 +413,53 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
-    sys.exit(summary.exit_code)
+    cuts = 0
+    if not summary.interrupted:
+        cuts = _cut_after_run(plan, workspace, summary)
+    sys.exit(summary.exit_code or cuts)
+
+
+def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
+    """Cut every variant whose renders are all there; say which got none and why."""
+    from storyboard.media.cut import Cutter, outcome_reasons
+    from storyboard.reporters import cut_report
+
+    cuts = Cutter(plan, workspace).cut_all(outcome_reasons(summary.outcomes))
+    click.echo(cut_report(cuts), nl=False)
+    return cuts.exit_code
+
+
+@cli.command()
+@file_argument
+@click.option("--sandbox", is_flag=True,
+              help="Cut the sandbox's placeholder renders (renders/sandbox/).")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@reports_errors
+def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
+    """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
+    from storyboard.compile import plan_file
+    from storyboard.journal import Journal
+    from storyboard.media import require
+    from storyboard.media.cut import Cutter, missing_reasons
+    from storyboard.reporters import cut_report
+    from storyboard.run import Workspace
+
+    require("storyboard cut")
+    plan = plan_file(file)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
+    reasons: dict[str, str] = {}
+    if workspace.state_dir.is_dir():
+        with Journal.open(workspace.state_dir, exclusive=False) as journal:
+            reasons = missing_reasons(plan, journal.latest_all())
+    summary = Cutter(plan, workspace).cut_all(reasons)
+    click.echo(cut_report(summary), nl=False)
+    if not summary.complete and not sandbox and state is None and Workspace.beside(
+            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+        click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
+    sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 
 def _confirm(question: str) -> None:

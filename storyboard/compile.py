@@ -6,11 +6,12 @@ bottom is reading the pipeline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.emit import emit
 from storyboard.load import load_file
+from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
 from storyboard.model import Generation, Plan, Storyboard, Variant
 from storyboard.perf import fewer_collections
 from storyboard.plan import price
@@ -25,6 +26,7 @@ class Compiled:
     storyboard: Storyboard
     variants: tuple[Variant, ...]
     generations: tuple[Generation, ...]
+    timelines: tuple[Timeline, ...]  # each variant's final cut, as planned
 
 
 @fewer_collections()
@@ -38,9 +40,11 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
     engine = TemplateEngine(Path(storyboard.root))
     variants = expand_variants(storyboard, engine)
     clips = render_all(storyboard, variants, engine)
-    generations = tuple(emit(clips, storyboard.model,
+    captions = CaptionBook()
+    generations = tuple(emit(captions.collect(clips), storyboard.model,
                              name_variants=storyboard.variants is not None))
-    return Compiled(storyboard, variants, generations)
+    timelines = build_timelines(storyboard, generations, captions)
+    return Compiled(storyboard, variants, generations, timelines)
 
 
 @fewer_collections()
@@ -49,5 +53,6 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None,
     """The priced plan of the storyboard at ``path``."""
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
-    return price(sb.name, sb.file, compiled.generations, sb.budget,
+    plan = price(sb.name, sb.file, compiled.generations, sb.budget,
                  prices or load_price_table(), root=sb.root)
+    return replace(plan, timelines=compiled.timelines)

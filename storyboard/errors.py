@@ -18,12 +18,13 @@ exits non-zero, so no third-party traceback ever reaches a user::
     │   ├── JournalLocked            another run holds the state
     │   ├── JournalCorrupt           the journal cannot be read safely
     │   └── JournalLost              missing, empty or older than the state folder shows
-    └── ExecutionError               talking to the job API
-        ├── APIError                 an HTTP error status or a non-zero ``code``
-        │   ├── AuthError            401/403: the key is missing or wrong
-        │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
-        ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
-        └── DownloadError            the video could not be fetched or verified
+    ├── ExecutionError               talking to the job API
+    │   ├── APIError                 an HTTP error status or a non-zero ``code``
+    │   │   ├── AuthError            401/403: the key is missing or wrong
+    │   │   └── RetryableAPIError    429/503/``code: 3000``: certainly not run, try again
+    │   ├── OutcomeUnknown           a create may or may not have run (never re-sent blindly)
+    │   └── DownloadError            the video could not be fetched or verified
+    └── MediaError                   a render or music file cannot be read or joined
 
 Problems are data: a ``Problem`` carries a ``SourceLocation`` (or none) and a message,
 and ``Problem.format()`` is the one place that writes ``file:line:col: error: ...``.
@@ -174,6 +175,10 @@ class OutcomeUnknown(ExecutionError):
 
 class DownloadError(ExecutionError):
     pass
+
+
+class MediaError(StoryboardError):
+    """A render or music file that cannot be read or joined; the message names it."""
 
 
 class ProblemCollector:

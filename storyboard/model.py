@@ -7,10 +7,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import SourceLocation
 from storyboard.load import SourceMap
+
+if TYPE_CHECKING:
+    from storyboard.media.timeline import Timeline
 
 DEFAULT_MODEL = "kwaivgi/kling-o3/text-to-video"
 
@@ -54,6 +57,7 @@ class Shot:
     duration: int | None
     weight: Decimal
     location: SourceLocation
+    caption: str | None = None  # rendered; None when the shot has no caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class RenderedClip:
     prompt_location: SourceLocation
     # where each API setting (mode, aspect_ratio, sound, duration) came from
     origins: Mapping[str, SourceLocation] = field(default_factory=dict)
+    caption: str | None = None  # rendered; None when the clip has no caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +235,7 @@ class Plan:
     pricing_source: str = ""
     root: str = ""  # the storyboard's folder: state and renders live beside it
     spent: Spent = Spent()  # what the state says this storyboard has spent already
+    timelines: tuple[Timeline, ...] = ()  # each variant's final cut (none in a saved plan)
 
     def totals(self) -> Totals:
         return totals(self.items)
@@ -285,6 +291,7 @@ class ShotSpec:
     duration: Setting | None
     weight: Decimal
     location: SourceLocation
+    caption: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +304,8 @@ class ClipSpec:
     shots: tuple[ShotSpec, ...]
     settings: Mapping[str, Setting]  # mode, aspect_ratio, sound set on the clip itself
     location: SourceLocation
+    caption: Text | None = None
+    transition: TransitionSpec | None = None  # into this clip; None: the cut section's
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +327,36 @@ class VarSpec:
     path: tuple[str | int, ...]
 
 
+CUT = "cut"
+CROSSFADE = "crossfade"
+FADE = "fade"
+TRANSITIONS = (CUT, CROSSFADE, FADE)
+DEFAULT_TRANSITION_SECONDS = Decimal("0.5")
+DEFAULT_MUSIC_DB = Decimal(-18)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """How a clip begins after the one before it; ``seconds`` is 0 for a plain cut."""
+
+    kind: str = CUT
+    seconds: Decimal = Decimal(0)
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CutSpec:
+    """The storyboard's ``cut:`` section: how each variant's final cut is assembled."""
+
+    transition: TransitionSpec = TransitionSpec()
+    music: str | None = None  # a path inside the storyboard's folder, as written
+    music_location: SourceLocation | None = None
+    music_db: Decimal = DEFAULT_MUSIC_DB
+    burn_captions: bool = False
+    size: tuple[int, int] | None = None  # (width, height); None: the largest clip's
+    fps: int | None = None  # None: the clips' own, or the highest when they differ
+
+
 @dataclass(frozen=True, slots=True)
 class Storyboard:
     file: str  # as the user named it, for messages
@@ -330,3 +369,4 @@ class Storyboard:
     budget: Budget
     clips: tuple[ClipSpec, ...]
     source_map: SourceMap  # where every JSON path of the storyboard was written
+    cut: CutSpec = CutSpec()

@@ -17,6 +17,7 @@ from typing import Any
 
 from storyboard.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
+from storyboard.media.timeline import timeline_json
 from storyboard.model import (
     NEW,
     SHARED,
@@ -197,6 +198,7 @@ def plan_json(plan: Plan, max_cost: Decimal | None = None, *,
         "pricing": {"version": plan.pricing_version, "source": plan.pricing_source},
         "generations": [generation_json(i) for i in plan.items],
         "variants": {v: totals_json(t) for v, t in plan.variant_totals().items()},
+        "timelines": [timeline_json(t) for t in plan.timelines],
         "total_seconds": totals.seconds,
         "rendered_seconds": totals.rendered_seconds,
         "total_cost_usd": format_usd(totals.cost),

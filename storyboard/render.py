@@ -410,6 +410,7 @@ class Renderer:
                           if spec.duration is not None else None),
                 weight=spec.weight,
                 location=spec.location,
+                caption=self._caption(spec.caption, context),
             ))
         context.pop("shot", None)
         prompt = ""
@@ -422,8 +423,14 @@ class Renderer:
             variant=variant, clip=clip.id, kind=clip.kind, prompt=prompt, duration=duration,
             mode=mode, aspect_ratio=aspect_ratio, sound=sound,
             shots=tuple(shots), location=clip.location, prompt_location=prompt_location,
-            origins=self._origins(clip),
+            origins=self._origins(clip), caption=self._caption(clip.caption, context),
         )
+
+    def _caption(self, caption: Text | None, context: dict[str, Any]) -> str | None:
+        """A caption as it will read on screen: folded like prompts; empty is none."""
+        if caption is None:
+            return None
+        return fold(self.engine.render(caption, context)) or None
 
     def _seconds(self, setting: Setting, context: dict[str, Any]) -> int:
         if isinstance(setting, Value):

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 
 from storyboard.diff import Change, PlanDiff
 from storyboard.errors import Problem
+from storyboard.media.timeline import seconds_text, timeline_text
 from storyboard.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
 from storyboard.perf import fewer_collections
 from storyboard.plan import budget_problems, generation_json, plan_json, spending, usd
 from storyboard.pricing import format_usd
 
 if TYPE_CHECKING:
+    from storyboard.media.cut import CutSummary
     from storyboard.run import RunSummary, StatusReport
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per json.dumps() call
@@ -46,10 +48,12 @@ def plan_as_json(plan: Plan, max_cost: Decimal | None = None, *,
     data = plan_json(plan, max_cost, base=base)
     generations = data.pop("generations")
     variants = data.pop("variants")
+    timelines = data.pop("timelines")
     encode = _JSON.encode
     head = json.dumps(data, indent=2, ensure_ascii=False)[:-2]  # without the closing "\n}"
     parts = [head]
     for key, rows in (("variants", [f"{encode(v)}: {encode(t)}" for v, t in variants.items()]),
+                      ("timelines", list(map(encode, timelines))),
                       ("generations", list(map(encode, generations)))):
         opening, closing = ("{", "}") if key == "variants" else ("[", "]")
         inner = ",\n    ".join(rows)
@@ -110,6 +114,10 @@ def plan_as_table(plan: Plan, max_cost: Decimal | None = None) -> str:
            f"{plural(len(groups), 'variant')}, prices {plan.pricing_version}", "",
            line(header)]
     out += [line(r) for r in rows]
+    if plan.timelines:  # before the totals: the budget's verdict stays the last line
+        out += ["", f"Final cuts ({plan.name}/<variant>.mp4, assembled locally for $0):"]
+        width = max(len(t.variant) for t in plan.timelines)
+        out += [f"  {t.variant.ljust(width)}  {timeline_text(t)}" for t in plan.timelines]
     out.append("")
     out.append(_total_line(plan.totals()))
     out.append(_budget_line(plan, max_cost))
@@ -155,6 +163,7 @@ def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
            f"{plural(len(groups), 'variant')} (prices {plan.pricing_version}).", "",
            _total_line(totals), "", _budget_line(plan, max_cost), ""]
     subtotals = plan.variant_totals()
+    timelines = {t.variant: t for t in plan.timelines}
     for variant, items in groups.items():
         sub = subtotals[variant]
         out.append(f"<details><summary><code>{variant}</code> — "
@@ -166,6 +175,9 @@ def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
         out += ["| " + " | ".join(f"`{r[0]}`" if n == 0 else r[n] for n in range(len(r))) + " |"
                 for r in _rows(items)]
         out.append("")
+        if variant in timelines:
+            out.append(f"Final cut: {timeline_text(timelines[variant])}")
+            out.append("")
         out.append("</details>")
         out.append("")
     return "\n".join(out)
@@ -236,6 +248,8 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
              if summary.unknown else "")
     out.append(f"  money: estimated {_usd(summary.estimated)} for new jobs; charged "
                f"{_usd(summary.charged)}{maybe}")
+    if summary.workspace.sandbox:
+        out.append("  sandbox: its charges are simulated; nothing real was paid")
     for line in summary.kept:
         out.append(f"  not journaled: {line}")
     files = [o for o in summary.outcomes if o.file is not None]
@@ -247,6 +261,32 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
     if summary.interrupted:
         out.append("  interrupted: the journal keeps every job; run the same command again "
                    "to resume (paid jobs are polled, not re-created)")
+    return "\n".join(out) + "\n"
+
+
+def cut_report(summary: CutSummary) -> str:
+    """The final cuts: each published file with its runtime and how it was made, and each
+    variant that got none, with why."""
+    from storyboard.media.cut import CUT, FAILED, REUSED, SKIPPED
+
+    out = ["Final cuts"]
+    if summary.note:
+        out.append(f"  {summary.note}")
+    made = {CUT: "cut", REUSED: "reused, nothing encoded"}
+    for r in summary.results:
+        if r.status in made and r.file is not None and r.seconds is not None:
+            captions = f" + {r.captions.name}" if r.captions else ""
+            copied = ", stream copy" if r.method == "copy" and r.status == CUT else ""
+            out.append(f"  {r.variant}: {r.file}{captions} ({seconds_text(r.seconds)} s, "
+                       f"{made[r.status]}{copied})")
+    for status, label in ((SKIPPED, "no cut"), (FAILED, "cut failed")):
+        for r in summary.by_status(status):
+            out.append(f"  {r.variant}: {label}: {r.reason}")
+    counts = [f"{len(summary.by_status(s))} {label}" for s, label in
+              ((CUT, "cut"), (REUSED, "reused"), (SKIPPED, "skipped"), (FAILED, "failed"))
+              if summary.by_status(s)]
+    if counts:
+        out.append(f"  {', '.join(counts)} ($0: assembled locally)")
     return "\n".join(out) + "\n"
 
 

@@ -73,7 +73,7 @@ from storyboard.model import (
 from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
 from storyboard.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
-from storyboard.store import file_sha256, fsync_dir, is_stale, write_atomic
+from storyboard.store import file_sha256, is_stale, link_atomic, write_atomic
 
 if TYPE_CHECKING:
     from storyboard.sandbox import SandboxConfig
@@ -714,20 +714,7 @@ class Executor:
     def _publish(self, g: Generation, cached: Path) -> Path:
         """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
         target = self.workspace.render_file(g)
-        with contextlib.suppress(OSError):
-            if os.path.samefile(cached, target):
-                # Already published. (Renaming a second link to the same file onto it
-                # would do nothing and leave the temporary name behind.)
-                return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(cached, tmp)
-        except OSError:
-            tmp.write_bytes(cached.read_bytes())
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
+        link_atomic(cached, target)
         return target
 
 

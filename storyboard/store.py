@@ -7,6 +7,7 @@ read renders, manifests and plans as the user's umask allows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -72,6 +73,25 @@ def file_sha256(path: Path) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+def link_atomic(source: Path, target: Path) -> None:
+    """Make ``target`` the same file as ``source`` (a hard link, else a copy), atomically:
+    how a cached render or cut is published under ``renders/``."""
+    with contextlib.suppress(OSError):
+        if os.path.samefile(source, target):
+            # Already published. (Renaming a second link to the same file onto it
+            # would do nothing and leave the temporary name behind.)
+            return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        tmp.write_bytes(source.read_bytes())
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -21,13 +21,18 @@ from storyboard import precompiled
 from storyboard.errors import Problem, SchemaError
 from storyboard.load import JsonPath, LoadedDocument
 from storyboard.model import (
+    CUT,
     DEFAULT_MODEL,
+    DEFAULT_MUSIC_DB,
+    DEFAULT_TRANSITION_SECONDS,
     Budget,
     ClipSpec,
+    CutSpec,
     Setting,
     ShotSpec,
     Storyboard,
     Text,
+    TransitionSpec,
     Value,
     VariantsSpec,
     VarSpec,
@@ -69,7 +74,11 @@ def validate_document(doc: LoadedDocument, root: Path | None = None) -> Storyboa
     problems = schema_problems(doc)
     if problems:
         raise SchemaError(problems)
-    return _read(doc, root or Path(doc.file).resolve().parent)
+    root = root or Path(doc.file).resolve().parent
+    problems = list(cut_problems(doc, root))
+    if problems:
+        raise SchemaError(problems)
+    return _read(doc, root)
 
 
 def _read(doc: LoadedDocument, root: Path) -> Storyboard:
@@ -84,6 +93,12 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
     def settings(base: JsonPath, mapping: dict[str, Any]) -> dict[str, Setting]:
         return {k: setting((*base, k)) for k in SETTINGS if k in mapping}
 
+    def caption(base: JsonPath, mapping: dict[str, Any]) -> Text | None:
+        return Text(mapping["caption"], where((*base, "caption"))) if "caption" in mapping \
+            else None
+
+    cut = _cut_spec(data.get("cut") or {}, where)
+
     clips = []
     for index, raw in enumerate(data["clips"]):
         base: JsonPath = ("clips", index)
@@ -96,6 +111,7 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
                 duration=setting((*base, "shots", n, "duration")) if "duration" in shot else None,
                 weight=Decimal(str(shot.get("weight", 1))),
                 location=where((*base, "shots", n)),
+                caption=caption((*base, "shots", n), shot),
             )
             for n, shot in enumerate(shots_raw if isinstance(shots_raw, list) else [])
         )
@@ -104,6 +120,7 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
             prompt=Text(raw["prompt"], where((*base, "prompt"))) if "prompt" in raw else None,
             duration=setting((*base, "duration")) if "duration" in raw else None,
             shots=shots, settings=settings(base, raw), location=where(base),
+            caption=caption(base, raw), transition=_transition(raw, base, cut, where),
         ))
 
     variants = None
@@ -138,7 +155,79 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
         ),
         clips=tuple(clips),
         source_map=doc.source_map,
+        cut=cut,
     )
+
+
+def _cut_spec(raw: dict[str, Any], where: Any) -> CutSpec:
+    default = TransitionSpec()
+    if "transition" in raw or "transition_seconds" in raw:
+        kind = raw.get("transition", CUT)
+        default = TransitionSpec(kind, _seconds(kind, raw.get("transition_seconds")),
+                                 where(("cut", "transition" if "transition" in raw
+                                        else "transition_seconds")))
+    size = raw.get("size")
+    return CutSpec(
+        transition=default,
+        music=raw.get("music"),
+        music_location=where(("cut", "music")) if "music" in raw else None,
+        music_db=Decimal(str(raw["music_db"])) if "music_db" in raw else DEFAULT_MUSIC_DB,
+        burn_captions=bool(raw.get("burn_captions", False)),
+        size=tuple(int(n) for n in size.split("x")) if size else None,  # type: ignore[arg-type]
+        fps=raw.get("fps"),
+    )
+
+
+def _seconds(kind: str, given: Any) -> Decimal:
+    if kind == CUT:
+        return Decimal(0)
+    return Decimal(str(given)) if given is not None else DEFAULT_TRANSITION_SECONDS
+
+
+def _transition(raw: dict[str, Any], base: JsonPath, cut: CutSpec,
+                where: Any) -> TransitionSpec | None:
+    """A clip's own transition (either key overrides the cut section's), or None."""
+    if "transition" not in raw and "transition_seconds" not in raw:
+        return None
+    kind = raw.get("transition", cut.transition.kind)
+    seconds = raw.get("transition_seconds")
+    if seconds is None and kind == cut.transition.kind and kind != CUT:
+        seconds = cut.transition.seconds
+    key = "transition" if "transition" in raw else "transition_seconds"
+    return TransitionSpec(kind, _seconds(kind, seconds), where((*base, key)))
+
+
+MUSIC_SUFFIXES = (".m4a", ".aac", ".mp3", ".wav", ".flac", ".ogg", ".opus", ".mp4", ".mov")
+
+
+def cut_problems(doc: LoadedDocument, root: Path) -> Iterator[Problem]:
+    """The cut section's rules beyond the schema: a music file inside the storyboard's
+    folder that exists (checked before anything is paid, like a rows file), an even
+    output size, and no transition into the first clip (nothing comes before it)."""
+    data: dict[str, Any] = doc.data
+    cut = data.get("cut") or {}
+    music = cut.get("music")
+    if isinstance(music, str):
+        where = doc.source_map.locate(("cut", "music"))
+        path = root / music
+        if not path.resolve().is_relative_to(root.resolve()):
+            yield Problem(f"music file '{music}' is outside the storyboard's folder; keep it "
+                          "beside the storyboard or below it", where)
+        elif not path.is_file():
+            yield Problem(f"music file '{music}' not found; paths are relative to the "
+                          f"storyboard's folder ({Path(doc.file).parent})", where)
+        elif path.suffix.lower() not in MUSIC_SUFFIXES:
+            yield Problem(f"music file '{music}' is not audio this tool reads; use one of "
+                          f"{', '.join(MUSIC_SUFFIXES)}", where)
+    size = cut.get("size")
+    if isinstance(size, str) and any(int(n) % 2 for n in size.split("x")):
+        yield Problem(f"size {size!r} must have an even width and height (video is stored "
+                      "in 2x2 blocks of colour)", doc.source_map.locate(("cut", "size")))
+    first = data["clips"][0]
+    if first.get("transition", CUT) != CUT:
+        yield Problem(f"clip '{first['id']}' is the first clip: there is nothing to "
+                      f"{first['transition']} from; remove its transition",
+                      doc.source_map.locate(("clips", 0, "transition")))
 
 
 def _get(data: Any, path: JsonPath) -> Any:

@@ -5,12 +5,14 @@ an optional extra, ``storyboard[media]``: a plan-only CI job installs
 ``storyboard`` without them and never pays for importing them. So no module of
 the package imports ``av`` or ``PIL`` at its top; the functions here import them
 when called, after ``require`` has turned their absence into one line naming the
-install command.
+install command. ``timeline`` needs neither: the plan shows it before anything is paid.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.util import find_spec
+from types import ModuleType
 
 from storyboard.errors import MediaMissing
 
@@ -24,3 +26,9 @@ def require(purpose: str) -> None:
     if find_spec("av") is None or find_spec("PIL") is None:
         raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
                            f"{INSTALL}")
+
+
+def load(module: str, purpose: str = "assembling video") -> ModuleType:
+    """``av``, ``PIL.Image``…, imported when first used, after ``require``."""
+    require(purpose)
+    return importlib.import_module(module)

@@ -125,7 +125,7 @@ def test_every_file_honours_the_umask(mask: int, mode: int, tmp_path: Path,
     assert run("run", storyboard, "--sandbox", "--yes", "--sandbox-latency", "0.05")[0] == 0
     videos = sorted((project / "renders").rglob("*.mp4"))
     cached = sorted((project / ".storyboard").rglob("*.mp4"))
-    assert len(videos) == 4 and len(cached) == 4
+    assert len(videos) == 4 + 2 and len(cached) == 4 + 2  # four clips, two final cuts
     modes = {p.relative_to(project).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
              for p in [*_generated(project), *videos, *cached]}
     assert set(modes.values()) == {oct(mode)}, modes

@@ -83,6 +83,8 @@ def parse_table(out: str) -> dict[str, Any]:
             gid, _mode, _sound, _aspect, seconds, _rate, cost, state, due = cells
             rows[gid] = {"seconds": int(seconds), "cost": money(cost), "state": state,
                          "due": money(due)}
+    end = next(n for n in range(end, len(lines)) if lines[n].startswith("Total: ")) - 1
+    # (between the rows and the totals: each variant's final cut, which has no money)
     total = re.fullmatch(
         rf"Total: (\d+) generations?, (\d+) s of video(?: \((\d+) s rendered, the rest "
         rf"shared\))?, cost {MONEY}(?: \((.*)\))?; due now {MONEY}", lines[end + 1])
