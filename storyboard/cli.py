@@ -1,4 +1,9 @@
-"""The command line: parse options, call one library function, report, return an exit code."""
+"""The command line: parse options, call one library function, report, return an exit code.
+
+Commands import what they use inside their own body: ``storyboard validate`` runs on
+every commit (pre-commit), and ``--help`` should not wait for the compiler, the HTTP
+client or the terminal UI to load (tests/cli/test_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,21 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from storyboard import __version__
 from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
-from storyboard.diff import EXIT_GATE, PlanDiff
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
-from storyboard.model import Plan
-from storyboard.plan import budget_problems
-from storyboard.pricing import PriceTable, format_usd
-from storyboard.reporters import DIFF_REPORTERS, plural
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from storyboard.diff import PlanDiff
+    from storyboard.model import Plan
+    from storyboard.pricing import PriceTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +34,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
+EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -170,8 +177,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
     from storyboard.diff import Increase, gate_failures
-    from storyboard.pricing import load_price_table
-    from storyboard.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
+    from storyboard.plan import budget_problems
+    from storyboard.pricing import format_usd, load_price_table
+    from storyboard.reporters import DIFF_REPORTERS, PLAN_REPORTERS, diff_as_json, plan_as_json
     from storyboard.run import Workspace, with_journal
     from storyboard.store import write_atomic
 
@@ -204,6 +212,7 @@ def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDi
     from storyboard.compile import plan_file
     from storyboard.diff import diff_plans
     from storyboard.gitref import checkout
+    from storyboard.reporters import plural
 
     note = ""
     with checkout(file, ref) as snapshot:
@@ -244,7 +253,7 @@ def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
          fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
     from storyboard.diff import Increase, diff_plans, gate_failures
-    from storyboard.reporters import diff_as_json
+    from storyboard.reporters import DIFF_REPORTERS, diff_as_json
 
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
@@ -351,6 +360,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.preflight import check_before_creating
+    from storyboard.pricing import format_usd
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
     from storyboard.run import (
