@@ -1,4 +1,9 @@
-"""The command line: parse options, call one library function, report, return an exit code."""
+"""The command line: parse options, call one library function, report, return an exit code.
+
+Commands import what they use inside their own body: ``storyboard validate`` runs on
+every commit (pre-commit), and ``--help`` should not wait for the compiler, the HTTP
+client or the terminal UI to load (tests/cli/test_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,21 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from storyboard import __version__
 from storyboard.cli.types import SECONDS, Bounded, NonEmptyPath, Usd
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
-from storyboard.model import Plan
-from storyboard.plan.diff import EXIT_GATE, PlanDiff
-from storyboard.plan.price import budget_problems
-from storyboard.plan.pricing import PriceTable, format_usd
-from storyboard.report.reporters import DIFF_REPORTERS, plural
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from storyboard.model import Plan
+    from storyboard.plan.diff import PlanDiff
+    from storyboard.plan.pricing import PriceTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +34,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
+EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -172,8 +179,14 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
     from storyboard.execute.prepare import with_journal
     from storyboard.execute.workspace import Workspace
     from storyboard.plan.diff import Increase, gate_failures
-    from storyboard.plan.pricing import load_price_table
-    from storyboard.report.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
+    from storyboard.plan.price import budget_problems
+    from storyboard.plan.pricing import format_usd, load_price_table
+    from storyboard.report.reporters import (
+        DIFF_REPORTERS,
+        PLAN_REPORTERS,
+        diff_as_json,
+        plan_as_json,
+    )
     from storyboard.store import write_atomic
 
     limit, over = max_cost, fail_over
@@ -205,6 +218,7 @@ def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDi
     from storyboard.compile import plan_file
     from storyboard.plan.diff import diff_plans
     from storyboard.plan.gitref import checkout
+    from storyboard.report.reporters import plural
 
     note = ""
     with checkout(file, ref) as snapshot:
@@ -245,7 +259,7 @@ def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
          fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
     from storyboard.plan.diff import Increase, diff_plans, gate_failures
-    from storyboard.report.reporters import diff_as_json
+    from storyboard.report.reporters import DIFF_REPORTERS, diff_as_json
 
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
@@ -281,16 +295,19 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is verified (``in_project``:
-    to run it or read its state, in its own project's folders only)."""
+def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
+    (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan.price import load_plan
+    from storyboard.plan.price import check_runnable, load_plan
     from storyboard.plan.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        return load_plan(target, prices, in_project=in_project)
+        plan = load_plan(target, prices)
+        if to_run:
+            check_runnable(plan, target)
+        return plan
     return plan_file(target, prices=prices)
 
 
@@ -323,6 +340,8 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--no-cut", is_flag=True,
+              help="Render only; make the final cuts later with `storyboard cut FILE`.")
 @click.option("--accept-lost-journal", is_flag=True,
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
@@ -339,10 +358,11 @@ def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) 
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
         sandbox_fault: tuple[str, ...]) -> None:
-    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning.
+    Then cut each variant whose renders are all there into one video."""
     from storyboard.execute.executor import execute
     from storyboard.execute.manifest import refuse_placeholders_among_renders
     from storyboard.execute.options import api_for, on_a_sandbox, run_options, sandbox_config
@@ -351,6 +371,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
     from storyboard.plan.price import check_budget
+    from storyboard.plan.pricing import format_usd
     from storyboard.report.progress import progress_for
     from storyboard.report.reporters import plan_as_table, plural, run_summary
 
@@ -359,7 +380,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing, in_project=True)
+    plan = _load_plan(target, pricing, to_run=True)
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=placeholders)
@@ -392,6 +413,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if placeholders else ''}?")
+        # after the question (declining writes nothing), before the first create
         check_before_creating(prepared, workspace, journal.state_id or "")
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
                      concurrency=concurrency) as api, \
@@ -400,7 +422,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = 0
-    if not summary.interrupted:
+    if not (summary.interrupted or no_cut):
         cuts = _cut_after_run(plan, workspace, summary)
     sys.exit(summary.exit_code or cuts)
 
@@ -420,7 +442,7 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
 @click.option("--sandbox", is_flag=True,
               help="Cut the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
@@ -480,7 +502,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.journal.sqlite import Journal
     from storyboard.report.reporters import status_table
 
-    plan = _load_plan(target, pricing, in_project=True)
+    plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)

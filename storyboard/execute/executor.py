@@ -231,7 +231,7 @@ class Executor:
                 lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
             found = self.journal.get(attempt_id)
         except StoryboardError as exc:
-            return self._hold(item, attempt_id, created, exc)
+            return self._hold(item, attempt_id, created, origin, exc)
         if created.sandbox != self.workspace.sandbox:
             return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
                 f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
@@ -250,7 +250,7 @@ class Executor:
                 await asyncio.sleep(delay)
         write()
 
-    def _hold(self, item: PlanItem, attempt_id: int, created: Created,
+    def _hold(self, item: PlanItem, attempt_id: int, created: Created, origin: str,
               exc: StoryboardError) -> Attempt:
         """The job is paid but not journaled: submit nothing more, keep its id where the
         next run adopts it, and go on polling and downloading it from memory."""
@@ -258,7 +258,8 @@ class Executor:
         self.stop.journal_failed = str(exc)
         self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
         place = keep(Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(),
-                          item.cost, created.job_id, created.amount), self.workspace.rescue_files)
+                          item.cost, created.job_id, created.amount, origin,
+                          self.client.base_url), self.workspace.rescue_files)
         where = (f"kept in {place} for the next run to adopt" if place else
                  "and it could not be written anywhere: keep this job id")
         note = (f"job {created.job_id} was created (it may be charged) but the journal could "
@@ -268,8 +269,7 @@ class Executor:
         now = self.clock()
         return Attempt(attempt_id, g.hash, g.id, self.workspace.name, "", Status.PENDING,
                        created.job_id, item.cost, created.amount, False, None, None, None,
-                       None, now, now, origin=self.workspace.origin,
-                       api_base=self.client.base_url)
+                       None, now, now, origin=origin, api_base=self.client.base_url)
 
     def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
                 **fields: Any) -> None:
@@ -279,7 +279,8 @@ class Executor:
         held = self._held.get(attempt.attempt_id)
         if held is not None:
             try:
-                self.journal.created(attempt.attempt_id, held.job_id, held.amount)
+                self.journal.created(attempt.attempt_id, held.job_id, held.amount,
+                                     attempt.origin)
             except StoryboardError:
                 return
             del self._held[attempt.attempt_id]

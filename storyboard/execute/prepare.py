@@ -141,11 +141,11 @@ def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
         if cached.is_file() and cached.stat().st_size > 0 and (
                 not verify or attempt.sha256 is None or file_sha256(cached) == attempt.sha256):
             return Action.REUSE
-        # missing, or changed in place (renders are hard links to it): fetched again by
-        # its job id, never created again
+        # missing, or changed in place (renders are hard links to the cache): fetched
+        # again by its job id, never created again
         return Action.REFETCH
-    if attempt.status is Status.PENDING:
-        return Action.RESUME
+    if attempt.status is Status.PENDING:  # a file downloaded but never journaled as done
+        return Action.RESUME  # is not trusted either: fetched again by its job id
     if attempt.status in (Status.UNKNOWN, Status.SUBMITTING):
         return Action.CREATE if options.resubmit_unknown else Action.UNKNOWN
     return Action.CREATE  # failed or rejected: a rerun tries again

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from storyboard.journal.sqlite import API, SANDBOX, Traces, state_id_of
 from storyboard.model import (
     Generation,
 )
+from storyboard.plan.price import relative_path
 
 STATE_DIR = ".storyboard"
 
@@ -83,25 +83,31 @@ class Workspace:
         return self.out_dir / self.name / OWNER_FILE
 
     def owner(self) -> dict[str, Any] | None:
+        """The record of which state folder publishes here: its id, and its path relative
+        to ``renders/<name>/`` (no absolute path in a generated file)."""
         try:
             data = json.loads(self.owner_file.read_bytes()[:65536])
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return data if isinstance(data, dict) and isinstance(data.get("path"), str) else None
+
+    def owner_record(self, state_id: str) -> dict[str, Any]:
+        """This workspace's own record (see ``owner``)."""
+        return {"state": state_id,
+                "path": relative_path(self.state_dir, self.out_dir / self.name)}
+
+    def publisher(self) -> Path | None:
+        """The state folder ``renders/<name>/`` records as its publisher, if any."""
+        owner = self.owner()
+        return (self.out_dir / self.name / owner["path"]).resolve() if owner else None
 
     def published_by_another(self) -> bool:
         """Whether ``renders/<name>/`` records another state folder as its publisher: one
         with another path and another id (the same folder recreated, or moved with its
         project, is still this one)."""
-        owner = self.owner()
-        return (owner is not None and self.owner_path(owner) != self.state_dir.resolve()
+        owner, publisher = self.owner(), self.publisher()
+        return (owner is not None and publisher != self.state_dir.resolve()
                 and owner.get("state") != state_id_of(self.state_dir))
-
-    def owner_path(self, owner: Mapping[str, Any]) -> Path | None:
-        """The recorded state folder (written relative to the renders folder, so that a
-        project moves whole; absolute in older files)."""
-        path = owner.get("path")
-        return (self.owner_file.parent / path).resolve() if isinstance(path, str) else None
 
     def traces(self) -> Traces:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a

@@ -111,6 +111,7 @@ def test_sandbox_on_a_port_then_the_real_api_creates_every_job(
     real = run_cli(real_api, monkeypatch, path)
     assert_every_job_made_by(real, real_api)
     assert project.manifest("aurora-launch")["origin"] == "api"
+    assert "nothing real was paid" in rehearsal.stdout and "nothing real" not in real.stdout
 
 
 def test_shared_state_and_renders_never_pass_placeholders_for_renders(
@@ -224,7 +225,7 @@ def test_a_sandbox_run_never_publishes_over_real_renders(
     out = project.root / "renders"
     assert run_cli(real_api, monkeypatch, path).exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*.mp4")}
-    assert len(before) == 4  # the three takes and the final cut
+    assert len(before) == 3  # the three takes (run_cli makes no final cut)
     rehearsal = run_in_process_sandbox(path, "--out", out)
     assert rehearsal.exit_code == 2
     assert rehearsal.stderr.splitlines() == [
