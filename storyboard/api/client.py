@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import hashlib
 import json
 import logging
-import math
 import os
 import random
 import re
@@ -31,14 +29,38 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import httpx
 
 from storyboard import __version__
+from storyboard.api.contract import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    CODE_MODEL_UNAVAILABLE,
+    CODE_OK,
+    CREATE_PATH,
+    DEFAULT_BASE_URL,
+    QUERY_PATH,
+    STATUS_GENERATING,
+    STATUS_QUEUED,
+    STATUS_SUCCEEDED,
+    Created,
+    JobState,
+    _amount,
+    _failure_text,
+    _int_or_none,
+    _job_id,
+    _message,
+    _read_reply,
+    _Reply,
+    _truthy,
+    _video_url,
+    is_sandbox,
+    parse_retry_after,
+)
+from storyboard.api.policies import Limits, RetryPolicy, Timeouts, _TokenBucket
 from storyboard.errors import (
     APIError,
     AuthError,
@@ -52,96 +74,9 @@ from storyboard.media.probe import verify as verify_video
 from storyboard.store import fsync_dir, new_file_mode
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BASE_URL = "https://api.shortapi.ai"
-BASE_URL_ENV = "SHORTAPI_BASE_URL"
-API_KEY_ENV = "SHORTAPI_KEY"
-CREATE_PATH = "/api/v1/job/create"
-QUERY_PATH = "/api/v1/job/query"
-
-CODE_OK = 0
-CODE_MODEL_UNAVAILABLE = 3000  # upstream model temporarily unavailable: not run, retry
-STATUS_QUEUED = 0
-STATUS_GENERATING = 1
-STATUS_SUCCEEDED = 2
-MESSAGE_KEYS = ("message", "msg", "info")
-# Every answer of a sandbox carries this header, so that nothing it makes (a placeholder
-# video, a $0 "charge") is ever taken for the real API's work.
-SANDBOX_HEADER = "Storyboard-Sandbox"
 PROBE_TIMEOUT_S = 5.0
 REDACTED = "[redacted]"
-
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how patiently a call is repeated when repeating it is safe.
-
-    ``attempts`` counts every try, the first included. The n-th retry waits
-    ``min(max_delay, base_delay * 2**(n-1))`` shortened by up to ``jitter`` of itself
-    (so many clients do not retry in step), unless the server said ``Retry-After``:
-    then exactly that long. A ``Retry-After`` above ``max_retry_after`` is not slept
-    through inside one call; the call gives up and the error carries it.
-    """
-
-    attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: float = 0.5
-    max_retry_after: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
-        if not 0.0 <= self.jitter <= 1.0:
-            raise ValueError("RetryPolicy.jitter is a fraction between 0 and 1")
-        if self.base_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise ValueError("RetryPolicy delays cannot be negative")
-
-    def backoff(self, retry: int, rng: random.Random) -> float:
-        """The wait before retry number ``retry`` (1-based) when the server gave none."""
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
-        return ceiling * (1.0 - self.jitter * rng.random())
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds per phase of one HTTP exchange; downloads get a longer read timeout."""
-
-    connect: float = 10.0
-    read: float = 60.0
-    write: float = 30.0
-    pool: float = 60.0
-    download_read: float = 120.0
-
-    def api(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write,
-                             pool=self.pool)
-
-    def download(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.download_read, write=self.write,
-                             pool=self.pool)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Sizes and counts that bound what one client may use."""
-
-    max_connections: int = 16
-    max_keepalive_connections: int = 8
-    max_download_bytes: int = 1 << 30  # a 15 s clip is tens of MB; refuse a runaway body
-
-
-def new_http_client(*, timeouts: Timeouts = Timeouts(),
-                    limits: Limits = Limits()) -> httpx.AsyncClient:
-    """The production ``httpx.AsyncClient``: no default headers, no redirects on API calls."""
-    return httpx.AsyncClient(
-        timeout=timeouts.api(),
-        limits=httpx.Limits(max_connections=limits.max_connections,
-                            max_keepalive_connections=limits.max_keepalive_connections),
-        follow_redirects=False,
-    )
 
 
 def base_url_from(option: str | None, env: Mapping[str, str]) -> str:
@@ -166,105 +101,6 @@ def api_key_from(env: Mapping[str, str]) -> str | None:
     return key or None
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
-    """An accepted create: the job id to persist at once, and what it was charged."""
-
-    job_id: str
-    amount: Decimal | None
-    sandbox: bool = False  # the answer came from a sandbox: the job is a placeholder
-
-
-@dataclass(frozen=True, slots=True)
-class JobState:
-    """One query's answer. ``url`` is set exactly when ``done``."""
-
-    status: int
-    done: bool
-    failed: bool
-    url: str | None
-    refunded: bool
-    message: str | None
-
-    @property
-    def pending(self) -> bool:
-        return not (self.done or self.failed)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date; None if absent/bad."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # an HTTP date is always GMT
-            return None
-        seconds = when.timestamp() - now
-    if math.isnan(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-# ----------------------------------------------------------------------------- replies
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    """An HTTP answer read defensively: ``body`` is None unless it is a JSON object
-    with a usable ``code`` (absent counts as success)."""
-
-    status: int
-    body: Mapping[str, Any] | None
-    code: int | None
-    message: str | None
-    retry_after: float | None
-    sandbox: bool = False
-
-    def data(self) -> Mapping[str, Any] | None:
-        data = self.body.get("data") if self.body is not None else None
-        return data if isinstance(data, Mapping) else None
-
-    def describe(self) -> str:
-        parts = [f"HTTP {self.status}"]
-        if self.code not in (None, CODE_OK):
-            parts.append(f"code {self.code}")
-        text = ", ".join(parts)
-        return f"{text}: {self.message}" if self.message else text
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return None
-
-
-def _message(*sources: Mapping[str, Any] | None) -> str | None:
-    for source in sources:
-        if source is None:
-            continue
-        for key in MESSAGE_KEYS:
-            value = source.get(key)
-            if isinstance(value, str) and value.strip():
-                return " ".join(value.split())
-    return None
-
-
-def is_sandbox(response: httpx.Response) -> bool:
-    return SANDBOX_HEADER in response.headers
-
-
 def identify(base_url: str, *, transport: httpx.BaseTransport | None = None,
              timeout: float = PROBE_TIMEOUT_S) -> bool:
     """Whether the API at ``base_url`` is a sandbox, asked before a run plans anything.
@@ -284,22 +120,6 @@ def identify(base_url: str, *, transport: httpx.BaseTransport | None = None,
     return is_sandbox(response)
 
 
-def _read_reply(response: httpx.Response, now: float) -> _Reply:
-    retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-    sandbox = is_sandbox(response)
-    try:
-        parsed = json.loads(response.content, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        parsed = None
-    if not isinstance(parsed, Mapping):
-        return _Reply(response.status_code, None, None, None, retry_after, sandbox)
-    raw_code = parsed.get("code", CODE_OK)
-    code = _int_or_none(raw_code)
-    message = _message(parsed)
-    body = parsed if code is not None else None
-    return _Reply(response.status_code, body, code, message, retry_after, sandbox)
-
-
 class _Transient(Exception):
     """Internal: this try failed in a way that is safe to repeat."""
 
@@ -308,30 +128,6 @@ class _Transient(Exception):
         self.error = error
         self.retry_after = retry_after
 
-
-class _TokenBucket:
-    """One token per ``1/rate`` seconds, no burst beyond one: every call takes a token."""
-
-    def __init__(self, rate: float, sleep: Callable[[float], Awaitable[None]],
-                 clock: Callable[[], float]) -> None:
-        if not rate > 0:
-            raise ValueError("rate must be a positive number of requests per second")
-        self._interval = 1.0 / rate
-        self._sleep = sleep
-        self._clock = clock
-        self._next = -math.inf
-
-    async def take(self) -> None:
-        # Reserve a slot synchronously (no await in between), so concurrent callers on
-        # one event loop queue up in order without a lock.
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await self._sleep(slot - now)
-
-
-# ------------------------------------------------------------------------------ client
 
 # Transport failures that happen before any byte of the request can have left.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -650,8 +446,6 @@ class ShortAPIClient:
         return redact(text, self._api_key)
 
 
-# ----------------------------------------------------------------------------- helpers
-
 # the values of URL query parameters whose name says they are a credential
 _SECRET_PARAM = re.compile(
     r"(?i)([?&;][\w.~-]*(?:key|token|secret|signature|sig|password|passwd|auth|credential)"
@@ -666,56 +460,6 @@ def redact(text: str, key: str) -> str:
         if form:
             text = text.replace(form, REDACTED)
     return _SECRET_PARAM.sub(rf"\g<1>{REDACTED}", text)
-
-
-
-def _job_id(data: Mapping[str, Any] | None) -> str | None:
-    value = data.get("job_id") if data is not None else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _amount(data: Mapping[str, Any] | None) -> Decimal | None:
-    """The charged amount; a malformed one is None rather than losing the job id."""
-    value = data.get("amount") if data is not None else None
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        amount = Decimal(value) if isinstance(value, str | int | Decimal) else None
-    except InvalidOperation:
-        return None
-    return amount if amount is not None and amount.is_finite() else None
-
-
-def _video_url(data: Mapping[str, Any]) -> str | None:
-    result = data.get("result")
-    videos = result.get("videos") if isinstance(result, Mapping) else None
-    first = videos[0] if isinstance(videos, list) and videos else None
-    url = first.get("url") if isinstance(first, Mapping) else None
-    return url if isinstance(url, str) and url.strip() else None
-
-
-def _failure_text(body: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The top-level message, unless it is only the envelope's 'success'."""
-    if body is None:
-        return None
-    text = _message(body)
-    if text is None or text.lower() in ("ok", "success", "succeeded"):
-        return None
-    return body
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    return isinstance(value, str) and value.strip().lower() in ("true", "1", "yes")
 
 
 def _lost_reply(exc: httpx.HTTPError) -> str:

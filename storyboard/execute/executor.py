@@ -29,11 +29,8 @@ from typing import Any
 
 import httpx
 
-from storyboard.api.client import (
-    Created,
-    JobState,
-    ShortAPIClient,
-)
+from storyboard.api.client import ShortAPIClient
+from storyboard.api.contract import STATUS_GENERATING, Created, JobState
 from storyboard.errors import (
     APIError,
     AuthError,
@@ -58,8 +55,6 @@ from storyboard.results import Event, Outcome, Result, RunSummary
 from storyboard.store import link_atomic
 
 JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
-
-
 _ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
 
 
@@ -318,7 +313,7 @@ class Executor:
                                  state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge,
                                    refunded=state.refunded, reason=reason)
-                now_phase = "generating" if state.status == 1 else "queued-remote"
+                now_phase = "generating" if state.status == STATUS_GENERATING else "queued-remote"
                 if now_phase != phase:
                     phase = now_phase
                     self.emit(Event(g.id, phase, attempt.job_id))

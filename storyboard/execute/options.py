@@ -12,18 +12,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from storyboard.api.client import (
-    API_KEY_ENV,
-    DEFAULT_BASE_URL,
-    Limits,
-    RetryPolicy,
-    ShortAPIClient,
-    Timeouts,
-    api_key_from,
-    base_url_from,
-    identify,
-    new_http_client,
-)
+from storyboard.api.client import ShortAPIClient, api_key_from, base_url_from, identify
+from storyboard.api.contract import API_KEY_ENV, DEFAULT_BASE_URL
+from storyboard.api.policies import Limits, RetryPolicy, Timeouts, new_http_client
 from storyboard.errors import (
     UsageError,
 )
@@ -106,8 +97,6 @@ def on_a_sandbox(*, sandbox: bool, api_base: str | None, env: Mapping[str, str])
 
 
 SANDBOX_KEY = "sandbox-key"  # the in-process sandbox never sees the user's real key
-
-
 SANDBOX_LATENCY = "1"  # seconds per job in `run --sandbox`: quick, yet the progress shows
 
 

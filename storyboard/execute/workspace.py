@@ -18,17 +18,9 @@ from storyboard.model import (
 from storyboard.plan.price import relative_path
 
 STATE_DIR = ".storyboard"
-
-
 RENDERS_DIR = "renders"
-
-
 SANDBOX_DIR = "sandbox"
-
-
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-
-
 OWNER_FILE = ".storyboard-state"  # in renders/<name>/: which state folder publishes there
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.api.client import RetryPolicy, Timeouts
+from storyboard.api.policies import RetryPolicy, Timeouts
 from storyboard.api.sandbox import CreateRecord, Faults, Sandbox
 from storyboard.compile import plan_file
 from storyboard.execute.executor import execute

@@ -14,17 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard.api.client import (
-    DEFAULT_BASE_URL,
-    Created,
-    JobState,
-    RetryPolicy,
-    ShortAPIClient,
-    api_key_from,
-    base_url_from,
-    identify,
-    parse_retry_after,
-)
+from storyboard.api.client import ShortAPIClient, api_key_from, base_url_from, identify
+from storyboard.api.contract import DEFAULT_BASE_URL, Created, JobState, parse_retry_after
+from storyboard.api.policies import RetryPolicy
 from storyboard.errors import (
     APIError,
     AuthError,

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storyboard.api.client import CREATE_PATH, QUERY_PATH, RetryPolicy
+from storyboard.api.contract import CREATE_PATH, QUERY_PATH
+from storyboard.api.policies import RetryPolicy
 from storyboard.compile import plan_file
 from storyboard.execute import run
 from storyboard.execute.options import Api, PollPolicy, RunOptions

@@ -89,8 +89,6 @@ class Faults:
 
 
 _SETTINGS = frozenset({"slow_seconds", "retry_after"})
-
-
 _FIELDS = frozenset(f.name for f in dataclasses.fields(Faults))
 
 

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from storyboard.api.client import SANDBOX_HEADER
+from storyboard.api.contract import SANDBOX_HEADER
 
 if TYPE_CHECKING:
     from storyboard.api.sandbox.service import Sandbox
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20
-
-
 IDLE_TIMEOUT_S = 120.0  # an idle keep-alive connection is closed after this
 
 

@@ -12,8 +12,6 @@ import secrets
 # The key is no secret worth keeping (this is a sandbox); it only has to be the same
 # in every process, so that a restarted sandbox can trust what an id says.
 _JOB_ID_KEY = b"storyboard-sandbox job ids v1"
-
-
 _JOB_ID = re.compile(r"(sbx1-(\d{1,3})-([01])-[0-9a-f]{12})-([0-9a-f]{10})")
 
 

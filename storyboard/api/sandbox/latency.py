@@ -21,14 +21,8 @@ LATENCY_FORMS = (
 
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"  # no sign, exponent, inf or nan
-
-
 _FIXED = re.compile(_NUMBER)
-
-
 _RANGE = re.compile(rf"{_NUMBER}\s*-\s*{_NUMBER}")
-
-
 _LOGNORMAL = re.compile(rf"lognormal:\s*{_NUMBER}\s*,\s*{_NUMBER}(?:\s*,\s*max\s*=\s*{_NUMBER})?",
                         re.IGNORECASE)
 

@@ -22,6 +22,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from storyboard.api.contract import (
+    CODE_OK,
+    CREATE_PATH,
+    QUERY_PATH,
+    STATUS_FAILED,
+    STATUS_GENERATING,
+    STATUS_QUEUED,
+    STATUS_SUCCEEDED,
+)
 from storyboard.api.sandbox.faults import fault_draw
 from storyboard.api.sandbox.http import _Reply, _Request, _Server
 from storyboard.api.sandbox.jobids import make_job_id, read_job_id
@@ -33,21 +42,9 @@ from storyboard.model import request_hash
 from storyboard.plan.pricing import format_usd, load_price_table
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 
-CREATE_PATH = "/api/v1/job/create"
-
-
-QUERY_PATH = "/api/v1/job/query"
-
-
 LEDGER_PATH = "/_sandbox/ledger"
-
-
 FILES_PREFIX = "/files/"
-
-
 POLL_INTERVAL_S = 0.01  # how soon stop() is noticed (an idle loop costs ~nothing)
-
-
 _FILE_PATH = re.compile(r"/files/([A-Za-z0-9_-]+)\.mp4")
 
 
@@ -57,12 +54,8 @@ def _json(status: int, payload: Mapping[str, Any], **kwargs: Any) -> _Reply:
 
 
 _UNAUTHORIZED = _json(401, {"code": 401, "message": "unauthorized: missing or invalid API key"})
-
-
 # HTTP 200 with a non-zero code, and the text under "msg": ShortAPI's errors come every way.
 _JOB_NOT_FOUND = _json(200, {"code": 404, "msg": "job not found"})
-
-
 _DROP = _Reply(drop=True)
 
 
@@ -268,7 +261,7 @@ class Sandbox:
             self.ledger.count_fault("create", "drop_after")
             return _DROP.after(delay)
         data = {"amount": format_usd(amount), "job_id": job.job_id}
-        return _json(200, {"code": 0, "data": data}).after(delay)
+        return _json(200, {"code": CODE_OK, "data": data}).after(delay)
 
     def _new_job(self, digest: str, duration: int, look: placeholder.Placeholder) -> _Job:
         latency = self.config.latency
@@ -340,27 +333,27 @@ class Sandbox:
             return fault_reply.after(delay)
         self.ledger.count_query(job_id)
         status = self._status(job)
-        if status == 3:
+        if status == STATUS_FAILED:
             data: dict[str, Any] = {
-                "status": 3, "refunded": True, "message": "sandbox: injected failure",
+                "status": STATUS_FAILED, "refunded": True, "message": "sandbox: injected failure",
             }
-        elif status == 2:
+        elif status == STATUS_SUCCEEDED:
             url = f"{self._base_url}/files/{job.job_id}.mp4?token={self._token(job)}"
             if self.config.key_in_url:
                 _, _, key = (request.headers.get("Authorization") or "").partition(" ")
                 url += f"&key={key.strip()}"
-            data = {"status": 2, "result": {"videos": [{"url": url}]}}
+            data = {"status": STATUS_SUCCEEDED, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}
-        return _json(200, {"code": 0, "data": data}).after(delay)
+        return _json(200, {"code": CODE_OK, "data": data}).after(delay)
 
     def _status(self, job: _Job) -> int:
         elapsed = time.monotonic() - job.created
         if elapsed < job.latency * self.config.queued_fraction:
-            return 0
+            return STATUS_QUEUED
         if elapsed < job.latency:
-            return 1
-        return 3 if job.fails else 2
+            return STATUS_GENERATING
+        return STATUS_FAILED if job.fails else STATUS_SUCCEEDED
 
     def _token(self, job: _Job) -> str:
         with self._lock:
