@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard import precompiled
-from storyboard.compile.load import LoadedDocument
+from storyboard.compile.compose import LoadedDocument
 from storyboard.compile.names import ecma_pattern
 from storyboard.errors import Problem, SchemaError
 from storyboard.model import (

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storyboard.compile import load
-from storyboard.compile.load import Limits, load_file, load_text
+from storyboard.compile.compose import Limits
+from storyboard.compile.load import load_file, load_text
 from storyboard.errors import LoadError, SourceLocation
 from storyboard.source import SourceMap, format_json_path
 
