@@ -43,7 +43,9 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
     captions = CaptionBook()
     generations = tuple(emit(captions.collect(clips), storyboard.model,
                              name_variants=storyboard.variants is not None))
-    timelines = build_timelines(storyboard, generations, captions)
+    # a variant's cut takes one candidate of each generation (the pick, when it is cut)
+    timelines = build_timelines(storyboard, [g for g in generations if g.candidate == 1],
+                                captions)
     return Compiled(storyboard, variants, generations, timelines)
 
 
