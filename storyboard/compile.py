@@ -11,6 +11,7 @@ from pathlib import Path
 
 from storyboard.emit import emit
 from storyboard.load import load_file
+from storyboard.lock import Lock, lock_path, read_lock, with_rerolls
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
 from storyboard.model import Generation, Plan, Storyboard, Variant
 from storyboard.perf import fewer_collections
@@ -51,10 +52,13 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
 
 @fewer_collections()
 def plan_file(path: str | Path, *, prices: PriceTable | None = None,
-              display: str | None = None) -> Plan:
-    """The priced plan of the storyboard at ``path``."""
+              display: str | None = None, lock: Lock | None = None) -> Plan:
+    """The priced plan of the storyboard at ``path``, with the candidates and picks of its
+    lock file (``lock``: one about to be written instead, e.g. by ``reroll``)."""
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
-    plan = price(sb.name, sb.file, compiled.generations, sb.budget,
+    lock = lock if lock is not None else read_lock(lock_path(path))
+    generations = tuple(with_rerolls(compiled.generations, lock))
+    plan = price(sb.name, sb.file, generations, sb.budget,
                  prices or load_price_table(), root=sb.root)
-    return replace(plan, timelines=compiled.timelines)
+    return replace(plan, timelines=compiled.timelines, picks=lock.picks(generations))

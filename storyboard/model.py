@@ -276,6 +276,8 @@ class Plan:
     root: str = ""  # the storyboard's folder: state and renders live beside it
     spent: Spent = Spent()  # what the state says this storyboard has spent already
     timelines: tuple[Timeline, ...] = ()  # each variant's final cut (none in a saved plan)
+    # the lock file's pick of each generation (by ``Generation.base_id``) that has one
+    picks: Mapping[str, int] = field(default_factory=dict)
 
     def totals(self) -> Totals:
         return totals(self.items)

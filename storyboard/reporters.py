@@ -349,6 +349,11 @@ def _diff_counts(diff: PlanDiff) -> str:
     return ", ".join(f"{diff.count(c)} {c.value}" for c in Change)
 
 
+def _pick_changes(diff: PlanDiff, quote: str) -> str:
+    """``us/open: candidate 1 → candidate 2; …`` (``quote`` wraps ids for markdown)."""
+    return "; ".join(f"{quote}{p.id}{quote}{p.text()[len(p.id):]}" for p in diff.picks)
+
+
 def _diff_render_line(diff: PlanDiff) -> str:
     needed = [g for g in diff.generations if g.to_render > 0]
     return (f"this change renders {plural(len(needed), 'generation')} for "
@@ -374,6 +379,8 @@ def diff_as_table(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
                                  cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
     else:
         out.append("No changes: every generation is unchanged.")
+    if diff.picks:
+        out += ["", f"Picks changed (re-cut only, $0): {_pick_changes(diff, '')}"]
     out.append("")
     out.append(f"Generations: {_diff_counts(diff)}")
     out.append(f"Total: {_diff_headline(diff)}; {_diff_render_line(diff)}")
@@ -389,6 +396,8 @@ def diff_as_markdown(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
     if diff.old is None:
         note = diff.old_note or f"`{diff.old_label}` does not exist"
         out += [f"{note}: every generation is added.", ""]
+    if diff.picks:
+        out += [f"**Picks changed** (re-cut only, $0): {_pick_changes(diff, '`')}", ""]
     for variant, rows in diff.by_variant().items():
         changed = [g for g in rows if g.change.value != "unchanged"]
         if not changed:
@@ -441,6 +450,7 @@ def diff_json(diff: PlanDiff, max_cost: Decimal | None = None,
         "gates": {"passed": not gates, "failures": list(gates)},
         "generations": [{"id": g.id, "variant": g.variant, "change": g.change.value,
                          "old": item(g.old), "new": item(g.new)} for g in diff.generations],
+        "picks": [{"id": p.id, "old": p.old, "new": p.new} for p in diff.picks],
     }
 
 
