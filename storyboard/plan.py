@@ -142,14 +142,15 @@ def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
 def generation_json(item: PlanItem) -> dict[str, Any]:
     g = item.generation
     args = g.args
+    # a generation of one try reads as before candidates existed
+    tries = {"candidate": g.candidate, "candidates": g.candidates} if g.candidates > 1 else {}
     return {
         "id": g.id,
         "variant": g.variant,
         "clip": g.clip,
         "take": g.take,
         "hash": g.hash,
-        "candidate": g.candidate,
-        "candidates": g.candidates,
+        **tries,
         "seconds": args["duration"],
         "mode": args["mode"],
         "sound": args["sound"],

@@ -294,6 +294,7 @@ def status_table(report: StatusReport) -> str:
     header = ["GENERATION", "STATE", "JOB", "ESTIMATED", "CHARGED", "FILE"]
     lines = []
     estimated = charged = unknown = Decimal(0)
+    keepers = report.keepers()
     for row in report.rows:
         a, item = row.attempt, row.item
         if item.state == SHARED:
@@ -312,6 +313,8 @@ def status_table(report: StatusReport) -> str:
             charge = (_usd(a.charge) if a.job_id else
                       f"up to {_usd(a.possible_charge)}" if a.possible_charge else "")
         estimated += item.charge
+        if item.generation.id in keepers:
+            state += ", picked" if item.generation.base_id in report.picks else ", kept (no pick)"
         lines.append([item.generation.id, state, job, _usd(item.charge), charge,
                       str(row.file) if row.file else ""])
     widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]

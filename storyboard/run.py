@@ -70,6 +70,7 @@ from storyboard.model import (
     Plan,
     PlanItem,
     Spent,
+    candidate_id,
 )
 from storyboard.plan import relative_path
 from storyboard.pricing import format_usd
@@ -982,6 +983,22 @@ class StatusReport:
     rows: tuple[StatusRow, ...]
     others: int  # generations of earlier versions of the storyboard in the journal
     spent: Spent  # what the storyboard has spent in this state (real jobs only)
+    picks: Mapping[str, int] = field(default_factory=dict)  # the lock file's (Plan.picks)
+
+    def keepers(self) -> set[str]:
+        """The candidate ids the final cut takes, of generations with several: the pick,
+        else the lowest-numbered rendered one."""
+        found: set[str] = set()
+        groups: dict[str, list[StatusRow]] = {}
+        for row in self.rows:
+            if row.item.generation.candidates > 1:
+                groups.setdefault(row.item.generation.base_id, []).append(row)
+        for base, rows in groups.items():
+            if base in self.picks:
+                found.add(candidate_id(base, self.picks[base]))
+            else:
+                found.update(next(([r.item.generation.id] for r in rows if r.cached), []))
+        return found
 
 
 def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
@@ -1003,7 +1020,7 @@ def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
                               placeholders.get(g.hash) if attempt is None else None))
     in_plan = {i.generation.hash for i in plan.items}
     others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
-    return StatusReport(tuple(rows), others, journal.spent(plan.name, API))
+    return StatusReport(tuple(rows), others, journal.spent(plan.name, API), plan.picks)
 
 
 def with_journal(plan: Plan, workspace: Workspace) -> Plan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -134,6 +135,14 @@ def test_pick_recuts_only_its_variant_with_the_picked_frames_and_no_create(
     assert cuts(tmp_path)["us"]["from"][0]["sha256"] == sha(picked)
     assert (renders / "jp.mp4").stat().st_mtime_ns == jp_cut
     assert sha(renders / "us" / "open.mp4") == sha(picked)  # the generation's path: the pick
+
+    # status lists every candidate and marks the one the cut takes
+    status = cli_ok("status", storyboard).stdout.splitlines()
+    state = dict(re.split(r"\s{2,}", line)[:2] for line in status[1:9])
+    assert state == {"us/open": "rendered", "us/open~2": "rendered, picked",
+                     "us/open~3": "rendered", "us/logo": "rendered",
+                     "jp/open": "rendered, kept (no pick)", "jp/open~2": "rendered",
+                     "jp/open~3": "rendered", "jp/logo": "shared = us/logo"}
 
     assert cli_ok("pick", storyboard, "us/open", "4", code=2).stderr == (
         "error: us/open has candidates 1–3; pick one of them "
