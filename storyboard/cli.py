@@ -283,16 +283,19 @@ def init(directory: Path, name: str | None, force: bool) -> None:
     click.echo(f"next: storyboard plan {shlex.quote(str(written[0]))}", err=True)
 
 
-def _load_plan(target: Path, pricing: Path | None, *, in_project: bool = False) -> Plan:
-    """A storyboard is compiled and priced; a saved plan JSON is verified (``in_project``:
-    to run it or read its state, in its own project's folders only)."""
+def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:
+    """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
+    (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import load_plan
+    from storyboard.plan import check_runnable, load_plan
     from storyboard.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
-        return load_plan(target, prices, in_project=in_project)
+        plan = load_plan(target, prices)
+        if to_run:
+            check_runnable(plan, target)
+        return plan
     return plan_file(target, prices=prices)
 
 
@@ -360,7 +363,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
                           resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing, in_project=True)
+    plan = _load_plan(target, pricing, to_run=True)
     sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                       api_base=api_base, max_cost=max_cost, rate=rate, concurrency=concurrency,
                       accept_lost_journal=accept_lost_journal, state=state, out=out))
@@ -419,6 +422,7 @@ def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: A
             _confirm(f"Render {plural(prepared.creates, 'new generation')} for "
                      f"${format_usd(prepared.plan.due_cost)}"
                      f"{' (sandbox: no cost)' if placeholders else ''}?")
+        # after the question (declining writes nothing), before the first create
         check_before_creating(prepared, workspace, journal.state_id or "")
         before()
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
@@ -611,7 +615,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.run import Workspace
     from storyboard.run import status as journal_status
 
-    plan = _load_plan(target, pricing, in_project=True)
+    plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)

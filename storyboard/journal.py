@@ -18,6 +18,12 @@ One ``storyboard run`` at a time owns a state folder: ``open(exclusive=True)`` t
 an ``flock`` on ``<state>/lock`` that the kernel drops when the process ends, however
 it ends. Readers (``status``) open without the lock and cannot write.
 
+A journal that was lost is never replaced silently. Beside it, ``journal.mark`` keeps
+its high-water mark (the last attempt id written, updated after every ``begin``) and the
+state folder's id; ``open(exclusive=True)`` refuses (``JournalLost``) a journal that is
+missing, empty or older than the mark, or than what the state folder shows (``Traces``:
+cached videos, job ids in published manifests), unless told ``accept_lost``.
+
 Every attempt records where its job was made: ``origin`` is ``api`` or ``sandbox`` (a
 sandbox says so on the wire, in every answer), and ``api_base`` the URL it was sent
 to. A run reads only the attempts of its own origin, so a sandbox's placeholder is
@@ -25,12 +31,6 @@ never reused, counted or published as a real render, whatever folder it shares.
 Journals of schema 1 (before origins were recorded) are migrated when a run opens
 them: an attempt whose job id is one the sandbox made (they carry an HMAC) is a
 sandbox attempt; every other one is taken as the API's, its base unknown.
-
-A journal that was lost is never replaced silently. Beside it, ``journal.mark`` keeps
-its high-water mark (the last attempt id written, updated after every ``begin``) and the
-state folder's id; ``open(exclusive=True)`` refuses (``JournalLost``) a journal that is
-missing, empty or older than the mark, or than what the state folder shows (``Traces``:
-cached videos, job ids in published manifests), unless told ``accept_lost``.
 
 Money is decimal TEXT, never REAL. The API key has no column and no parameter.
 """
@@ -637,8 +637,7 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
             # One script, one transaction: a crash leaves either no schema or all of it.
             conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
                                f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-            return True
-        if version == 1 and writable:
+        elif version == 1 and writable:
             _migrate_v1(conn)
         return True
     except sqlite3.Error as exc:

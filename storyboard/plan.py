@@ -30,7 +30,7 @@ from storyboard.model import (
     candidate_key,
     request_hash,
 )
-from storyboard.plan_check import PLAN_FORMAT, check_project, read_plan
+from storyboard.plan_check import PLAN_FORMAT, REGENERATE, read_plan, storyboard_name
 from storyboard.pricing import PriceTable, format_usd, load_price_table
 
 
@@ -223,18 +223,34 @@ def _plan_root(raw: Any, path: Path) -> str:
     return str((path.resolve().parent / str(raw or ".")).resolve())
 
 
-def load_plan(path: str | Path, prices: PriceTable | None = None, *,
-              in_project: bool = False) -> Plan:
+def check_runnable(plan: Plan, file: Path) -> None:
+    """A saved plan runs against the state beside its storyboard: a folder that does not
+    hold it is refused, as a fresh state there would render (and pay for) again what the
+    real one holds — and so is one whose storyboard has another name: a plan edited to
+    point elsewhere would put its state and renders there (a plan runs only inside its
+    own project)."""
+    storyboard = Path(plan.root) / Path(plan.source).name
+    if not storyboard.is_file():
+        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
+                         "folder relative to the plan file); keep the plan where it was "
+                         f"saved, or {REGENERATE}")
+    found = storyboard_name(storyboard)
+    if found != plan.name:
+        named = f"named {found!r}" if found else "not a storyboard"
+        raise UsageError(f"{file}: its storyboard {storyboard} is {named}, not {plan.name!r}; "
+                         "a saved plan runs only in the folder of the storyboard that made it "
+                         f"— {REGENERATE} there")
+
+
+def load_plan(path: str | Path, prices: PriceTable | None = None) -> Plan:
     """A plan saved by ``storyboard plan --out``, verified before anything trusts it.
 
-    A plan file is untrusted input (anyone can edit it): its size is bounded, every
-    value's JSON type is checked, and every name that becomes a path passes the same
-    check as a storyboard's (``names.name_problem``). ``in_project`` (to run it, or read
-    its state) also requires its ``root`` to be the folder of the storyboard that made it.
     Every request's hash is recomputed from the request, and every generation is
     priced again from the price table (``prices``, default the built-in one): a figure
     that differs from the file's refuses the plan, naming the generation and the field,
-    so an edited cost can never slip a run under its budget.
+    so an edited cost can never slip a run under its budget. The file is untrusted
+    input: its size is bounded, every value's JSON type checked, and every name that
+    becomes a path passes the same check as a storyboard's (``plan_check.read_plan``).
     """
     file = str(path)
     raw = read_plan(Path(path))
@@ -247,8 +263,6 @@ def load_plan(path: str | Path, prices: PriceTable | None = None, *,
     # identical requests are rendered once, as when planned
     plan = price(raw["name"], raw.get("source") or file, (i.generation for i in items),
                  budget, table, root=_plan_root(raw.get("root"), Path(path)))
-    if in_project:
-        check_project(plan, file)
     for n, (entry, item) in enumerate(zip(raw["generations"], plan.items, strict=True)):
         _check_figures(entry, item, table, f"{file}: generation {n + 1} ({item.generation.id})")
     return plan

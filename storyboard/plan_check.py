@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storyboard.errors import StoryboardError, UsageError
+from storyboard.files import Unreadable, read_limited
 from storyboard.load import load_file
 from storyboard.model import MAX_TRIES, candidate_id
 from storyboard.names import Kind, name_problem
-
-if TYPE_CHECKING:
-    from storyboard.model import Plan
 
 PLAN_FORMAT = 1
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a 100,000-variant campaign's plan fits many times over
@@ -49,20 +45,15 @@ def read_plan(path: Path) -> dict[str, Any]:
 
 
 def _read_json(path: Path, file: str) -> Any:
-    """The plan's JSON, read from a regular file of bounded size (never /dev/zero, a pipe)."""
+    """The plan's JSON, from a regular file of bounded size: a folder, ``/dev/zero`` or a
+    pipe is never opened (opening a pipe would wait for a writer)."""
     make = "make one with `storyboard plan STORYBOARD --out PLAN.json`"
     try:
-        with path.open("rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise UsageError(f"{file}: not a regular file; {make}")
-            data = f.read(MAX_PLAN_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such plan file") from None
-    except OSError as exc:
-        raise UsageError(f"{file}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_PLAN_BYTES:
-        raise UsageError(f"{file}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB, which "
-                         f"no saved plan is; {make}")
+        if path.exists() and not path.is_file():
+            raise Unreadable(f"not a regular file; {make}")
+        data = read_limited(path, MAX_PLAN_BYTES, kind="saved plan")
+    except Unreadable as exc:
+        raise UsageError(f"{file}: {exc}") from None
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -176,24 +167,11 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def check_project(plan: Plan, file: str) -> None:
-    """A plan runs only inside its own project: ``root`` holds the storyboard it names,
-    and that storyboard has the plan's name (so state and renders land beside it)."""
-    root = Path(plan.root)
-    storyboard = root / Path(plan.source).name
-    if not storyboard.is_file():
-        raise UsageError(f"{file}: its storyboard {storyboard} is not there (a plan names its "
-                         "folder relative to the plan file); keep the plan where it was "
-                         f"saved, or {REGENERATE}")
-    found = None
+def storyboard_name(path: Path) -> str | None:
+    """The ``name`` of the storyboard at ``path`` (None when it is not one)."""
     try:
-        if root.is_absolute() and storyboard.is_file():
-            data = load_file(storyboard).data
-            found = data.get("name") if isinstance(data, dict) else None
+        data = load_file(path).data
     except (StoryboardError, OSError):
-        found = None
-    if found != plan.name:
-        raise UsageError(
-            f"{file}: its root {plan.root!r} holds no storyboard {storyboard.name!r} named "
-            f"{plan.name!r}; a saved plan runs only in the folder of the storyboard that "
-            f"made it — {REGENERATE} there")
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StateError, UsageError
-from storyboard.plan import relative_path
 from storyboard.run import Action, Prepared, Workspace
 from storyboard.store import write_atomic
 
@@ -48,16 +47,15 @@ def claim(workspace: Workspace, state_id: str) -> None:
     moved) is still the same state.
     """
     renders, owner = workspace.out_dir / workspace.name, workspace.owner_file
-    mine = {"state": state_id, "path": relative_path(workspace.state_dir, renders)}
-    recorded = workspace.owner()
-    if recorded is not None and workspace.published_by_another():
-        other = workspace.owner_path(recorded) or "another state folder"
+    mine = workspace.owner_record(state_id)
+    if workspace.published_by_another():
+        other = workspace.publisher()
         raise UsageError(
             f"{renders}: these renders are published from the state folder {other}, not "
             f"{workspace.state_dir.resolve()}; two states in one renders folder render "
-            f"everything twice and overwrite each other's manifest. Pass --state {other}, "
-            f"or another --out (or delete {owner} to hand the folder over); nothing was sent")
-    if recorded != mine:
+            f"everything twice and overwrite each other's manifest. Pass --state {other}, or "
+            f"another --out (or delete {owner} to hand the folder over); nothing was sent")
+    if workspace.owner() != mine:
         data = json.dumps(mine, indent=2) + "\n"
         try:
             write_atomic(owner, data.encode("utf-8"))

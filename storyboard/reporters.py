@@ -248,6 +248,8 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
              if summary.unknown else "")
     out.append(f"  money: estimated {_usd(summary.estimated)} for new jobs; charged "
                f"{_usd(summary.charged)}{maybe}")
+    if summary.workspace.sandbox:
+        out.append("  sandbox: its charges are simulated; nothing real was paid")
     for line in summary.kept:
         out.append(f"  not journaled: {line}")
     files = [o for o in summary.outcomes if o.file is not None]

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from storyboard.journal import Journal, Status
+from storyboard.journal import API, SANDBOX, Journal, Status
 
 RESCUE_FILE = "rescue.jsonl"
 RESCUE_BESIDE_RENDERS = ".storyboard-rescue.jsonl"
@@ -38,6 +38,8 @@ class Kept:
     estimated_usd: Decimal
     job_id: str
     charged_usd: Decimal | None
+    origin: str = API  # where the answer said the job was made (API or SANDBOX)
+    api_base: str | None = None
 
     def line(self) -> bytes:
         return (json.dumps({
@@ -46,6 +48,7 @@ class Kept:
             "request": self.request, "estimated_usd": str(self.estimated_usd),
             "job_id": self.job_id,
             "charged_usd": None if self.charged_usd is None else str(self.charged_usd),
+            "origin": self.origin, "api_base": self.api_base,
         }, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
 
 
@@ -91,14 +94,15 @@ def _adopt_one(journal: Journal, kept: Kept) -> bool:
         if attempt.job_id is not None or attempt.status not in (Status.SUBMITTING,
                                                                   Status.UNKNOWN):
             return False  # recorded after all (a later write went through)
-        journal.created(kept.attempt_id, kept.job_id, kept.charged_usd)
+        journal.created(kept.attempt_id, kept.job_id, kept.charged_usd, kept.origin)
         return True
     if any(a.job_id == kept.job_id for a in journal.attempts(kept.hash)):
         return False
     attempt_id = journal.begin(hash=kept.hash, generation_id=kept.generation_id,
                                storyboard=kept.storyboard, request=kept.request,
-                               estimated_usd=kept.estimated_usd)
-    journal.created(attempt_id, kept.job_id, kept.charged_usd)
+                               estimated_usd=kept.estimated_usd, origin=kept.origin,
+                               api_base=kept.api_base)
+    journal.created(attempt_id, kept.job_id, kept.charged_usd, kept.origin)
     return True
 
 
@@ -106,10 +110,13 @@ def _parse(line: str) -> Kept | None:
     try:
         raw = json.loads(line)
         charged = raw["charged_usd"]
+        base = raw.get("api_base")
         kept = Kept(int(raw["attempt_id"]), str(raw["hash"]), str(raw["generation_id"]),
                     str(raw["storyboard"]), dict(raw["request"]),
                     Decimal(str(raw["estimated_usd"])), str(raw["job_id"]),
-                    None if charged is None else Decimal(str(charged)))
+                    None if charged is None else Decimal(str(charged)),
+                    SANDBOX if raw.get("origin") == SANDBOX else API,
+                    base if isinstance(base, str) else None)
     except (ValueError, KeyError, TypeError, InvalidOperation):
         return None
     if not kept.job_id or not kept.estimated_usd.is_finite() or (

@@ -179,25 +179,31 @@ class Workspace:
         return self.out_dir / self.name / OWNER_FILE
 
     def owner(self) -> dict[str, Any] | None:
+        """The record of which state folder publishes here: its id, and its path relative
+        to ``renders/<name>/`` (no absolute path in a generated file)."""
         try:
             data = json.loads(self.owner_file.read_bytes()[:65536])
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return data if isinstance(data, dict) and isinstance(data.get("path"), str) else None
+
+    def owner_record(self, state_id: str) -> dict[str, Any]:
+        """This workspace's own record (see ``owner``)."""
+        return {"state": state_id,
+                "path": relative_path(self.state_dir, self.out_dir / self.name)}
+
+    def publisher(self) -> Path | None:
+        """The state folder ``renders/<name>/`` records as its publisher, if any."""
+        owner = self.owner()
+        return (self.out_dir / self.name / owner["path"]).resolve() if owner else None
 
     def published_by_another(self) -> bool:
         """Whether ``renders/<name>/`` records another state folder as its publisher: one
         with another path and another id (the same folder recreated, or moved with its
         project, is still this one)."""
-        owner = self.owner()
-        return (owner is not None and self.owner_path(owner) != self.state_dir.resolve()
+        owner, publisher = self.owner(), self.publisher()
+        return (owner is not None and publisher != self.state_dir.resolve()
                 and owner.get("state") != state_id_of(self.state_dir))
-
-    def owner_path(self, owner: Mapping[str, Any]) -> Path | None:
-        """The recorded state folder (written relative to the renders folder, so that a
-        project moves whole; absolute in older files)."""
-        path = owner.get("path")
-        return (self.owner_file.parent / path).resolve() if isinstance(path, str) else None
 
     def traces(self) -> Traces:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
@@ -338,11 +344,11 @@ def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
         if cached.is_file() and cached.stat().st_size > 0 and (
                 not verify or attempt.sha256 is None or file_sha256(cached) == attempt.sha256):
             return Action.REUSE
-        # missing, or changed in place (renders are hard links to it): fetched again by
-        # its job id, never created again
+        # missing, or changed in place (renders are hard links to the cache): fetched
+        # again by its job id, never created again
         return Action.REFETCH
-    if attempt.status is Status.PENDING:
-        return Action.RESUME
+    if attempt.status is Status.PENDING:  # a file downloaded but never journaled as done
+        return Action.RESUME  # is not trusted either: fetched again by its job id
     if attempt.status in (Status.UNKNOWN, Status.SUBMITTING):
         return Action.CREATE if options.resubmit_unknown else Action.UNKNOWN
     return Action.CREATE  # failed or rejected: a rerun tries again
@@ -588,7 +594,7 @@ class Executor:
                 lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
             found = self.journal.get(attempt_id)
         except StoryboardError as exc:
-            return self._hold(item, attempt_id, created, exc)
+            return self._hold(item, attempt_id, created, origin, exc)
         if created.sandbox != self.workspace.sandbox:
             return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
                 f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
@@ -607,7 +613,7 @@ class Executor:
                 await asyncio.sleep(delay)
         write()
 
-    def _hold(self, item: PlanItem, attempt_id: int, created: Created,
+    def _hold(self, item: PlanItem, attempt_id: int, created: Created, origin: str,
               exc: StoryboardError) -> Attempt:
         """The job is paid but not journaled: submit nothing more, keep its id where the
         next run adopts it, and go on polling and downloading it from memory."""
@@ -615,7 +621,8 @@ class Executor:
         self.stop.journal_failed = str(exc)
         self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
         place = keep(Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(),
-                          item.cost, created.job_id, created.amount), self.workspace.rescue_files)
+                          item.cost, created.job_id, created.amount, origin,
+                          self.client.base_url), self.workspace.rescue_files)
         where = (f"kept in {place} for the next run to adopt" if place else
                  "and it could not be written anywhere: keep this job id")
         note = (f"job {created.job_id} was created (it may be charged) but the journal could "
@@ -625,8 +632,7 @@ class Executor:
         now = self.clock()
         return Attempt(attempt_id, g.hash, g.id, self.workspace.name, "", Status.PENDING,
                        created.job_id, item.cost, created.amount, False, None, None, None,
-                       None, now, now, origin=self.workspace.origin,
-                       api_base=self.client.base_url)
+                       None, now, now, origin=origin, api_base=self.client.base_url)
 
     def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
                 **fields: Any) -> None:
@@ -636,7 +642,8 @@ class Executor:
         held = self._held.get(attempt.attempt_id)
         if held is not None:
             try:
-                self.journal.created(attempt.attempt_id, held.job_id, held.amount)
+                self.journal.created(attempt.attempt_id, held.job_id, held.amount,
+                                     attempt.origin)
             except StoryboardError:
                 return
             del self._held[attempt.attempt_id]

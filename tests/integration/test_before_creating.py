@@ -101,4 +101,4 @@ def test_two_state_folders_never_publish_into_one_renders_folder(
                     "--state", tmp_path / "state-a", "--out", out)
     assert again.exit_code == 0 and "reused: 12" in again.stdout
     owner = json.loads((out / NAME / ".storyboard-state").read_text())
-    assert owner["path"] == "../../state-a"  # relative: the project moves whole
+    assert owner["path"] == "../../state-a"  # relative: no absolute path in what is written

@@ -54,8 +54,8 @@ print(json.dumps({"code": run.returncode, "stdout": out, "stderr": err}))
 @needs_mounts
 def test_a_disk_filling_while_a_create_is_on_the_wire_loses_no_job_id(
         project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # every create answers after 3 s: time to fill the disk while one is on the wire
-    slow = start_sandbox(faults=Faults(slow=1.0, slow_seconds=3.0))
+    # every call answers after 1.5 s: time to fill the disk while a create is on the wire
+    slow = start_sandbox(faults=Faults(slow=1.0, slow_seconds=1.5))
     state, kept, out = tmp_path / "state", tmp_path / "kept-state", tmp_path / "renders"
     state.mkdir()
     command = [sys.executable, "-m", "storyboard", "run", str(project.storyboard("launch.yaml")),

@@ -88,7 +88,7 @@ def test_a_job_id_the_journal_cannot_take_is_kept_polled_and_adopted_next_run(
     assert delivered >= len(held)
     # what the API charged for the held jobs is counted, not $0.00
     charged = format_usd(sum((c.amount for c in creates), Decimal(0)))
-    assert f"; charged ${charged}" in first.stdout
+    assert f" for new jobs; charged ${charged}\n" in first.stdout
     with Journal.open(state, exclusive=False) as journal:
         assert {a.job_id for a in journal.attempts()} == {None}  # the journal never took them
     disk.clear(monkeypatch)

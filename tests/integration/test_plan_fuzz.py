@@ -52,7 +52,7 @@ def field() -> Iterator[tuple[Path, dict[str, Any], Sandbox]]:
         project = outer / "project"
         project.mkdir(parents=True)
         shutil.copy(REPO / "examples" / "launch.yaml", project / "launch.yaml")
-        plan = json.loads(plan_as_json(plan_file(project / "launch.yaml")))
+        plan = json.loads(plan_as_json(plan_file(project / "launch.yaml"), base=project))
         server = start_sandbox(latency=0.0)
         try:
             yield project, plan, server

@@ -111,6 +111,7 @@ def test_sandbox_on_a_port_then_the_real_api_creates_every_job(
     real = run_cli(real_api, monkeypatch, path)
     assert_every_job_made_by(real, real_api)
     assert project.manifest("aurora-launch")["origin"] == "api"
+    assert "nothing real was paid" in rehearsal.stdout and "nothing real" not in real.stdout
 
 
 def test_shared_state_and_renders_never_pass_placeholders_for_renders(
