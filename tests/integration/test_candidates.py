@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner, Result
 from mediakit import dominant
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
 from storyboard.model import request_hash
-from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, FAST, run_cli
 
@@ -97,7 +97,7 @@ def test_candidates_3_is_three_creates_per_generation_each_kept_under_its_own_na
     # the candidate number is never sent: every try's request body is the same
     assert rows["us/open~3"]["request"] == rows["us/open"]["request"]
 
-    result = run_cli(sandbox, monkeypatch, storyboard)
+    result = run_cli(sandbox, monkeypatch, storyboard, cut=True)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert Counter(c.request_hash for c in sandbox.ledger.creates) == {
         OPEN_US: 3, OPEN_JP: 3, LOGO: 1}
@@ -113,7 +113,7 @@ def test_candidates_3_is_three_creates_per_generation_each_kept_under_its_own_na
 def test_pick_recuts_only_its_variant_with_the_picked_frames_and_no_create(
         tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     storyboard = write(tmp_path)
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0
     renders = tmp_path / "renders" / "tries"
     before = dominant(renders / "us.mp4", 1.0)
     jp_cut = (renders / "jp.mp4").stat().st_mtime_ns
@@ -152,7 +152,7 @@ def test_pick_recuts_only_its_variant_with_the_picked_frames_and_no_create(
 def test_reroll_is_exactly_one_create_recorded_in_the_lock_file(
         tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     storyboard = write(tmp_path)
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0
     creates = len(sandbox.ledger.creates)
     result = reroll(sandbox, monkeypatch, storyboard, "us/open")
     assert "us/open~4" in result.stdout and "$0.213" in result.stdout  # the cost, first
@@ -164,7 +164,7 @@ def test_reroll_is_exactly_one_create_recorded_in_the_lock_file(
     # a glob; and the run after it renders nothing more
     reroll(sandbox, monkeypatch, storyboard, "*/logo")
     assert [c.request_hash for c in sandbox.ledger.creates[creates + 1:]] == [LOGO]
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0
     assert len(sandbox.ledger.creates) == creates + 2
     assert reroll(sandbox, monkeypatch, storyboard, "us/nothing*", code=2).stderr.startswith(
         "error: 'us/nothing*' names none of the generations; ids look like us/open, ")
@@ -173,7 +173,7 @@ def test_reroll_is_exactly_one_create_recorded_in_the_lock_file(
 def test_the_budget_stops_a_reroll_that_would_exceed_it(
         tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     storyboard = write(tmp_path, "budget:\n  max_cost_usd: 1.60")
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0  # $1.491 spent
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0  # $1.491 spent
     creates = len(sandbox.ledger.creates)
     result = reroll(sandbox, monkeypatch, storyboard, "us/open", code=1)
     assert ("$1.491 spent so far + $0.213 due now = $1.704, over the budget of $1.60"
@@ -192,7 +192,7 @@ def test_the_lock_file_round_trips_through_git_to_byte_identical_cuts(
     repo = tmp_path / "repo"
     storyboard = write(repo / "video")
     (repo / ".gitignore").write_text("renders/\n.storyboard/\n")
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0
     cli_ok("pick", storyboard, "us/open", "3")
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     git(repo, "add", ".")
@@ -219,7 +219,7 @@ def test_the_lock_file_round_trips_through_git_to_byte_identical_cuts(
             f"job {job['job_id']}) and the cache lacks it; `storyboard run FILE --only "
             f"'us/open~3'` downloads it again by job {job['job_id']} while the provider "
             "still holds it ($0)") in failed.stdout
-    assert run_cli(sandbox, monkeypatch, copy).exit_code == 0  # fetched by job id
+    assert run_cli(sandbox, monkeypatch, copy, cut=True).exit_code == 0  # fetched by job id
     assert len(sandbox.ledger.creates) == creates  # 0 creates, $0
     assert (sha(clone / "video" / "renders" / "tries" / "us.mp4")
             == sha(repo / "video" / "renders" / "tries" / "us.mp4"))
@@ -230,7 +230,7 @@ def test_plan_against_a_ref_shows_pick_changes_and_added_candidates(
     repo = tmp_path / "repo"
     storyboard = write(repo)
     (repo / ".gitignore").write_text("renders/\n.storyboard/\n")
-    assert run_cli(sandbox, monkeypatch, storyboard).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, storyboard, cut=True).exit_code == 0
     cli_ok("pick", storyboard, "us/open", "2")
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     git(repo, "add", ".")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import SourceLocation, UsageError
-from storyboard.lock import (
+from storyboard.model import Generation, candidate_key, request_hash
+from storyboard.plan.lock import (
     Lock,
     LockEntry,
     lock_path,
@@ -17,7 +18,6 @@ from storyboard.lock import (
     with_rerolls,
     write_lock,
 )
-from storyboard.model import Generation, candidate_key, request_hash
 
 ARGS = {"prompt": "Dawn", "mode": "std", "duration": 3, "aspect_ratio": "16:9",
         "sound": "off", "multi_shot": False}

@@ -14,10 +14,8 @@ from enum import StrEnum
 
 from storyboard.errors import UsageError
 from storyboard.model import Plan, PlanItem
-from storyboard.plan import parse_usd
-from storyboard.pricing import format_usd
-
-EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
+from storyboard.plan.price import parse_usd
+from storyboard.plan.pricing import format_usd
 
 
 class Change(StrEnum):

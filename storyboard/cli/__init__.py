@@ -1,4 +1,9 @@
-"""The command line: parse options, call one library function, report, return an exit code."""
+"""The command line: parse options, call one library function, report, return an exit code.
+
+Commands import what they use inside their own body: ``storyboard validate`` runs on
+every commit (pre-commit), and ``--help`` should not wait for the compiler, the HTTP
+client or the terminal UI to load (tests/cli/test_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,22 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from storyboard import __version__
-from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
-from storyboard.diff import EXIT_GATE, PlanDiff
+from storyboard.cli.types import SECONDS, Bounded, NonEmptyPath, Usd
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
-from storyboard.model import Plan
-from storyboard.plan import budget_problems
-from storyboard.pricing import PriceTable, format_usd
-from storyboard.reporters import DIFF_REPORTERS, plural
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from storyboard.media.cut import Cutter
+    from storyboard.model import Plan
+    from storyboard.plan.diff import PlanDiff
+    from storyboard.plan.pricing import PriceTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +35,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
+EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -112,7 +117,7 @@ def cli() -> None:
 def validate(files: tuple[Path, ...], fmt: str) -> None:
     """Check storyboards: every problem as FILE:LINE:COL, exit 1 on any."""
     from storyboard.compile import compile_file
-    from storyboard.reporters import PROBLEM_REPORTERS, plural
+    from storyboard.report.reporters import PROBLEM_REPORTERS, plural
 
     failed = False
     for file in files:
@@ -139,8 +144,8 @@ def validate(files: tuple[Path, ...], fmt: str) -> None:
 def compile_command(file: Path, pricing: Path | None) -> None:
     """Print the exact API requests, one JSON object a line per generation."""
     from storyboard.compile import plan_file
-    from storyboard.pricing import load_price_table
-    from storyboard.reporters import compile_lines
+    from storyboard.plan.pricing import load_price_table
+    from storyboard.report.reporters import compile_lines
 
     plan = plan_file(file, prices=load_price_table(pricing))
     click.echo(compile_lines(plan), nl=False)
@@ -172,10 +177,16 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
          pricing: Path | None, state: Path | None) -> None:
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
-    from storyboard.diff import Increase, gate_failures
-    from storyboard.pricing import load_price_table
-    from storyboard.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
-    from storyboard.run import Workspace, with_journal
+    from storyboard.execute.executor import Workspace, with_journal
+    from storyboard.plan.diff import Increase, gate_failures
+    from storyboard.plan.price import budget_problems
+    from storyboard.plan.pricing import format_usd, load_price_table
+    from storyboard.report.reporters import (
+        DIFF_REPORTERS,
+        PLAN_REPORTERS,
+        diff_as_json,
+        plan_as_json,
+    )
     from storyboard.store import write_atomic
 
     limit, over = max_cost, fail_over
@@ -205,8 +216,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
 
 def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDiff:
     from storyboard.compile import plan_file
-    from storyboard.diff import diff_plans
-    from storyboard.gitref import checkout
+    from storyboard.plan.diff import diff_plans
+    from storyboard.plan.gitref import checkout
+    from storyboard.report.reporters import plural
 
     note = ""
     with checkout(file, ref) as snapshot:
@@ -246,8 +258,8 @@ def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None
 def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
          fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
-    from storyboard.diff import Increase, diff_plans, gate_failures
-    from storyboard.reporters import diff_as_json
+    from storyboard.plan.diff import Increase, diff_plans, gate_failures
+    from storyboard.report.reporters import DIFF_REPORTERS, diff_as_json
 
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
@@ -275,7 +287,7 @@ def schema() -> None:
 @reports_errors
 def init(directory: Path, name: str | None, force: bool) -> None:
     """Write a starter storyboard (and its schema, for editors) into DIRECTORY."""
-    from storyboard.starter import write_starter
+    from storyboard.cli.starter import write_starter
 
     written = write_starter(directory, name=name, force=force)
     for path in written:
@@ -287,8 +299,8 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
     """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
     (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import check_runnable, load_plan
-    from storyboard.pricing import load_price_table
+    from storyboard.plan.price import check_runnable, load_plan
+    from storyboard.plan.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
@@ -337,6 +349,8 @@ def _poll_options(command: F) -> F:
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--no-cut", is_flag=True,
+              help="Render only; make the final cuts later with `storyboard cut FILE`.")
 @click.option("--accept-lost-journal", is_flag=True,
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
@@ -353,11 +367,12 @@ def _poll_options(command: F) -> F:
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
         sandbox_fault: tuple[str, ...]) -> None:
-    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
-    from storyboard.run import run_options, sandbox_config
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning.
+    Then cut each variant whose renders are all there into one video."""
+    from storyboard.execute.executor import run_options, sandbox_config
 
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
@@ -366,21 +381,17 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     plan = _load_plan(target, pricing, to_run=True)
     sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                       api_base=api_base, max_cost=max_cost, rate=rate, concurrency=concurrency,
-                      accept_lost_journal=accept_lost_journal, state=state, out=out))
+                      accept_lost_journal=accept_lost_journal, no_cut=no_cut, state=state,
+                      out=out))
 
 
 def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: Any,
              api_base: str | None, max_cost: Decimal | None, rate: float | None,
-             concurrency: int, accept_lost_journal: bool, state: Path | None,
+             concurrency: int, accept_lost_journal: bool, no_cut: bool, state: Path | None,
              out: Path | None, before: Callable[[], None] = lambda: None) -> int:
     """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
     ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
-    from storyboard.journal import Journal
-    from storyboard.plan import check_budget
-    from storyboard.preflight import check_before_creating
-    from storyboard.progress import progress_for
-    from storyboard.reporters import plan_as_table, run_summary
-    from storyboard.run import (
+    from storyboard.execute.executor import (
         Workspace,
         api_for,
         execute,
@@ -388,6 +399,12 @@ def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: A
         prepare,
         refuse_placeholders_among_renders,
     )
+    from storyboard.execute.preflight import check_before_creating
+    from storyboard.journal.sqlite import Journal
+    from storyboard.plan.price import check_budget
+    from storyboard.plan.pricing import format_usd
+    from storyboard.report.progress import progress_for
+    from storyboard.report.reporters import plan_as_table, plural, run_summary
 
     limit = max_cost
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
@@ -434,16 +451,18 @@ def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: A
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = 0
     if not summary.interrupted:
-        cuts = _cut_after_run(plan, workspace, summary, attempts)
+        cutter = _cutter(plan, workspace, attempts)  # publishes each generation's keeper
+        if not no_cut:
+            cuts = _cut_after_run(cutter, summary)
     return summary.exit_code or cuts
 
 
-def _cut_after_run(plan: Plan, workspace: Any, summary: Any, attempts: Any) -> int:
+def _cut_after_run(cutter: Cutter, summary: Any) -> int:
     """Cut every variant whose renders are all there; say which got none and why."""
     from storyboard.media.cut import outcome_reasons
-    from storyboard.reporters import cut_report
+    from storyboard.report.reporters import cut_report
 
-    cuts = _cutter(plan, workspace, attempts).cut_all(outcome_reasons(summary.outcomes))
+    cuts = cutter.cut_all(outcome_reasons(summary.outcomes))
     click.echo(cut_report(cuts), nl=False)
     return cuts.exit_code
 
@@ -453,17 +472,17 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any, attempts: Any) -> i
 @click.option("--sandbox", is_flag=True,
               help="Cut the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
     from storyboard.compile import plan_file
-    from storyboard.journal import Journal
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
     from storyboard.media import require
     from storyboard.media.cut import missing_reasons
-    from storyboard.reporters import cut_report
-    from storyboard.run import Workspace
+    from storyboard.report.reporters import cut_report
 
     require("storyboard cut")
     plan = plan_file(file)
@@ -486,9 +505,9 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
 def _cutter(plan: Plan, workspace: Any, attempts: Any) -> Cutter:
     """The final cut's cutter, taking each generation's keeper (the lock file's pick, else
     the lowest-numbered delivered candidate), which is first published at its own path."""
-    from storyboard.candidates import Keepers, publish_keepers
-    from storyboard.lock import lock_path, read_lock
+    from storyboard.execute.candidates import Keepers, publish_keepers
     from storyboard.media.cut import Cutter
+    from storyboard.plan.lock import lock_path, read_lock
 
     lock = read_lock(lock_path(Path(plan.root) / Path(plan.source).name))
     keepers = Keepers(plan, workspace, lock, attempts)
@@ -524,11 +543,12 @@ def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base:
     """Render one more candidate of each generation ID names (an id or a glob, e.g.
     'us-wide/hero', 'us-*/hero.2'); the cost is shown and the budget kept first, and
     the lock file records the added candidate once it is confirmed."""
-    from storyboard.candidates import reroll as add_candidates
     from storyboard.compile import plan_file
-    from storyboard.lock import lock_path, read_lock, write_lock
-    from storyboard.pricing import load_price_table
-    from storyboard.run import run_options, sandbox_config
+    from storyboard.execute.candidates import reroll as add_candidates
+    from storyboard.execute.executor import run_options, sandbox_config
+    from storyboard.plan.lock import lock_path, read_lock, write_lock
+    from storyboard.plan.pricing import load_price_table
+    from storyboard.report.reporters import plural
 
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     prices = load_price_table(pricing)
@@ -540,7 +560,7 @@ def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base:
     click.echo(f"adding {plural(len(added), 'candidate')}: {', '.join(added)}", err=True)
     sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                       api_base=api_base, max_cost=max_cost, rate=None, concurrency=4,
-                      accept_lost_journal=False, state=state, out=out,
+                      accept_lost_journal=False, no_cut=False, state=state, out=out,
                       before=lambda: write_lock(lock)))
 
 
@@ -556,13 +576,13 @@ def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base:
 def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: Path | None,
          out: Path | None) -> None:
     """Pin candidate N as ID's keeper in FILE.lock (commit it), then re-cut: no API, $0."""
-    from storyboard.candidates import pick as pin
     from storyboard.compile import plan_file
-    from storyboard.journal import Journal
-    from storyboard.lock import lock_path, read_lock, write_lock
+    from storyboard.execute.candidates import pick as pin
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
     from storyboard.media import require
-    from storyboard.reporters import cut_report
-    from storyboard.run import Workspace
+    from storyboard.plan.lock import lock_path, read_lock, write_lock
+    from storyboard.report.reporters import cut_report
 
     plan = plan_file(file)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
@@ -610,10 +630,10 @@ def _stopping() -> None:
 @reports_errors
 def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
     """Show what the journal knows about each generation."""
-    from storyboard.journal import Journal
-    from storyboard.reporters import status_table
-    from storyboard.run import Workspace
-    from storyboard.run import status as journal_status
+    from storyboard.execute.executor import Workspace
+    from storyboard.execute.executor import status as journal_status
+    from storyboard.journal.sqlite import Journal
+    from storyboard.report.reporters import status_table
 
     plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
@@ -635,7 +655,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
 def sandbox(host: str, port: int, key: str | None, latency: str, fault: tuple[str, ...],
             seed: int) -> None:
     """Serve the sandbox job API on loopback (speaks ShortAPI's contract; charges nothing)."""
-    from storyboard.sandbox import Faults, SandboxConfig, parse_latency, serve
+    from storyboard.api.sandbox import Faults, SandboxConfig, parse_latency, serve
 
     config = SandboxConfig(host=host, port=port, api_key=key, seed=seed,
                            latency=parse_latency(latency, seed=seed),

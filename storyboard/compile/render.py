@@ -25,6 +25,14 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyboard.compile.template_bounds import (
+    MAX_SOURCE,
+    BoundedEnvironment,
+    Budget,
+    Exhausted,
+    TemplateRenderError,
+)
+from storyboard.compile.template_sizes import weight
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
 from storyboard.files import Unreadable, read_limited
 from storyboard.model import (
@@ -37,14 +45,6 @@ from storyboard.model import (
     Value,
     Variant,
 )
-from storyboard.template_bounds import (
-    MAX_SOURCE,
-    BoundedEnvironment,
-    Budget,
-    Exhausted,
-    TemplateRenderError,
-)
-from storyboard.template_sizes import weight
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings
@@ -218,8 +218,10 @@ def _compile_problem(exc: Exception, text: Text) -> Problem:
     if isinstance(exc, SecurityError):
         return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}",
                        text.location)
-    return Problem(f"template cannot be compiled ({type(exc).__name__}: {exc}); "
-                   "simplify it", text.location)
+    if isinstance(exc, RecursionError):
+        return Problem("the template nests too deeply to compile; flatten it", text.location)
+    return Problem(f"template cannot be compiled: {_in_words(exc)}; simplify it",
+                   text.location)
 
 
 def _frozen(value: Any) -> Any:

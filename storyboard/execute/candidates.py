@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.errors import MediaError, UsageError
-from storyboard.journal import Attempt, Status
-from storyboard.lock import Lock, LockEntry
+from storyboard.execute.executor import Workspace
+from storyboard.journal.sqlite import Attempt, Status
 from storyboard.model import CANDIDATE_MARK, Generation, Plan
-from storyboard.run import Workspace
+from storyboard.plan.lock import Lock, LockEntry
 from storyboard.store import file_sha256, link_atomic
 
 

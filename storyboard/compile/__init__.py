@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from storyboard.emit import emit
-from storyboard.load import load_file
-from storyboard.lock import Lock, lock_path, read_lock, with_rerolls
+from storyboard.compile.emit import emit
+from storyboard.compile.load import load_file
+from storyboard.compile.render import TemplateEngine, render_all
+from storyboard.compile.validate import validate_document
+from storyboard.compile.variants import expand_variants
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
 from storyboard.model import Generation, Plan, Storyboard, Variant
 from storyboard.perf import fewer_collections
-from storyboard.plan import price
-from storyboard.pricing import PriceTable, load_price_table
-from storyboard.render import TemplateEngine, render_all
-from storyboard.validate import validate_document
-from storyboard.variants import expand_variants
+from storyboard.plan.pricing import PriceTable, load_price_table
+
+if TYPE_CHECKING:
+    from storyboard.plan.lock import Lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,9 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None,
               display: str | None = None, lock: Lock | None = None) -> Plan:
     """The priced plan of the storyboard at ``path``, with the candidates and picks of its
     lock file (``lock``: one about to be written instead, e.g. by ``reroll``)."""
+    from storyboard.plan.lock import lock_path, read_lock, with_rerolls
+    from storyboard.plan.price import price  # plan imports compile's request check
+
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
     lock = lock if lock is not None else read_lock(lock_path(path))
