@@ -43,6 +43,10 @@ class Keepers:
     def tries(self, generation_id: str) -> list[Generation]:
         return self._tries.get(generation_id, [])
 
+    def several(self) -> list[str]:
+        """The ids of the generations with more than one candidate."""
+        return [gid for gid, tries in self._tries.items() if tries[0].candidates > 1]
+
     def render_of(self, generation_id: str) -> Path | None:
         """The keeper's cached render; None when no candidate is rendered yet. A pick the
         cache cannot serve is a ``MediaError`` that says how to get it back."""
@@ -93,15 +97,13 @@ def _nonempty(path: Path) -> bool:
 def publish_keepers(keepers: Keepers) -> None:
     """Link each multi-candidate generation's own path to its keeper (a pick the cache
     lacks is left to the cut to report)."""
-    for generation_id, tries in keepers._tries.items():
-        if tries[0].candidates < 2:
-            continue
+    for generation_id in keepers.several():
         try:
             found = keepers.render_of(generation_id)
         except MediaError:
             continue
         if found is not None:
-            link_atomic(found, keepers.workspace.keeper_file(tries[0]))
+            link_atomic(found, keepers.workspace.keeper_file(keepers.tries(generation_id)[0]))
 
 
 # ------------------------------------------------------------------- re-roll and pick
