@@ -6,7 +6,8 @@ executor (an import-linter contract).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ from storyboard.model import (
     NEW,
     PlanItem,
     Spent,
+    candidate_id,
 )
 
 if TYPE_CHECKING:
@@ -103,3 +105,19 @@ class StatusReport:
     rows: tuple[StatusRow, ...]
     others: int  # generations of earlier versions of the storyboard in the journal
     spent: Spent  # what the storyboard has spent in this state (real jobs only)
+    picks: Mapping[str, int] = field(default_factory=dict)  # the lock file's (Plan.picks)
+
+    def keepers(self) -> set[str]:
+        """The candidate ids the final cut takes, of generations with several: the pick,
+        else the lowest-numbered rendered one."""
+        found: set[str] = set()
+        groups: dict[str, list[StatusRow]] = {}
+        for row in self.rows:
+            if row.item.generation.candidates > 1:
+                groups.setdefault(row.item.generation.base_id, []).append(row)
+        for base, rows in groups.items():
+            if base in self.picks:
+                found.add(candidate_id(base, self.picks[base]))
+            else:
+                found.update(next(([r.item.generation.id] for r in rows if r.cached), []))
+        return found

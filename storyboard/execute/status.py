@@ -32,4 +32,4 @@ def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
                               placeholders.get(g.hash) if attempt is None else None))
     in_plan = {i.generation.hash for i in plan.items}
     others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
-    return StatusReport(tuple(rows), others, journal.spent(plan.name, API))
+    return StatusReport(tuple(rows), others, journal.spent(plan.name, API), plan.picks)

@@ -13,6 +13,7 @@ from typing import Any
 from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE
 from storyboard.journal.sqlite import API, SANDBOX, Traces, state_id_of
 from storyboard.model import (
+    CANDIDATE_MARK,
     Generation,
 )
 from storyboard.plan.price import relative_path
@@ -54,6 +55,14 @@ class Workspace:
         return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
 
     def render_file(self, g: Generation) -> Path:
+        """Where this try is published: the generation's own path when it is its only
+        candidate, else ``<clip>[.<take>]~<n>.mp4`` (the own path then holds the keeper)."""
+        keeper = self.keeper_file(g)
+        if g.candidates < 2:
+            return keeper
+        return keeper.with_name(f"{keeper.stem}{CANDIDATE_MARK}{g.candidate}.mp4")
+
+    def keeper_file(self, g: Generation) -> Path:
         take = "" if g.take is None else f".{g.take}"
         return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"
 

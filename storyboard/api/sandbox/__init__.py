@@ -19,8 +19,9 @@ Three things make it useful beyond a mock:
   a uniform range, or a log-normal), each drawn per request hash, never at random.
 * **Videos a person can check by eye** (``media/placeholder.py``): the requested
   aspect ratio and length at a small size, 24 fps, a tone when ``sound`` is on, and
-  on every frame the request's short hash, prompt, shot and time. The same request
-  always gets the same bytes.
+  on every frame the request's short hash, prompt, shot and time. A request's first
+  job always gets the same bytes; its n-th job (another candidate of it) gets another
+  colour, drawn from ``<hash>#<n>``, as the model makes another video each time.
 * **Jobs that outlive the server**, as real ones do: a job id carries its duration
   and outcome under an HMAC (``sbx1-<duration>-<fails>-<random>-<mac>``), so a
   sandbox restarted after an interrupted ``storyboard run --sandbox`` recognises the

@@ -250,7 +250,7 @@ class Sandbox:
                 self.ledger.count_fault("create", fault)
                 return self._fault_reply(fault).after(delay)
 
-        job = self._new_job(digest, duration, placeholder.Placeholder.for_request(digest, args))
+        job = self._new_job(digest, duration, args)
         self.ledger.record_create(CreateRecord(
             job_id=job.job_id, request_hash=digest, amount=amount, duration=duration,
             created_at=time.time(), fails=job.fails, callback_url=body.get("callback_url"),
@@ -263,12 +263,16 @@ class Sandbox:
         data = {"amount": format_usd(amount), "job_id": job.job_id}
         return _json(200, {"code": CODE_OK, "data": data}).after(delay)
 
-    def _new_job(self, digest: str, duration: int, look: placeholder.Placeholder) -> _Job:
+    def _new_job(self, digest: str, duration: int, args: Mapping[str, Any]) -> _Job:
         latency = self.config.latency
         seconds = latency(digest) if callable(latency) else latency  # per request hash
         with self._lock:
             ordinal = self._attempts[("job", digest)]
             self._attempts[("job", digest)] += 1
+            # like the model, another job of the same request makes another video: the
+            # first keeps the request's colour, the n-th is drawn from "<hash>#<n>"
+            look = placeholder.Placeholder.for_request(
+                digest if ordinal == 0 else f"{digest}#{ordinal}", args)
             fails = self._faulted("fail", digest, ordinal)
             job = _Job(
                 job_id=make_job_id(duration, fails),
