@@ -28,6 +28,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
+EXIT_FLAGGED = 4  # run --fail-on-flag: a delivered clip has a quality flag
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -145,8 +146,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 
 @cli.command(cls=_DetailedExitcodeCommand)
 @file_argument
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]),
+              default="table", show_default=True,
+              help="html: each variant's timeline as a page (clips sized by duration).")
 @click.option("--out", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
               help="Also save the plan as JSON, to run exactly it later.")
 @click.option("--against", metavar="REF", default=None,
@@ -186,6 +188,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
     if against is not None:
         diff = _diff_against(file, against, the_plan, prices)
         gates = gate_failures(diff, fail_over=over, fail_on_increase=increase)
+        if fmt == "html":
+            raise UsageError("--format html draws one plan; with --against use table, json "
+                             "or markdown")
         click.echo(diff_as_json(diff, limit, gates) if fmt == "json"
                    else DIFF_REPORTERS[fmt](diff, limit), nl=False)
     else:
@@ -337,13 +342,16 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
               "lognormal:MEDIAN,SIGMA [default: 1].")
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
               help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
+@click.option("--fail-on-flag", is_flag=True,
+              help=f"Exit {EXIT_FLAGGED} when a delivered clip has a quality flag (black, "
+              "frozen, silent, duration, aspect) and nothing else failed.")
 @reports_errors
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
         resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
-        sandbox_fault: tuple[str, ...]) -> None:
+        sandbox_fault: tuple[str, ...], fail_on_flag: bool) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
@@ -407,10 +415,24 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
-    cuts = 0
+    cuts = flagged = 0
     if not summary.interrupted:
         cuts = _cut_after_run(plan, workspace, summary)
-    sys.exit(summary.exit_code or cuts)
+        flagged = _report_after_run(plan, workspace)
+    sys.exit(summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0))
+
+
+def _report_after_run(plan: Plan, workspace: Any) -> int:
+    """Refresh the HTML review; say where it is and list the quality flags (how many)."""
+    from storyboard.journal import Journal
+    from storyboard.report.html import build_report
+    from storyboard.reporters import flag_lines
+
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        page, review = build_report(plan, journal, workspace)
+    click.echo(flag_lines(review.flagged), nl=False)
+    click.echo(f"report: {page}")
+    return len(review.flagged)
 
 
 def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
@@ -454,6 +476,36 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
             Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
         click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
+
+
+@cli.command()
+@file_argument
+@click.option("--sandbox", is_flag=True,
+              help="Review the sandbox's placeholder renders (renders/sandbox/).")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@reports_errors
+def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
+    """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
+    from storyboard.compile import plan_file
+    from storyboard.journal import Journal
+    from storyboard.media import require
+    from storyboard.report.html import build_report
+    from storyboard.reporters import flag_lines
+    from storyboard.run import Workspace
+
+    require("storyboard report")
+    plan = plan_file(file)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
+    if not workspace.state_dir.is_dir():
+        raise UsageError(f"{workspace.state_dir}: no renders to review yet; run `storyboard "
+                         f"run {shlex.quote(str(file))}`{' --sandbox' if sandbox else ''} first")
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        page, review = build_report(plan, journal, workspace)
+    click.echo(flag_lines(review.flagged), nl=False, err=True)
+    click.echo(str(page))
 
 
 def _confirm(question: str) -> None:
