@@ -91,7 +91,8 @@ def measure(video: Path) -> Picture:
         width, height = stream.codec_context.width, stream.codec_context.height
         small = (PROBE_WIDTH, max(1, round(height * PROBE_WIDTH / width)))
         for frame in container.decode(video=0):
-            grey = frame.reformat(width=small[0], height=small[1], format="gray").to_image()
+            grey = frame.reformat(width=small[0], height=small[1],
+                                  format="rgb24").to_image().convert("L")
             last_time = frame.time or 0.0
             black_run = black_run + step if grey.getextrema()[1] <= BLACK_LUMA else 0.0
             still = previous is not None and \

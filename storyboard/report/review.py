@@ -111,7 +111,7 @@ def gather(plan: Plan, journal: Journal, workspace: Workspace, *,
     (or reused) in the report folder."""
     folder = report_folder(workspace)
     latest = journal.latest_all(workspace.origin)
-    source = shlex.quote(str(Path(plan.root) / Path(plan.source).name))
+    source = shlex.quote(plan.source)
     sheets = []
     for variant, items in plan.by_variant().items():
         cards = tuple(_card(item, latest.get(item.generation.hash), workspace, folder, source)
@@ -132,7 +132,10 @@ def _card(item: PlanItem, attempt: Attempt | None, workspace: Workspace, folder:
     candidate = Candidate(1, None, None, None, True, f"storyboard pick {source} {g.id} 1")
     if video is not None and attempt is not None and attempt.sha256:
         candidate = _looked_at(candidate, video, attempt.sha256, g, folder)
-    return ClipCard(item, status, attempt.charge if attempt and attempt.job_id else None,
+    # as the manifest counts it: a generation sharing another's render has no charge
+    charged = (attempt.charge if attempt and attempt.job_id and item.same_as is None
+               else None)
+    return ClipCard(item, status, charged,
                     attempt.error if attempt and status != DELIVERED else None,
                     bool(attempt and attempt.refunded), attempt.job_id if attempt else None,
                     shot_lines(g.args), (candidate,))
