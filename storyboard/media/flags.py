@@ -17,6 +17,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from storyboard.media import load
 
@@ -55,12 +56,18 @@ class Picture:
     frame_seconds: float  # one frame's duration
     black: float  # the longest black stretch, in seconds
     frozen: float  # the longest still stretch, in seconds
+    samples: tuple[Any, ...] = ()  # frames kept for thumbnails (PIL images)
 
 
 def flags_of(video: Path, *, seconds: int, sound: bool, aspect: str) -> tuple[Flag, ...]:
     """Every flag of ``video``, rendered for a request of ``seconds``, ``sound`` and
     ``aspect`` (``"16:9"``)."""
-    picture = measure(video)
+    return judge(measure(video), video, seconds=seconds, sound=sound, aspect=aspect)
+
+
+def judge(picture: Picture, video: Path, *, seconds: int, sound: bool,
+          aspect: str) -> tuple[Flag, ...]:
+    """The flags of a video whose frames ``picture`` measured (its sound is read here)."""
     found = []
     if picture.black >= BLACK_SECONDS:
         found.append(Flag(BLACK, f"{picture.black:.1f} s of black frames"))
@@ -77,12 +84,15 @@ def flags_of(video: Path, *, seconds: int, sound: bool, aspect: str) -> tuple[Fl
     return tuple(found)
 
 
-def measure(video: Path) -> Picture:
+def measure(video: Path, samples: int = 0) -> Picture:
+    """One pass over every frame; with ``samples``, also keeps that many frames (PIL
+    images, full size) from the middles of equal stretches, for thumbnails."""
     av = load("av", "checking a clip's quality")
-    chops = load("PIL.ImageChops")
+    image_module, chops = load("PIL.Image"), load("PIL.ImageChops")
     black = frozen = black_run = frozen_run = 0.0
     previous = None
     last_time = 0.0
+    kept: list[Any] = []
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -90,19 +100,46 @@ def measure(video: Path) -> Picture:
         step = 1 / float(rate)
         width, height = stream.codec_context.width, stream.codec_context.height
         small = (PROBE_WIDTH, max(1, round(height * PROBE_WIDTH / width)))
+        targets = sample_times(_duration(stream, container), samples)
+        frame = None
         for frame in container.decode(video=0):
-            grey = frame.reformat(width=small[0], height=small[1],
-                                  format="rgb24").to_image().convert("L")
             last_time = frame.time or 0.0
+            while targets and last_time >= targets[0] - 1e-6:
+                targets.pop(0)
+                kept.append(frame.to_image())
+            grey = _grey(frame.reformat(width=small[0], height=small[1], format="gray",
+                                        interpolation="AREA"),
+                         image_module)
             black_run = black_run + step if grey.getextrema()[1] <= BLACK_LUMA else 0.0
             still = previous is not None and \
                 chops.difference(grey, previous).getextrema()[1] <= STILL_LUMA
             frozen_run = frozen_run + step if still else 0.0
             black, frozen = max(black, black_run), max(frozen, frozen_run)
             previous = grey
+        if frame is not None:
+            while len(kept) < samples:  # a file shorter than it says: its last frame
+                kept.append(frame.to_image())
     # a still stretch of n frames spans n - 1 steps between them, plus the last frame's
     frozen = frozen + step if frozen else 0.0
-    return Picture(width, height, last_time + step, step, black, frozen)
+    return Picture(width, height, last_time + step, step, black, frozen, tuple(kept))
+
+
+def sample_times(duration: float, count: int) -> list[float]:
+    """The middles of ``count`` equal stretches of ``duration`` seconds."""
+    return [(i + 0.5) * duration / count for i in range(count)]
+
+
+def _duration(stream: Any, container: Any) -> float:
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    return float(container.duration or 0) / 1_000_000
+
+
+def _grey(frame: Any, image_module: Any) -> Any:
+    """The frame's one (luma) plane as an "L" image, without the plane's row padding."""
+    plane = frame.planes[0]
+    return image_module.frombuffer("L", (plane.line_size, frame.height), bytes(plane),
+                                   "raw", "L", 0, 1).crop((0, 0, frame.width, frame.height))
 
 
 def is_silent(video: Path) -> bool:

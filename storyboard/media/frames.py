@@ -10,6 +10,7 @@ down until a generation's two images together fit ``MAX_BYTES``.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,21 @@ class Thumbnails:
         return self.poster.stat().st_size + self.sprite.stat().st_size
 
 
-def thumbnails(video: Path, sha256: str, folder: Path) -> Thumbnails:
-    """The poster and sprite of ``video`` (whose content is ``sha256``) in ``folder``."""
-    poster, sprite = folder / f"{sha256[:20]}.poster.jpg", folder / f"{sha256[:20]}.sprite.jpg"
+def thumbnail_files(sha256: str, folder: Path) -> tuple[Path, Path]:
+    """Where the poster and sprite of the video whose content is ``sha256`` are kept."""
+    return folder / f"{sha256[:20]}.poster.jpg", folder / f"{sha256[:20]}.sprite.jpg"
+
+
+def thumbnails(video: Path, sha256: str, folder: Path,
+               frames: Sequence[Any] | None = None) -> Thumbnails:
+    """The poster and sprite of ``video`` (whose content is ``sha256``) in ``folder``,
+    made from ``frames`` (``SPRITE_FRAMES`` of them, as ``frames_across`` picks) when
+    given, else by decoding."""
+    poster, sprite = thumbnail_files(sha256, folder)
     if poster.is_file() and sprite.is_file():
         return Thumbnails(poster, sprite, reused=True)
-    frames = frames_across(video, SPRITE_FRAMES)
+    if not frames:
+        frames = frames_across(video, SPRITE_FRAMES)
     big = _scaled(frames[len(frames) // 2], POSTER_WIDTH)
     tiles = [_scaled(f, TILE_WIDTH) for f in frames]
     strip = _side_by_side(tiles)
@@ -57,28 +67,14 @@ def thumbnails(video: Path, sha256: str, folder: Path) -> Thumbnails:
 
 
 def frames_across(video: Path, count: int) -> list[Any]:
-    """``count`` frames (PIL images) at the middles of ``count`` equal stretches of the video."""
-    av = load("av", "making thumbnails")
-    chosen: list[Any] = []
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        duration = (float(stream.duration * stream.time_base) if stream.duration
-                    else (container.duration or 0) / 1_000_000)
-        targets = [(i + 0.5) * duration / count for i in range(count)]
-        last = None
-        for frame in container.decode(video=0):
-            last = frame
-            while targets and (frame.time or 0.0) >= targets[0] - 1e-6:
-                targets.pop(0)
-                chosen.append(frame.to_image())
-            if not targets:
-                break
-    if last is None:
+    """``count`` frames (PIL images) at the middles of ``count`` equal stretches of the
+    video (the pass that measures its quality keeps them too: ``flags.measure``)."""
+    from storyboard.media.flags import measure
+
+    picture = measure(video, count)
+    if not picture.samples:
         raise MediaError(f"{video}: the video has no frames")
-    while len(chosen) < count:  # a file shorter than it says: repeat its last frame
-        chosen.append(last.to_image())
-    return chosen
+    return list(picture.samples)
 
 
 def _scaled(image: Any, width: int) -> Any:

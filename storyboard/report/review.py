@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.journal import Attempt, Journal, Status
-from storyboard.media.flags import Flag, flags_of
-from storyboard.media.frames import Thumbnails, thumbnails
+from storyboard.media.flags import Flag, judge, measure
+from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
 from storyboard.model import Generation, Plan, PlanItem
 from storyboard.plan import relative_path
 from storyboard.run import Workspace
@@ -162,28 +162,33 @@ def _status(attempt: Attempt | None, video: Path | None) -> str:
 
 def _looked_at(candidate: Candidate, video: Path, sha256: str, g: Generation,
                folder: Path) -> Candidate:
+    """Its thumbnails and flags, reused when made from the same bytes before, else made
+    in one decoding pass."""
     thumbs_dir = folder / THUMBS_DIR
-    thumbs: Thumbnails = thumbnails(video, sha256, thumbs_dir)
-    flags = _flags(video, sha256, g, thumbs_dir)
+    kept = thumbs_dir / f"{sha256[:20]}-{g.hash[:12]}.flags.json"
+    flags = _kept_flags(kept)
+    frames: tuple[Any, ...] = ()
+    if flags is None or not all(p.is_file() for p in thumbnail_files(sha256, thumbs_dir)):
+        picture = measure(video, SPRITE_FRAMES)
+        frames = picture.samples
+        flags = judge(picture, video, seconds=g.seconds, sound=g.sound == "on",
+                      aspect=str(g.args["aspect_ratio"]))
+        write_atomic(kept, json.dumps([{"kind": f.kind, "detail": f.detail}
+                                       for f in flags]).encode("utf-8"))
+    thumbs: Thumbnails = thumbnails(video, sha256, thumbs_dir, frames)
     return Candidate(candidate.number, relative_path(video, folder),
                      relative_path(thumbs.poster, folder), relative_path(thumbs.sprite, folder),
                      candidate.picked, candidate.pick_command, flags, thumbs.size,
                      thumbs.reused)
 
 
-def _flags(video: Path, sha256: str, g: Generation, thumbs_dir: Path) -> tuple[Flag, ...]:
-    """The video's flags for this request, kept by (video sha256, request hash)."""
-    kept = thumbs_dir / f"{sha256[:20]}-{g.hash[:12]}.flags.json"
+def _kept_flags(kept: Path) -> tuple[Flag, ...] | None:
+    """Flags found before for the same video and request (None: none kept, or unreadable)."""
     try:
         return tuple(Flag(str(f["kind"]), str(f["detail"]))
                      for f in json.loads(kept.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError, KeyError):
-        pass
-    flags = flags_of(video, seconds=g.seconds, sound=g.sound == "on",
-                     aspect=str(g.args["aspect_ratio"]))
-    write_atomic(kept, json.dumps([{"kind": f.kind, "detail": f.detail}
-                                   for f in flags]).encode("utf-8"))
-    return flags
+        return None
 
 
 def shot_lines(args: Mapping[str, Any]) -> tuple[ShotLine, ...]:

@@ -84,7 +84,7 @@ def test_thumbnails_are_small_and_a_rebuild_reuses_them(
         raise AssertionError("a thumbnail or flag was made again for an unchanged video")
 
     monkeypatch.setattr("storyboard.media.frames.frames_across", no_decoding)
-    monkeypatch.setattr("storyboard.report.review.flags_of", no_decoding)
+    monkeypatch.setattr("storyboard.report.review.measure", no_decoding)
     again = CliRunner().invoke(cli, ["report", str(project.storyboard("launch.yaml"))])
     assert again.exit_code == 0, again.stdout + again.stderr
     assert {p: p.stat().st_mtime_ns for p in thumbs.iterdir()} == before
