@@ -1,4 +1,9 @@
-"""The command line: parse options, call one library function, report, return an exit code."""
+"""The command line: parse options, call one library function, report, return an exit code.
+
+Commands import what they use inside their own body: ``storyboard validate`` runs on
+every commit (pre-commit), and ``--help`` should not wait for the compiler, the HTTP
+client or the terminal UI to load (tests/cli/test_startup.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,21 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from storyboard import __version__
 from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
-from storyboard.diff import EXIT_GATE, PlanDiff
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
-from storyboard.model import Plan
-from storyboard.plan import budget_problems
-from storyboard.pricing import PriceTable, format_usd
-from storyboard.reporters import DIFF_REPORTERS, plural
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from storyboard.diff import PlanDiff
+    from storyboard.model import Plan
+    from storyboard.pricing import PriceTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +34,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
+EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
 EXIT_FLAGGED = 4  # run --fail-on-flag: a delivered clip has a quality flag
 
 
@@ -172,8 +179,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
     from storyboard.diff import Increase, gate_failures
-    from storyboard.pricing import load_price_table
-    from storyboard.reporters import PLAN_REPORTERS, diff_as_json, plan_as_json
+    from storyboard.plan import budget_problems
+    from storyboard.pricing import format_usd, load_price_table
+    from storyboard.reporters import DIFF_REPORTERS, PLAN_REPORTERS, diff_as_json, plan_as_json
     from storyboard.run import Workspace, with_journal
     from storyboard.store import write_atomic
 
@@ -209,6 +217,7 @@ def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDi
     from storyboard.compile import plan_file
     from storyboard.diff import diff_plans
     from storyboard.gitref import checkout
+    from storyboard.reporters import plural
 
     note = ""
     with checkout(file, ref) as snapshot:
@@ -249,7 +258,7 @@ def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
          fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
     from storyboard.diff import Increase, diff_plans, gate_failures
-    from storyboard.reporters import diff_as_json
+    from storyboard.reporters import DIFF_REPORTERS, diff_as_json
 
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
@@ -330,6 +339,9 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
+@click.option("--no-cut", is_flag=True,
+              help="Render only; make the final cuts and the review later with `storyboard "
+              "cut FILE` and `storyboard report FILE`.")
 @click.option("--accept-lost-journal", is_flag=True,
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
@@ -349,13 +361,16 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, accept_lost_journal: bool, state: Path | None,
+        resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
         sandbox_fault: tuple[str, ...], fail_on_flag: bool) -> None:
-    """Plan, confirm, then create, poll and download every generation; resume by rerunning."""
+    """Plan, confirm, then create, poll and download every generation; resume by rerunning.
+    Then cut each variant whose renders are all there into one video, and refresh the
+    HTML review."""
     from storyboard.journal import Journal
     from storyboard.plan import check_budget
     from storyboard.preflight import check_before_creating
+    from storyboard.pricing import format_usd
     from storyboard.progress import progress_for
     from storyboard.reporters import plan_as_table, plural, run_summary
     from storyboard.run import (
@@ -416,7 +431,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = flagged = 0
-    if not summary.interrupted:
+    if not (summary.interrupted or no_cut):
         cuts = _cut_after_run(plan, workspace, summary)
         flagged = _report_after_run(plan, workspace)
     sys.exit(summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0))
@@ -450,7 +465,7 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
 @click.option("--sandbox", is_flag=True,
               help="Cut the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Renders folder (default: renders/ beside the storyboard).")
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from storyboard.errors import UsageError
-from storyboard.plan import parse_usd
 
 
 class OptionValueError(click.BadParameter):
@@ -78,6 +77,8 @@ class Usd(click.ParamType[Decimal, Any]):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Decimal:
+        from storyboard.plan import parse_usd  # the compiler stays unloaded for --help
+
         if isinstance(value, Decimal):
             return value
         try:

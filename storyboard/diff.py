@@ -17,8 +17,6 @@ from storyboard.model import Plan, PlanItem
 from storyboard.plan import parse_usd
 from storyboard.pricing import format_usd
 
-EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
-
 
 class Change(StrEnum):
     ADDED = "added"

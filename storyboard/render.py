@@ -218,8 +218,10 @@ def _compile_problem(exc: Exception, text: Text) -> Problem:
     if isinstance(exc, SecurityError):
         return Problem(f"template blocked by the sandbox: {str(exc).rstrip('.')}",
                        text.location)
-    return Problem(f"template cannot be compiled ({type(exc).__name__}: {exc}); "
-                   "simplify it", text.location)
+    if isinstance(exc, RecursionError):
+        return Problem("the template nests too deeply to compile; flatten it", text.location)
+    return Problem(f"template cannot be compiled: {_in_words(exc)}; simplify it",
+                   text.location)
 
 
 def _frozen(value: Any) -> Any:

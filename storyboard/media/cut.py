@@ -26,9 +26,12 @@ from storyboard.media.srt import srt
 from storyboard.media.timeline import Timeline, seconds_json
 from storyboard.model import Plan, canonical_json
 from storyboard.run import Workspace
-from storyboard.store import link_atomic, write_atomic
+from storyboard.store import file_sha256, link_atomic, write_atomic
 
 CUT_VERSION = 1  # bump when the assembler writes different bytes for the same inputs
+# a sandbox's cut joins placeholders: what matters is its order and timing, so it is
+# encoded at x264's quickest preset (the product's veryfast is for real renders)
+SANDBOX_ENCODING = Encoding(preset="ultrafast")
 
 CUT = "cut"  # assembled now
 REUSED = "reused"  # the same cut existed: nothing encoded
@@ -81,10 +84,14 @@ class Cutter:
 
     plan: Plan
     workspace: Workspace
-    encoding: Encoding = field(default_factory=Encoding)
+    encoding: Encoding | None = None  # None: the product's, or a quicker one for a sandbox
     # a render file for a part (by request hash), or None: the candidates' picks plug in here
     render_of: Callable[[str], Path | None] | None = None
     _hashes: dict[tuple[str, int, int], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.encoding is None:
+            self.encoding = SANDBOX_ENCODING if self.workspace.sandbox else Encoding()
 
     def cut_all(self, reasons: Mapping[str, str] | None = None) -> CutSummary:
         """Every variant whose renders are all there; ``reasons`` says (by generation id)
@@ -129,7 +136,8 @@ class Cutter:
         record = _read_record(record_file, len(timeline.parts)) if video.is_file() else None
         if record is None:
             video.parent.mkdir(parents=True, exist_ok=True)
-            done = assemble(timeline, files, video, music=music, encoding=self.encoding)
+            done = assemble(timeline, files, video, music=music,
+                            encoding=self.encoding or Encoding())
             record = _record_of(done, self._sha256(video))
             write_atomic(record_file, json.dumps(record, indent=2).encode())
             status = CUT
@@ -146,7 +154,7 @@ class Cutter:
         by_id = {s.generation: s.sha256 for s in sources}
         payload = {
             "version": CUT_VERSION,
-            "encoding": asdict(self.encoding),
+            "encoding": asdict(self.encoding or Encoding()),
             "size": cut.size, "fps": cut.fps, "music_db": str(cut.music_db),
             "music": self._sha256(music) if music is not None else None,
             "clips": [{"transition": [s.transition.kind, str(s.transition.seconds)],
@@ -176,14 +184,14 @@ class Cutter:
         return target
 
     def _sha256(self, path: Path) -> str:
+        """A file's sha256, once per version of it (a render feeds several variants' cuts)."""
         stat = path.stat()
         memo = (str(path), stat.st_size, stat.st_mtime_ns)
         if memo not in self._hashes:
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
-            self._hashes[memo] = digest.hexdigest()
+            digest = file_sha256(path)
+            if digest is None:
+                raise MediaError(f"{path}: cannot be read")
+            self._hashes[memo] = digest
         return self._hashes[memo]
 
     def _record(self, results: Sequence[CutResult]) -> None:

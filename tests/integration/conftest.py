@@ -60,11 +60,14 @@ def sandbox() -> Iterator[Sandbox]:
         server.stop()
 
 
-def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> Result:
+def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str | Path,
+            cut: bool = False) -> Result:
+    """``storyboard run`` against ``sandbox``; without the final cuts unless ``cut`` (they
+    are tested in test_final_cut.py; encoding them in every run test only costs time)."""
     monkeypatch.setenv("SHORTAPI_KEY", FAKE_KEY)
     # the test's own options come last, so they win over the quick defaults
     result = CliRunner().invoke(cli, ["run", "--yes", "--api-base", sandbox.base_url, *FAST,
-                                      *map(str, args)])
+                                      *([] if cut else ["--no-cut"]), *map(str, args)])
     # CliRunner keeps an escaped exception in result.exception and prints nothing, so a
     # crash would look like an ordinary failure: only a deliberate exit is allowed
     assert result.exception is None or isinstance(result.exception, SystemExit), (

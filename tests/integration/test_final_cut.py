@@ -49,7 +49,7 @@ clips:
 
 def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"))
+    first = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "4 cut ($0: assembled locally)" in first.stdout
     renders = project.renders("aurora-launch")
@@ -64,7 +64,7 @@ def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
                                                     f"{variant}/montage"]
     before = {v: (renders / f"{v}.mp4").stat().st_mtime_ns for v in cuts}
     creates = len(sandbox.ledger.creates)
-    second = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"))
+    second = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
     assert second.exit_code == 0
     assert "4 reused ($0: assembled locally)" in second.stdout
     assert len(sandbox.ledger.creates) == creates
@@ -73,7 +73,7 @@ def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
 
 def test_a_40_second_clip_in_three_takes_becomes_one_seamless_video(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    result = run_cli(sandbox, monkeypatch, project.storyboard("sequence.yaml"))
+    result = run_cli(sandbox, monkeypatch, project.storyboard("sequence.yaml"), cut=True)
     assert result.exit_code == 0, result.stdout + result.stderr
     [entry] = project.manifest("title-sequence")["cuts"]
     assert [s["id"] for s in entry["from"]] == ["default/titles.1", "default/titles.2",
@@ -93,7 +93,7 @@ def test_captions_and_crossfades_through_the_sandbox(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO)
-    result = run_cli(sandbox, monkeypatch, path)
+    result = run_cli(sandbox, monkeypatch, path, cut=True)
     assert result.exit_code == 0, result.stdout + result.stderr
     renders = project.renders("promo")
     # 3 + 4 + 3 s, one crossfade of 0.5 s into the product, a plain cut into the close
@@ -107,7 +107,7 @@ def test_the_cut_shows_the_clips_in_order_with_sound_in_sync_and_sizes_fitted(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
     video = project.renders("promo") / "us.mp4"
     hashes = {g["id"]: g["hash"] for g in project.manifest("promo")["generations"]}
     # open 0-3 s, crossfade 2.5-3 s into product 2.5-6.5 s, plain cut into close 6.5-9.5 s
@@ -130,9 +130,9 @@ def test_one_edit_recuts_only_the_variant_that_uses_it(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
     path.write_text(PROMO.replace("'Tokyo'", "'Osaka'"))
-    again = run_cli(sandbox, monkeypatch, path)
+    again = run_cli(sandbox, monkeypatch, path, cut=True)
     assert again.exit_code == 0
     assert "delivered: 1" in again.stdout  # jp/open only
     lines = again.stdout.splitlines()
@@ -145,7 +145,7 @@ def test_storyboard_cut_needs_no_key_and_no_api(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path).exit_code == 0
+    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
     renders = project.renders("promo")
     for video in renders.glob("*.mp4"):
         video.unlink()
@@ -160,7 +160,7 @@ def test_storyboard_cut_needs_no_key_and_no_api(
 def test_variants_not_all_rendered_get_no_cut_and_the_summary_says_why(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"),
-                     "--only", "us-wide/*")
+                     "--only", "us-wide/*", cut=True)
     assert result.exit_code == 0, result.stdout + result.stderr
     # jp-wide's teaser is the same request as us-wide's (its prompt names no market): there
     assert "  jp-wide: no cut: jp-wide/hero is not rendered yet; jp-wide/montage is not " \
@@ -181,7 +181,7 @@ def test_a_missing_music_file_or_bad_caption_stops_the_run_before_anything_is_pa
         monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO.replace(*edit))
-    result = run_cli(sandbox, monkeypatch, path)
+    result = run_cli(sandbox, monkeypatch, path, cut=True)
     assert result.exit_code == 1
     assert result.stderr.startswith(str(project.root / line.split(":")[0]) + ":" +
                                     line.split(":", 1)[1])
@@ -192,7 +192,18 @@ def test_the_manifest_keeps_generations_and_cuts_together(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("promo.yaml")
     path.write_text(PROMO)
-    run_cli(sandbox, monkeypatch, path)
+    run_cli(sandbox, monkeypatch, path, cut=True)
     data = json.loads((project.renders("promo") / "manifest.json").read_text())
     assert len(data["generations"]) == 6 and len(data["cuts"]) == 2
     assert {c["captions"] for c in data["cuts"]} == {"us.srt", "jp.srt"}
+
+
+def test_no_cut_renders_only_and_cut_makes_them_later(
+        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project.storyboard("promo.yaml")
+    path.write_text(PROMO)
+    result = run_cli(sandbox, monkeypatch, path)  # --no-cut, as run_cli does by default
+    assert result.exit_code == 0 and "Final cuts\n" not in result.stdout
+    assert not list(project.renders("promo").glob("*.mp4"))
+    later = CliRunner().invoke(cli, ["cut", str(path)])
+    assert later.exit_code == 0 and "2 cut ($0: assembled locally)" in later.stdout

@@ -8,6 +8,8 @@ import pty
 import select
 import signal
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -108,12 +110,26 @@ def _on_a_terminal(project: Project, answer: bytes) -> tuple[int, str]:
                 break
             seen += chunk
             if not answered and b"[y/N]: " in seen:
+                _wait_until_reading(pid)
                 os.write(fd, answer)
                 answered = True
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
     return os.waitstatus_to_exitcode(status), seen.decode("utf-8", "replace")
+
+
+def _wait_until_reading(pid: int) -> None:
+    """Wait until the question's reader is blocked reading the terminal, as it is when a
+    person answers: a Ctrl-C that lands between the prompt and the read() (microseconds
+    apart) is only noticed at the next input, a race no person can win."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 30
+    while stat.exists() and time.monotonic() < deadline:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        if state == "S":  # asleep: the prompt is written, so this is the read
+            return
+        select.select([], [], [], 0.005)
 
 
 def test_ctrl_c_at_the_confirmation_exits_130_and_sends_nothing(project: Project) -> None:

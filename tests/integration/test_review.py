@@ -38,7 +38,7 @@ def sources(page: Path) -> list[str]:
 
 def test_report_writes_an_offline_page_with_every_asset_beside_it(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    ran = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"))
+    ran = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
     assert ran.exit_code == 0, ran.stdout + ran.stderr
     renders = project.renders("aurora-launch")
     page = renders / "report" / "index.html"
@@ -70,7 +70,7 @@ def test_report_writes_an_offline_page_with_every_asset_beside_it(
 
 def test_thumbnails_are_small_and_a_rebuild_reuses_them(
         project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"))
+    run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
     thumbs = project.renders("aurora-launch") / "report" / "thumbs"
     posters = sorted(thumbs.glob("*.poster.jpg"))
     videos = {g["sha256"] for g in project.manifest("aurora-launch")["generations"]}
@@ -95,7 +95,8 @@ def test_flags_are_in_the_run_summary_and_fail_on_flag_makes_them_an_error(
     # every frame counts as black: each delivered clip has the black flag
     monkeypatch.setattr(storyboard.media.flags, "BLACK_LUMA", 255)
     storyboard_file = project.storyboard("launch.yaml")
-    lenient = run_cli(sandbox, monkeypatch, storyboard_file, "--only", "us-wide/teaser")
+    lenient = run_cli(sandbox, monkeypatch, storyboard_file, "--only", "us-wide/teaser",
+                      cut=True)
     assert lenient.exit_code == 0, lenient.stdout + lenient.stderr
     # jp-wide/teaser is the same request: rendered once, the same video, the same flag
     assert [line for line in lenient.stdout.splitlines() if line.startswith("flag:")] == [
@@ -105,7 +106,7 @@ def test_flags_are_in_the_run_summary_and_fail_on_flag_makes_them_an_error(
     assert 'id="flags">2<' in page and "black: 5.0 s of black frames" in page
 
     strict = run_cli(sandbox, monkeypatch, storyboard_file, "--only", "us-wide/teaser",
-                     "--fail-on-flag")
+                     "--fail-on-flag", cut=True)
     assert strict.exit_code == EXIT_FLAGGED == 4
     assert "flag: us-wide/teaser: black: 5.0 s of black frames" in strict.stdout.splitlines()
 

@@ -225,7 +225,7 @@ def test_a_sandbox_run_never_publishes_over_real_renders(
     out = project.root / "renders"
     assert run_cli(real_api, monkeypatch, path).exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*.mp4")}
-    assert len(before) == 4  # the three takes and the final cut
+    assert len(before) == 3  # the three takes (run_cli makes no final cut)
     rehearsal = run_in_process_sandbox(path, "--out", out)
     assert rehearsal.exit_code == 2
     assert rehearsal.stderr.splitlines() == [
