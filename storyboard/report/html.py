@@ -36,7 +36,8 @@ def _environment() -> jinja2.Environment:
 def review_html(review: Review) -> str:
     plan = review.plan
     return _environment().get_template("review.html.j2").render(
-        review=review, plan=plan, totals=plan.totals(), variant_totals=plan.variant_totals())
+        review=review, plan=plan, totals=plan.totals(), variant_totals=plan.variant_totals(),
+        storyboard=Path(plan.source).name)
 
 
 def write_review(review: Review, folder: Path) -> Path:
@@ -51,7 +52,7 @@ def plan_as_html(plan: Plan, max_cost: Decimal | None = None) -> str:
     del max_cost  # the page shows the storyboard's budget; --max-cost bounds one run
     return _environment().get_template("plan.html.j2").render(
         plan=plan, totals=plan.totals(), variant_totals=plan.variant_totals(),
-        timelines={t.variant: t for t in plan.timelines})
+        timelines={t.variant: t for t in plan.timelines}, storyboard=Path(plan.source).name)
 
 
 def build_report(plan: Plan, journal: Journal, workspace: Workspace) -> tuple[Path, Review]:

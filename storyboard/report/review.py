@@ -111,7 +111,8 @@ def gather(plan: Plan, journal: Journal, workspace: Workspace, *,
     (or reused) in the report folder."""
     folder = report_folder(workspace)
     latest = journal.latest_all(workspace.origin)
-    source = shlex.quote(plan.source)
+    # run from the storyboard's folder; never an absolute path in a page that is shared
+    source = shlex.quote(Path(plan.source).name)
     sheets = []
     for variant, items in plan.by_variant().items():
         cards = tuple(_card(item, latest.get(item.generation.hash), workspace, folder, source)

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 import storyboard.media.flags
 from storyboard.cli import EXIT_FLAGGED, cli
 from storyboard.media.frames import MAX_BYTES
-from storyboard.sandbox import Sandbox
+from storyboard.sandbox import Faults, Sandbox
 
-from .conftest import Project, run_cli
+from .conftest import Project, run_cli, start_sandbox
 
 
 class _Sources(HTMLParser):
@@ -109,6 +109,24 @@ def test_flags_are_in_the_run_summary_and_fail_on_flag_makes_them_an_error(
                      "--fail-on-flag", cut=True)
     assert strict.exit_code == EXIT_FLAGGED == 4
     assert "flag: us-wide/teaser: black: 5.0 s of black frames" in strict.stdout.splitlines()
+
+
+def test_failed_generations_show_their_reason_and_refund(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = start_sandbox(faults=Faults(fail=1.0))
+    try:
+        ran = run_cli(failing, monkeypatch, project.storyboard("launch.yaml"), "--only",
+                      "us-wide/*", cut=True)
+    finally:
+        failing.stop()
+    assert ran.exit_code == 1
+    page = project.renders("aurora-launch") / "report" / "index.html"
+    assert ran.stdout.splitlines()[-1] == f"report: {page}"
+    html = page.read_text(encoding="utf-8")
+    # us-wide's three, and jp-wide/teaser: the same request as us-wide/teaser
+    assert 'id="delivered">0<' in html and 'id="failed">4<' in html
+    assert html.count("failed: sandbox: injected failure (refunded)") == 4
+    assert "No final cut yet" in html and "<img" not in html
 
 
 def test_report_before_any_run_says_what_to_do(project: Project) -> None:
