@@ -521,6 +521,10 @@ def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> N
         page, review = build_report(plan, journal, workspace)
     click.echo(flag_lines(review.flagged), nl=False, err=True)
     click.echo(str(page))
+    if not review.count("delivered") and not sandbox and state is None and Workspace.beside(
+            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+        click.echo("note: nothing is rendered here; the sandbox's renders are reviewed with "
+                   "--sandbox", err=True)
 
 
 def _confirm(question: str) -> None:

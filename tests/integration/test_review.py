@@ -158,3 +158,21 @@ def sources_of(html: str) -> list[str]:
     parser = _Sources()
     parser.feed(html)
     return parser.found
+
+
+def test_report_without_sandbox_points_at_the_sandboxs_renders(tmp_path: Path) -> None:
+    from .conftest import REPO
+
+    (tmp_path / "launch.yaml").write_text((REPO / "examples" / "launch.yaml").read_text())
+    storyboard_file = str(tmp_path / "launch.yaml")
+    ran = CliRunner().invoke(cli, ["run", storyboard_file, "--sandbox", "--yes", "--only",
+                                   "us-wide/teaser", "--no-cut"])
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    real = CliRunner().invoke(cli, ["report", storyboard_file])
+    assert real.exit_code == 0
+    assert real.stderr == ("note: nothing is rendered here; the sandbox's renders are "
+                           "reviewed with --sandbox\n")
+    sandboxed = CliRunner().invoke(cli, ["report", storyboard_file, "--sandbox"])
+    page = tmp_path / "renders" / "sandbox" / "aurora-launch" / "report" / "index.html"
+    assert (sandboxed.exit_code, sandboxed.stdout, sandboxed.stderr) == (0, f"{page}\n", "")
+    assert 'id="delivered">2<' in page.read_text()  # us-wide/teaser, and jp-wide's: one request
