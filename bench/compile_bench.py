@@ -222,7 +222,7 @@ def _peak_rss_mb() -> float:
 def run_storyboard(path: Path) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))  # the working tree, even when not installed
     from storyboard.compile import plan_file
-    from storyboard.reporters import compile_lines, plan_as_json
+    from storyboard.report.reporters import compile_lines, plan_as_json
 
     startup = time.perf_counter() - _STARTED
     baseline = _rss_now_mb()
@@ -328,7 +328,7 @@ def self_check(folder: Path) -> None:
     """The floor does the same work: its requests equal storyboard's (prompts unfolded)."""
     sys.path.insert(0, str(REPO))
     from storyboard.compile import plan_file
-    from storyboard.render import fold
+    from storyboard.compile.render import fold
 
     n = 100
     plan = plan_file(write_campaign(folder, n))

@@ -53,10 +53,10 @@ def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
 
 def sandbox_case(folder: Path) -> dict[str, Any]:
     from storyboard.compile import plan_file
-    from storyboard.journal import Journal
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
     from storyboard.report.html import build_report
     from storyboard.report.review import report_folder
-    from storyboard.run import Workspace
 
     for name in ("campaign.yaml", "markets.csv"):
         shutil.copy(REPO / "examples" / name, folder / name)

@@ -7,7 +7,7 @@ client's CPU time and memory are the client's alone. Then:
 * **storyboard** — a generated storyboard of N distinct single-shot 5 s clips (a
   ``rows:`` CSV, one variant per row) is run through the real command,
   ``storyboard run FILE --yes --api-base URL --concurrency C --poll-start …``, in a
-  fresh child process (``cli.main`` in-process there, so ``storyboard.run.execute``
+  fresh child process (``cli.main`` in-process there, so ``storyboard.execute.executor.execute``
   can be wrapped to timestamp every executor event; nothing else is changed).
 * **baseline** — the API usage example's approach on 20 other generations from the
   same distribution: create, poll at a fixed interval until done, download, then the
@@ -122,8 +122,8 @@ def plan_hashes(path: Path) -> list[str]:
 
 
 def latency_of(spec: str, seed: int) -> Any:
+    from storyboard.api.sandbox import parse_latency
     from storyboard.errors import UsageError
-    from storyboard.sandbox import parse_latency
 
     try:
         latency = parse_latency(spec, seed=seed)
@@ -208,7 +208,7 @@ def ledger(http: Any, base_url: str) -> dict[str, Any]:
 def child(spec_file: Path) -> None:
     """Run ``storyboard run`` through the CLI, timestamping every executor event."""
     spec = json.loads(spec_file.read_text())
-    import storyboard.run as run_mod
+    import storyboard.execute.executor as run_mod
     from storyboard.cli import cli
 
     startup = time.perf_counter() - _STARTED
@@ -275,7 +275,7 @@ def _time_journal_writes() -> dict[str, float]:
     so their time is time the loop cannot serve anything else)."""
     import functools
 
-    from storyboard.journal import Journal
+    from storyboard.journal.sqlite import Journal
 
     total = {"calls": 0.0, "seconds": 0.0}
     for name in JOURNAL_CALLS:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import SourceLocation
-from storyboard.load import SourceMap
+from storyboard.source import SourceMap
 
 if TYPE_CHECKING:
     from storyboard.media.timeline import Timeline

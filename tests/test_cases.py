@@ -15,7 +15,7 @@ import pytest
 
 from storyboard.compile import plan_file
 from storyboard.errors import SourceError
-from storyboard.reporters import compile_lines
+from storyboard.report.reporters import compile_lines
 
 CASES = Path(__file__).parent / "cases"
 UPDATE = bool(os.environ.get("STORYBOARD_UPDATE_CASES"))

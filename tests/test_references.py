@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
-from storyboard.pricing import load_price_table
+from storyboard.plan.pricing import load_price_table
 from storyboard.resources import data_path
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
+from storyboard.execute.executor import Workspace
 from storyboard.media.assemble import Assembled, Encoding, assemble
 from storyboard.media.srt import srt
 from storyboard.media.timeline import Timeline, seconds_json
 from storyboard.model import Plan, canonical_json
-from storyboard.run import Workspace
 from storyboard.store import file_sha256, link_atomic, write_atomic
 
 CUT_VERSION = 1  # bump when the assembler writes different bytes for the same inputs

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import jinja2
 
-from storyboard.journal import Journal
+from storyboard.execute.executor import Workspace
+from storyboard.journal.sqlite import Journal
 from storyboard.model import Plan
-from storyboard.pricing import format_usd
+from storyboard.plan.pricing import format_usd
 from storyboard.report.review import Review, gather, report_folder, shot_lines
-from storyboard.run import Workspace
 from storyboard.store import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

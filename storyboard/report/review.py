@@ -18,12 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from storyboard.journal import Attempt, Journal, Status
+from storyboard.execute.executor import Workspace
+from storyboard.journal.sqlite import Attempt, Journal, Status
 from storyboard.media.flags import Flag, judge, measure
 from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
 from storyboard.model import Generation, Plan, PlanItem
-from storyboard.plan import relative_path
-from storyboard.run import Workspace
+from storyboard.plan.price import relative_path
 from storyboard.store import write_atomic
 
 REPORT_DIR = "report"

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
-from storyboard.plan import load_plan
+from storyboard.plan.price import load_plan
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH = REPO / "examples" / "launch.yaml"

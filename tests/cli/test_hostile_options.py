@@ -105,7 +105,7 @@ def test_the_library_refuses_what_the_options_refuse(values: dict[str, float],
                                                      message: str) -> None:
     """run_options called without the CLI (a script, a test) holds the same line."""
     from storyboard.errors import UsageError
-    from storyboard.run import run_options
+    from storyboard.execute.executor import run_options
 
     arguments = {"poll_start": None, "poll_max": None, "job_timeout": None, **values}
     with pytest.raises(UsageError, match=message):

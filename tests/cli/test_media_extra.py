@@ -48,8 +48,8 @@ def test_planning_needs_no_media(without_media: None) -> None:
 
 
 def test_importing_the_package_imports_no_media_library() -> None:
-    modules = ["storyboard.cli", "storyboard.run", "storyboard.client", "storyboard.sandbox",
-               "storyboard.media.placeholder", "storyboard.media.probe"]
+    modules = ["storyboard.cli", "storyboard.execute.executor", "storyboard.api.client",
+               "storyboard.api.sandbox", "storyboard.media.placeholder", "storyboard.media.probe"]
     code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
             "print(sorted({n.split('.')[0] for n in sys.modules} & {'av', 'PIL'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

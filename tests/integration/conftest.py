@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from storyboard.api.sandbox import Faults, Sandbox, SandboxConfig
 from storyboard.cli import cli
-from storyboard.sandbox import Faults, Sandbox, SandboxConfig
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_KEY = "sk-test-7f3a9c1e-DISTINCTIVE-KEY-do-not-leak"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.sandbox import Sandbox
+from storyboard.api.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, FAST, REPO, Project, run_cli
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from storyboard.api.sandbox import Faults, Sandbox
 from storyboard.cli import cli
-from storyboard.sandbox import Faults, Sandbox
 
 from .conftest import REPO, Project, run_cli, start_sandbox
 

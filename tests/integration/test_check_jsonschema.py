@@ -23,9 +23,9 @@ from typing import Literal
 
 import pytest
 
+from storyboard.compile.load import load_file
+from storyboard.compile.validate import schema_problems
 from storyboard.errors import LoadError
-from storyboard.load import load_file
-from storyboard.validate import schema_problems
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "schemas" / "storyboard.schema.json"

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.compile import plan_file
-from storyboard.journal import Attempt, Journal, Status
+from storyboard.journal.sqlite import Attempt, Journal, Status
 from storyboard.media.probe import verify
-from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, FAST, REPO, Project, run_cli, start_sandbox
 

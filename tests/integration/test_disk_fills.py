@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.sandbox import Faults
+from storyboard.api.sandbox import Faults
 
 from .conftest import FAKE_KEY, FAST, REPO, Project, run_cli, start_sandbox
 from .test_before_creating import needs_mounts
@@ -25,7 +25,7 @@ from .test_before_creating import needs_mounts
 DRIVER = r"""
 import json, shutil, subprocess, sys, time
 from pathlib import Path
-from storyboard.journal import Journal, Status
+from storyboard.journal.sqlite import Journal, Status
 state, keep, command = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
 run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 deadline = time.monotonic() + 60

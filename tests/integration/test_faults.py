@@ -25,12 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.client import RetryPolicy, Timeouts
+from storyboard.api.client import RetryPolicy, Timeouts
+from storyboard.api.sandbox import CreateRecord, Faults, Sandbox
 from storyboard.compile import plan_file
-from storyboard.journal import Attempt, Journal, Status
-from storyboard.media.probe import verify
-from storyboard.reporters import run_summary
-from storyboard.run import (
+from storyboard.execute.executor import (
     Action,
     Api,
     Outcome,
@@ -42,7 +40,9 @@ from storyboard.run import (
     execute,
     prepare,
 )
-from storyboard.sandbox import CreateRecord, Faults, Sandbox
+from storyboard.journal.sqlite import Attempt, Journal, Status
+from storyboard.media.probe import verify
+from storyboard.report.reporters import run_summary
 
 from .conftest import FAKE_KEY, Project, start_sandbox
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
-from storyboard.reporters import STATE_LABELS
-from storyboard.sandbox import Sandbox
+from storyboard.report.reporters import STATE_LABELS
 
 from .conftest import REPO, run_cli
 

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from mediakit import dominant, frame_seconds, frames, loudness, near, samples, video_seconds
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
 from storyboard.media.placeholder import placeholder_color
 from storyboard.media.srt import parse_srt
-from storyboard.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 

@@ -179,7 +179,7 @@ def test_diff_compares_two_files_or_two_saved_plans(repo: Path) -> None:
 def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
     sequence = repo / "video" / "sequence.yaml"
     assert plan(sequence, "--detailed-exitcode")[0] == 2
-    from storyboard.sandbox import Sandbox, SandboxConfig
+    from storyboard.api.sandbox import Sandbox, SandboxConfig
 
     # a sandbox standing in for the real API (one that says it is a sandbox makes
     # placeholders, which --detailed-exitcode never counts: see test_sandbox_origin.py)

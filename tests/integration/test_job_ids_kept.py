@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from storyboard import run as run_module
+from storyboard.api.sandbox import Sandbox
 from storyboard.errors import StateError
-from storyboard.journal import Journal, Status
-from storyboard.pricing import format_usd
-from storyboard.sandbox import Sandbox
+from storyboard.execute import executor as run_module
+from storyboard.journal.sqlite import Journal, Status
+from storyboard.plan.pricing import format_usd
 
 from .conftest import Project, run_cli
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.journal import Journal
-from storyboard.sandbox import Sandbox
+from storyboard.api.sandbox import Sandbox
+from storyboard.journal.sqlite import Journal
 
 from .conftest import FAKE_KEY, FAST, REPO, Project, run_cli, start_sandbox
 

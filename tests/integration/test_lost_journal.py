@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from storyboard.sandbox import Sandbox
+from storyboard.api.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 from .test_crash import (  # noqa: F401  (fixtures)

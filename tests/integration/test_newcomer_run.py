@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.sandbox import Faults, Sandbox
+from storyboard.api.sandbox import Faults, Sandbox
 
 from .conftest import REPO, Project, run_cli, start_sandbox
 

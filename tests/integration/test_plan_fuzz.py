@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
 from storyboard.compile import plan_file
-from storyboard.reporters import plan_as_json
-from storyboard.sandbox import Sandbox
+from storyboard.report.reporters import plan_as_json
 
 from .conftest import FAKE_KEY, FAST, REPO, start_sandbox
 

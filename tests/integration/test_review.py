@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import storyboard.media.flags
+from storyboard.api.sandbox import Faults, Sandbox
 from storyboard.cli import EXIT_FLAGGED, cli
 from storyboard.media.frames import MAX_BYTES
-from storyboard.sandbox import Faults, Sandbox
 
 from .conftest import Project, run_cli, start_sandbox
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
-from storyboard.sandbox import Sandbox
+from storyboard.api.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
 from storyboard.media.probe import verify
-from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, Project, run_cli
 
@@ -145,7 +145,7 @@ def test_status_shows_what_the_journal_knows(project: Project, sandbox: Sandbox,
 
 def test_a_second_run_on_the_same_state_is_refused(project: Project, sandbox: Sandbox,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard.journal import Journal
+    from storyboard.journal.sqlite import Journal
 
     with Journal.open(project.root / ".storyboard"):
         result = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"))

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
-from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, Project, run_cli, start_sandbox
 

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
-from storyboard.sandbox import Sandbox
 
 from .conftest import FAKE_KEY, FAST, Project, run_cli, start_sandbox
 
@@ -199,9 +199,9 @@ def test_a_sandbox_that_answers_a_run_expecting_the_real_api_publishes_nothing(
         project: Project, real_api: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe could not tell (say the sandbox was still starting): every create's own
     answer still says who made the job, and a placeholder is never published as real."""
-    import storyboard.run
+    import storyboard.execute.executor
 
-    monkeypatch.setattr(storyboard.run, "identify", lambda *args, **kwargs: False)
+    monkeypatch.setattr(storyboard.execute.executor, "identify", lambda *args, **kwargs: False)
     impostor = start_sandbox(identify=True)
     url = impostor.base_url
     try:
@@ -237,13 +237,14 @@ def test_a_sandbox_run_never_publishes_over_real_renders(
 
 def test_only_an_api_base_other_than_the_public_api_is_asked(
         monkeypatch: pytest.MonkeyPatch, sandbox_on_a_port: str) -> None:
-    import storyboard.run
+    import storyboard.execute.executor
 
-    assert storyboard.run.on_a_sandbox(sandbox=False, api_base=sandbox_on_a_port, env={})
-    assert storyboard.run.on_a_sandbox(sandbox=True, api_base=None, env={})
+    assert storyboard.execute.executor.on_a_sandbox(sandbox=False, api_base=sandbox_on_a_port,
+                                                    env={})
+    assert storyboard.execute.executor.on_a_sandbox(sandbox=True, api_base=None, env={})
 
     def never(*args: object, **kwargs: object) -> bool:
         raise AssertionError("the public API was probed")
 
-    monkeypatch.setattr(storyboard.run, "identify", never)
-    assert not storyboard.run.on_a_sandbox(sandbox=False, api_base=None, env={})
+    monkeypatch.setattr(storyboard.execute.executor, "identify", never)
+    assert not storyboard.execute.executor.on_a_sandbox(sandbox=False, api_base=None, env={})

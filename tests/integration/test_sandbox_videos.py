@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from PIL import ImageStat
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.compile import compile_file
 from storyboard.media.placeholder import frame_size, placeholder_color
 from storyboard.media.probe import frame_at, probe
-from storyboard.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 

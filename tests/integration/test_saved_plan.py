@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.cli import cli
-from storyboard.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from storyboard.api.sandbox import Sandbox
 from storyboard.compile import plan_file
 from storyboard.errors import UsageError
-from storyboard.plan import load_plan
-from storyboard.plan_check import MAX_PLAN_BYTES
-from storyboard.reporters import plan_as_json
-from storyboard.sandbox import Sandbox
+from storyboard.plan.price import load_plan
+from storyboard.plan.saved import MAX_PLAN_BYTES
+from storyboard.report.reporters import plan_as_json
 
 from .conftest import REPO, run_cli
 

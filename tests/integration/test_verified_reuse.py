@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from storyboard.journal import Journal
+from storyboard.api.sandbox import Sandbox
+from storyboard.journal.sqlite import Journal
 from storyboard.media.probe import verify
-from storyboard.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 

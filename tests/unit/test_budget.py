@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.budget import budget_clip
+from storyboard.compile.budget import budget_clip
 from storyboard.errors import BudgetError, SourceLocation
 from storyboard.model import RenderedClip, Shot, Take
 

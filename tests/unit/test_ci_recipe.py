@@ -20,7 +20,7 @@ import click
 import pytest
 
 from storyboard.cli import cli
-from storyboard.load import load_file
+from storyboard.compile.load import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / "examples" / "ci" / "storyboard.yml"

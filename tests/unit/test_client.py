@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard.client import (
+from storyboard.api.client import (
     DEFAULT_BASE_URL,
     Created,
     JobState,

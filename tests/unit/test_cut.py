@@ -11,10 +11,10 @@ import pytest
 from mediakit import frames, make_clip, near, video_seconds
 
 from storyboard.compile import plan_file
+from storyboard.execute.executor import Workspace
 from storyboard.media.cut import CUT, REUSED, SKIPPED, Cutter
 from storyboard.media.srt import parse_srt
 from storyboard.model import Plan
-from storyboard.run import Workspace
 
 STORYBOARD = """\
 storyboard: 1
@@ -135,7 +135,7 @@ def test_a_caption_edit_rewrites_the_srt_without_re_encoding(
 
 
 def test_plan_shows_each_variant_timeline(tmp_path: Path) -> None:
-    from storyboard.reporters import plan_as_json, plan_as_markdown, plan_as_table
+    from storyboard.report.reporters import plan_as_json, plan_as_markdown, plan_as_table
 
     path = tmp_path / "promo.yaml"
     path.write_text(STORYBOARD)

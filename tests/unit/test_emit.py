@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from storyboard.emit import _prompt_bounds, _schema_valid
+from storyboard.compile.emit import _prompt_bounds, _schema_valid
 from storyboard.model import DEFAULT_MODEL
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 

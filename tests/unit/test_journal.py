@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import JournalCorrupt, JournalLocked, StateError
-from storyboard.journal import JOURNAL_FILE, LOCK_FILE, SCHEMA_VERSION, Journal, Status
+from storyboard.journal.sqlite import JOURNAL_FILE, LOCK_FILE, SCHEMA_VERSION, Journal, Status
 from storyboard.model import canonical_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,7 +175,7 @@ def test_a_second_run_is_locked_out_in_this_and_another_process(tmp_path: Path) 
             import sys
             from pathlib import Path
             from storyboard.errors import JournalLocked
-            from storyboard.journal import Journal
+            from storyboard.journal.sqlite import Journal
             try:
                 Journal.open(Path(sys.argv[1]))
             except JournalLocked as exc:
@@ -193,7 +193,7 @@ def test_a_killed_run_leaves_no_lock_and_its_submission_is_unknown(tmp_path: Pat
         import os, signal, sys
         from decimal import Decimal
         from pathlib import Path
-        from storyboard.journal import Journal
+        from storyboard.journal.sqlite import Journal
         journal = Journal.open(Path(sys.argv[1]))
         journal.begin(hash="h1", generation_id="us/h1", storyboard="b.yaml",
                       request={"model": "m", "args": {}}, estimated_usd=Decimal("0.5"))
@@ -266,7 +266,7 @@ def test_a_reader_racing_the_schema_creation_sees_a_journal_not_damage(tmp_path:
     version before the schema exists and the table list after; it must not cry damage."""
     import sqlite3
 
-    from storyboard import journal as journal_module
+    from storyboard.journal import sqlite as journal_module
 
     state = tmp_path / "state"
     state.mkdir()
@@ -314,7 +314,7 @@ PRAGMA user_version = 1;
 
 
 def test_a_schema_1_journal_is_migrated_by_what_its_job_ids_say(tmp_path: Path) -> None:
-    from storyboard.sandbox import make_job_id
+    from storyboard.api.sandbox import make_job_id
 
     placeholder = make_job_id(5, False)
     with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:

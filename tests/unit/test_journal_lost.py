@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import JournalCorrupt, JournalLost
-from storyboard.journal import JOURNAL_FILE, MARK_FILE, Journal, Traces
+from storyboard.journal.sqlite import JOURNAL_FILE, MARK_FILE, Journal, Traces
 
 REQUEST = {"model": "kwaivgi/kling-o3/text-to-video", "args": {"prompt": "dawn"}}
 

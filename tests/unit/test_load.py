@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard import load
+from storyboard.compile import load
+from storyboard.compile.load import Limits, load_file, load_text
 from storyboard.errors import LoadError, SourceLocation
-from storyboard.load import Limits, SourceMap, format_json_path, load_file, load_text
+from storyboard.source import SourceMap, format_json_path
 
 
 @pytest.fixture(params=["libyaml", "python"], autouse=True)

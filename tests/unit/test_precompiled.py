@@ -17,10 +17,10 @@ from test_fuzz import FUZZ, mutated
 
 from storyboard import precompiled
 from storyboard.compile import compile_file
+from storyboard.compile.load import load_text
+from storyboard.compile.validate import _validator
 from storyboard.errors import LoadError
-from storyboard.load import load_text
 from storyboard.resources import REQUEST_SCHEMA, STORYBOARD_SCHEMA, load_schema, schema_path
-from storyboard.validate import _validator
 
 REPO = Path(__file__).resolve().parents[2]
 STORYBOARDS = sorted([*REPO.glob("examples/*.yaml"), *REPO.glob("tests/cases/*/*/*.yaml")])

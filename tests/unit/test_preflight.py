@@ -9,9 +9,13 @@ import pytest
 
 from storyboard.compile import plan_file
 from storyboard.errors import StateError
-from storyboard.journal import Journal
-from storyboard.preflight import DOWNLOAD_BYTES_PER_SECOND, MARGIN_BYTES, check_before_creating
-from storyboard.run import Prepared, RunOptions, Workspace, prepare
+from storyboard.execute.executor import Prepared, RunOptions, Workspace, prepare
+from storyboard.execute.preflight import (
+    DOWNLOAD_BYTES_PER_SECOND,
+    MARGIN_BYTES,
+    check_before_creating,
+)
+from storyboard.journal.sqlite import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 

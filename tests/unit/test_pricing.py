@@ -8,8 +8,8 @@ import pytest
 
 from storyboard.errors import UsageError
 from storyboard.model import DEFAULT_MODEL
-from storyboard.plan import load_plan, parse_usd
-from storyboard.pricing import format_usd, load_price_table
+from storyboard.plan.price import load_plan, parse_usd
+from storyboard.plan.pricing import format_usd, load_price_table
 
 
 def test_built_in_rates_are_the_published_rates_with_version_and_source() -> None:

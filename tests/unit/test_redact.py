@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyboard.client import redact
+from storyboard.api.client import redact
 
 KEY = "sk-live/ab+cd=ef"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.compile import compile_file
+from storyboard.compile.render import fold
 from storyboard.errors import TemplateError
-from storyboard.render import fold
 
 
 def write(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from storyboard.journal import Journal, Status
-from storyboard.rescue import Kept, adopt, keep
+from storyboard.execute.rescue import Kept, adopt, keep
+from storyboard.journal.sqlite import Journal, Status
 
 REQUEST = {"model": "kwaivgi/kling-o3/text-to-video", "args": {"prompt": "dawn"}}
 

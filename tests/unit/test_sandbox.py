@@ -17,10 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard.errors import DownloadError, UsageError
-from storyboard.media.probe import verify
-from storyboard.model import request_hash
-from storyboard.sandbox import (
+from storyboard.api.sandbox import (
     Faults,
     Sandbox,
     SandboxConfig,
@@ -29,6 +26,9 @@ from storyboard.sandbox import (
     parse_latency,
     read_job_id,
 )
+from storyboard.errors import DownloadError, UsageError
+from storyboard.media.probe import verify
+from storyboard.model import request_hash
 
 MODEL = "kwaivgi/kling-o3/text-to-video"
 CREATE = "/api/v1/job/create"
@@ -745,7 +745,7 @@ def test_lifecycle(start: Start) -> None:
 
 def test_serve_blocks_until_interrupted() -> None:
     script = (
-        "from storyboard.sandbox import SandboxConfig, serve\n"
+        "from storyboard.api.sandbox import SandboxConfig, serve\n"
         "serve(SandboxConfig(), ready=lambda url: print(url, flush=True))\n"
     )
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,

@@ -15,9 +15,9 @@ import pytest
 
 import storyboard.compile as compile_module
 from storyboard.compile import compile_file
+from storyboard.compile.render import TemplateEngine
+from storyboard.compile.template_bounds import MAX_SOURCE, Budget
 from storyboard.errors import TemplateError
-from storyboard.render import TemplateEngine
-from storyboard.template_bounds import MAX_SOURCE, Budget
 
 
 def write(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:

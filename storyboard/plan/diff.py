@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from storyboard.errors import UsageError
 from storyboard.model import Plan, PlanItem
-from storyboard.plan import parse_usd
-from storyboard.pricing import format_usd
+from storyboard.plan.price import parse_usd
+from storyboard.plan.pricing import format_usd
 
 
 class Change(StrEnum):

@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from storyboard.emit import emit
-from storyboard.load import load_file
+from storyboard.compile.emit import emit
+from storyboard.compile.load import load_file
+from storyboard.compile.render import TemplateEngine, render_all
+from storyboard.compile.validate import validate_document
+from storyboard.compile.variants import expand_variants
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
 from storyboard.model import Generation, Plan, Storyboard, Variant
 from storyboard.perf import fewer_collections
-from storyboard.plan import price
-from storyboard.pricing import PriceTable, load_price_table
-from storyboard.render import TemplateEngine, render_all
-from storyboard.validate import validate_document
-from storyboard.variants import expand_variants
+from storyboard.plan.pricing import PriceTable, load_price_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +50,8 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
 def plan_file(path: str | Path, *, prices: PriceTable | None = None,
               display: str | None = None) -> Plan:
     """The priced plan of the storyboard at ``path``."""
+    from storyboard.plan.price import price  # plan imports compile's request check
+
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
     plan = price(sb.name, sb.file, compiled.generations, sb.budget,

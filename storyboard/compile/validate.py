@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard import precompiled
+from storyboard.compile.load import LoadedDocument
+from storyboard.compile.names import ecma_pattern
 from storyboard.errors import Problem, SchemaError
-from storyboard.load import JsonPath, LoadedDocument
 from storyboard.model import (
     CUT,
     DEFAULT_MODEL,
@@ -37,8 +38,8 @@ from storyboard.model import (
     VariantsSpec,
     VarSpec,
 )
-from storyboard.names import ecma_pattern
 from storyboard.resources import STORYBOARD_SCHEMA, load_schema
+from storyboard.source import JsonPath
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

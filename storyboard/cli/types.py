@@ -77,7 +77,7 @@ class Usd(click.ParamType[Decimal, Any]):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Decimal:
-        from storyboard.plan import parse_usd  # the compiler stays unloaded for --help
+        from storyboard.plan.price import parse_usd  # the compiler stays unloaded for --help
 
         if isinstance(value, Decimal):
             return value

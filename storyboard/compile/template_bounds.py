@@ -41,7 +41,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.utils import pass_environment, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
-from storyboard.template_sizes import (
+from storyboard.compile.template_sizes import (
     FILTER_GROWERS,
     MAX_VALUE,
     METHOD_GROWERS,

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from storyboard import __version__
-from storyboard.cli_types import SECONDS, Bounded, NonEmptyPath, Usd
+from storyboard.cli.types import SECONDS, Bounded, NonEmptyPath, Usd
 from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, UsageError
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from storyboard.diff import PlanDiff
     from storyboard.model import Plan
-    from storyboard.pricing import PriceTable
+    from storyboard.plan.diff import PlanDiff
+    from storyboard.plan.pricing import PriceTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,7 +117,7 @@ def cli() -> None:
 def validate(files: tuple[Path, ...], fmt: str) -> None:
     """Check storyboards: every problem as FILE:LINE:COL, exit 1 on any."""
     from storyboard.compile import compile_file
-    from storyboard.reporters import PROBLEM_REPORTERS, plural
+    from storyboard.report.reporters import PROBLEM_REPORTERS, plural
 
     failed = False
     for file in files:
@@ -144,8 +144,8 @@ def validate(files: tuple[Path, ...], fmt: str) -> None:
 def compile_command(file: Path, pricing: Path | None) -> None:
     """Print the exact API requests, one JSON object a line per generation."""
     from storyboard.compile import plan_file
-    from storyboard.pricing import load_price_table
-    from storyboard.reporters import compile_lines
+    from storyboard.plan.pricing import load_price_table
+    from storyboard.report.reporters import compile_lines
 
     plan = plan_file(file, prices=load_price_table(pricing))
     click.echo(compile_lines(plan), nl=False)
@@ -178,11 +178,16 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
          pricing: Path | None, state: Path | None) -> None:
     """Show the cost plan (or, with --against, the cost diff); exit 1 over budget."""
     from storyboard.compile import plan_file
-    from storyboard.diff import Increase, gate_failures
-    from storyboard.plan import budget_problems
-    from storyboard.pricing import format_usd, load_price_table
-    from storyboard.reporters import DIFF_REPORTERS, PLAN_REPORTERS, diff_as_json, plan_as_json
-    from storyboard.run import Workspace, with_journal
+    from storyboard.execute.executor import Workspace, with_journal
+    from storyboard.plan.diff import Increase, gate_failures
+    from storyboard.plan.price import budget_problems
+    from storyboard.plan.pricing import format_usd, load_price_table
+    from storyboard.report.reporters import (
+        DIFF_REPORTERS,
+        PLAN_REPORTERS,
+        diff_as_json,
+        plan_as_json,
+    )
     from storyboard.store import write_atomic
 
     limit, over = max_cost, fail_over
@@ -215,9 +220,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
 
 def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDiff:
     from storyboard.compile import plan_file
-    from storyboard.diff import diff_plans
-    from storyboard.gitref import checkout
-    from storyboard.reporters import plural
+    from storyboard.plan.diff import diff_plans
+    from storyboard.plan.gitref import checkout
+    from storyboard.report.reporters import plural
 
     note = ""
     with checkout(file, ref) as snapshot:
@@ -257,8 +262,8 @@ def _exit_for(budget: list[str], gates: list[str], pending: bool | None) -> None
 def diff(old: Path, new: Path, fmt: str, fail_over: Decimal | None,
          fail_on_increase: str | None, pricing: Path | None) -> None:
     """Compare two storyboards (or two saved plan JSONs) generation by generation."""
-    from storyboard.diff import Increase, diff_plans, gate_failures
-    from storyboard.reporters import DIFF_REPORTERS, diff_as_json
+    from storyboard.plan.diff import Increase, diff_plans, gate_failures
+    from storyboard.report.reporters import DIFF_REPORTERS, diff_as_json
 
     increase = Increase.parse(fail_on_increase) if fail_on_increase is not None else None
     result = diff_plans(_load_plan(old, pricing), _load_plan(new, pricing),
@@ -286,7 +291,7 @@ def schema() -> None:
 @reports_errors
 def init(directory: Path, name: str | None, force: bool) -> None:
     """Write a starter storyboard (and its schema, for editors) into DIRECTORY."""
-    from storyboard.starter import write_starter
+    from storyboard.cli.starter import write_starter
 
     written = write_starter(directory, name=name, force=force)
     for path in written:
@@ -298,8 +303,8 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
     """A storyboard is compiled and priced; a saved plan JSON is taken exactly as saved
     (and, to be run, must sit where its storyboard's state is)."""
     from storyboard.compile import plan_file
-    from storyboard.plan import check_runnable, load_plan
-    from storyboard.pricing import load_price_table
+    from storyboard.plan.price import check_runnable, load_plan
+    from storyboard.plan.pricing import load_price_table
 
     prices = load_price_table(pricing)
     if target.suffix.lower() == ".json":
@@ -367,13 +372,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     """Plan, confirm, then create, poll and download every generation; resume by rerunning.
     Then cut each variant whose renders are all there into one video, and refresh the
     HTML review."""
-    from storyboard.journal import Journal
-    from storyboard.plan import check_budget
-    from storyboard.preflight import check_before_creating
-    from storyboard.pricing import format_usd
-    from storyboard.progress import progress_for
-    from storyboard.reporters import plan_as_table, plural, run_summary
-    from storyboard.run import (
+    from storyboard.execute.executor import (
         Workspace,
         api_for,
         execute,
@@ -383,6 +382,12 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         run_options,
         sandbox_config,
     )
+    from storyboard.execute.preflight import check_before_creating
+    from storyboard.journal.sqlite import Journal
+    from storyboard.plan.price import check_budget
+    from storyboard.plan.pricing import format_usd
+    from storyboard.report.progress import progress_for
+    from storyboard.report.reporters import plan_as_table, plural, run_summary
 
     limit = max_cost
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
@@ -439,9 +444,9 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 
 def _report_after_run(plan: Plan, workspace: Any) -> int:
     """Refresh the HTML review; say where it is and list the quality flags (how many)."""
-    from storyboard.journal import Journal
+    from storyboard.journal.sqlite import Journal
     from storyboard.report.html import build_report
-    from storyboard.reporters import flag_lines
+    from storyboard.report.reporters import flag_lines
 
     with Journal.open(workspace.state_dir, exclusive=False) as journal:
         page, review = build_report(plan, journal, workspace)
@@ -453,7 +458,7 @@ def _report_after_run(plan: Plan, workspace: Any) -> int:
 def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
     """Cut every variant whose renders are all there; say which got none and why."""
     from storyboard.media.cut import Cutter, outcome_reasons
-    from storyboard.reporters import cut_report
+    from storyboard.report.reporters import cut_report
 
     cuts = Cutter(plan, workspace).cut_all(outcome_reasons(summary.outcomes))
     click.echo(cut_report(cuts), nl=False)
@@ -471,11 +476,11 @@ def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
     from storyboard.compile import plan_file
-    from storyboard.journal import Journal
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
     from storyboard.media import require
     from storyboard.media.cut import Cutter, missing_reasons
-    from storyboard.reporters import cut_report
-    from storyboard.run import Workspace
+    from storyboard.report.reporters import cut_report
 
     require("storyboard cut")
     plan = plan_file(file)
@@ -504,11 +509,11 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
 def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
     from storyboard.compile import plan_file
-    from storyboard.journal import Journal
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
     from storyboard.media import require
     from storyboard.report.html import build_report
-    from storyboard.reporters import flag_lines
-    from storyboard.run import Workspace
+    from storyboard.report.reporters import flag_lines
 
     require("storyboard report")
     plan = plan_file(file)
@@ -554,10 +559,10 @@ def _stopping() -> None:
 @reports_errors
 def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
     """Show what the journal knows about each generation."""
-    from storyboard.journal import Journal
-    from storyboard.reporters import status_table
-    from storyboard.run import Workspace
-    from storyboard.run import status as journal_status
+    from storyboard.execute.executor import Workspace
+    from storyboard.execute.executor import status as journal_status
+    from storyboard.journal.sqlite import Journal
+    from storyboard.report.reporters import status_table
 
     plan = _load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
@@ -579,7 +584,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
 def sandbox(host: str, port: int, key: str | None, latency: str, fault: tuple[str, ...],
             seed: int) -> None:
     """Serve the sandbox job API on loopback (speaks ShortAPI's contract; charges nothing)."""
-    from storyboard.sandbox import Faults, SandboxConfig, parse_latency, serve
+    from storyboard.api.sandbox import Faults, SandboxConfig, parse_latency, serve
 
     config = SandboxConfig(host=host, port=port, api_key=key, seed=seed,
                            latency=parse_latency(latency, seed=seed),

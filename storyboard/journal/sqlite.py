@@ -663,7 +663,7 @@ def _migrate_v1(conn: sqlite3.Connection) -> None:
 
 def _legacy_origin(job_id: str | None) -> str:
     """Where a job journaled before origins were recorded was made, as far as its id says."""
-    from storyboard.sandbox import read_job_id  # only old journals need it
+    from storyboard.api.sandbox import read_job_id  # only old journals need it
 
     return SANDBOX if job_id and read_job_id(job_id) is not None else API
 

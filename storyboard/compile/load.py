@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NoReturn, Protocol, TypeAlias
 
@@ -36,20 +36,16 @@ from yaml.events import (
 
 from storyboard.errors import LoadError, Problem, SourceLocation
 from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
+from storyboard.source import JsonPath, Position, SourceMap, format_json_path
 
 __all__ = [
     "DEFAULT_LIMITS",
-    "JsonPath",
     "Limits",
     "LoadedDocument",
-    "SourceMap",
-    "format_json_path",
     "load_file",
     "load_text",
 ]
 
-JsonPath: TypeAlias = tuple[str | int, ...]
-_Position: TypeAlias = tuple[int, int]
 
 _MIB = 1024 * 1024
 
@@ -65,77 +61,6 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-
-# --------------------------------------------------------------------------- paths
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_QUOTE_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _quote_key(key: str) -> str:
-    out = []
-    for ch in key:
-        if ch in _QUOTE_ESCAPES:
-            out.append(_QUOTE_ESCAPES[ch])
-        elif not ch.isprintable():
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
-        else:
-            out.append(ch)
-    return "'" + "".join(out) + "'"
-
-
-def format_json_path(path: Iterable[str | int]) -> str:
-    """The one spelling of a path in messages, so every stage points at data the same way."""
-    parts = ["$"]
-    for part in path:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        elif _IDENTIFIER.fullmatch(part):
-            parts.append(f".{part}")
-        else:
-            parts.append(f"[{_quote_key(part)}]")
-    return "".join(parts)
-
-
-# ---------------------------------------------------------------------- source map
-
-
-@dataclass(frozen=True)
-class SourceMap:
-    """Where each value (and each mapping key) was written, so later stages can point back.
-
-    Positions are 1-based ``(line, column)``. A value reached through an alias is placed
-    at the alias itself; what lies inside it is placed where the anchor's content is.
-    """
-
-    file: str
-    values: Mapping[JsonPath, _Position] = field(
-        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
-    )
-    keys: Mapping[JsonPath, _Position] = field(
-        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
-    )
-
-    def locate(self, path: Iterable[str | int]) -> SourceLocation:
-        """The value's position, or its nearest known ancestor's (a missing property is
-        reported at the object that should hold it); the JSON path is always the one asked."""
-        wanted = tuple(path)
-        for length in range(len(wanted), -1, -1):
-            position = self.values.get(wanted[:length])
-            if position is not None:
-                return SourceLocation(self.file, *position, format_json_path(wanted))
-        return SourceLocation(self.file, 1, 1, format_json_path(wanted))
-
-    def locate_key(self, path: Iterable[str | int]) -> SourceLocation:
-        """The key's position: the right place for "unknown property" and similar."""
-        wanted = tuple(path)
-        position = self.keys.get(wanted)
-        if position is None:
-            return self.locate(wanted)
-        return SourceLocation(self.file, *position, format_json_path(wanted))
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, tuple) and path in self.values
 
 
 @dataclass(frozen=True)
@@ -296,7 +221,7 @@ class _Map(_Collection):
 
     def __init__(self, line: int, column: int) -> None:
         super().__init__(line, column)
-        self.entries: list[tuple[str, _Position, _Node]] = []
+        self.entries: list[tuple[str, Position, _Node]] = []
 
 
 class _Alias:
@@ -337,7 +262,7 @@ class _Frame:
         self.node = node
         self.path = path
         self.key: str | None = None
-        self.key_position: _Position = (0, 0)
+        self.key_position: Position = (0, 0)
         self.seen: dict[str, int] = {}
 
 
@@ -349,7 +274,7 @@ class _Stop(Exception):
     """A problem after which reading on would be pointless or unsafe."""
 
 
-def _position(event: Event) -> _Position:
+def _position(event: Event) -> Position:
     mark = event.start_mark
     return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
 
@@ -374,11 +299,11 @@ class _Composer:
 
     # -- problems
 
-    def _add(self, message: str, position: _Position, path: JsonPath | None) -> None:
+    def _add(self, message: str, position: Position, path: JsonPath | None) -> None:
         json_path = "" if path is None else format_json_path(path)
         self.problems.append(Problem(message, SourceLocation(self.file, *position, json_path)))
 
-    def _stop(self, message: str, position: _Position, path: JsonPath) -> NoReturn:
+    def _stop(self, message: str, position: Position, path: JsonPath) -> NoReturn:
         self._add(message, position, path)
         raise _Stop
 
@@ -435,7 +360,7 @@ class _Composer:
             and (self.stack[-1].key is None)
         )
 
-    def _count(self, amount: int, position: _Position, path: JsonPath, *, alias: bool) -> None:
+    def _count(self, amount: int, position: Position, path: JsonPath, *, alias: bool) -> None:
         self.values += amount
         if self.values <= self.limits.max_nodes:
             return
@@ -600,8 +525,8 @@ class _Composer:
 
 def _build(root: _Node | None, file: str) -> LoadedDocument:
     """Plain data plus positions; every alias becomes its own copy, within the node budget."""
-    values: dict[JsonPath, _Position] = {}
-    keys: dict[JsonPath, _Position] = {}
+    values: dict[JsonPath, Position] = {}
+    keys: dict[JsonPath, Position] = {}
 
     def build(node: _Node, path: JsonPath) -> Any:
         values[path] = (node.line, node.column)
@@ -673,12 +598,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     return _file_problem(file, f"{message}; {hint}", (mark.line + 1, mark.column + 1))
 
 
-def _offset_position(text: str, offset: int) -> _Position:
+def _offset_position(text: str, offset: int) -> Position:
     line_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _file_problem(file: str, message: str, position: _Position = (1, 1)) -> Problem:
+def _file_problem(file: str, message: str, position: Position = (1, 1)) -> Problem:
     """A problem with the file as a whole (or its raw text), so no JSON path is shown."""
     return Problem(message, SourceLocation(file, *position, ""))
 

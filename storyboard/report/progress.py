@@ -16,9 +16,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from storyboard.execute.executor import Event, Result
 from storyboard.model import Plan
-from storyboard.pricing import format_usd
-from storyboard.run import Event, Result
+from storyboard.plan.pricing import format_usd
 
 FINAL = {r.value for r in Result}
 SHOWN_IN_PLAIN = {"submitted", "downloading", "journal-failed", *FINAL}

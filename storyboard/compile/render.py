@@ -25,6 +25,14 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyboard.compile.template_bounds import (
+    MAX_SOURCE,
+    BoundedEnvironment,
+    Budget,
+    Exhausted,
+    TemplateRenderError,
+)
+from storyboard.compile.template_sizes import weight
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
 from storyboard.files import Unreadable, read_limited
 from storyboard.model import (
@@ -37,14 +45,6 @@ from storyboard.model import (
     Value,
     Variant,
 )
-from storyboard.template_bounds import (
-    MAX_SOURCE,
-    BoundedEnvironment,
-    Budget,
-    Exhausted,
-    TemplateRenderError,
-)
-from storyboard.template_sizes import weight
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 TEMPLATE_NAME = "<template>"  # the filename Jinja2 gives templates made from strings

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StateError, UsageError
-from storyboard.run import Action, Prepared, Workspace
+from storyboard.execute.executor import Action, Prepared, Workspace
 from storyboard.store import write_atomic
 
 # What a downloaded video may take, per second of video (1080p pro, 720p std, with room

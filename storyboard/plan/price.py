@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from storyboard.emit import request_is_valid
+from storyboard.compile.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
 from storyboard.media.timeline import timeline_json
 from storyboard.model import (
@@ -29,8 +29,8 @@ from storyboard.model import (
     Totals,
     request_hash,
 )
-from storyboard.plan_check import PLAN_FORMAT, REGENERATE, read_plan, storyboard_name
-from storyboard.pricing import PriceTable, format_usd, load_price_table
+from storyboard.plan.pricing import PriceTable, format_usd, load_price_table
+from storyboard.plan.saved import PLAN_FORMAT, REGENERATE, read_plan, storyboard_name
 
 
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,

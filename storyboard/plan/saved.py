@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from storyboard.compile.load import load_file
+from storyboard.compile.names import Kind, name_problem
 from storyboard.errors import StoryboardError, UsageError
 from storyboard.files import Unreadable, read_limited
-from storyboard.load import load_file
-from storyboard.names import Kind, name_problem
 
 PLAN_FORMAT = 1
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a 100,000-variant campaign's plan fits many times over

@@ -22,12 +22,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from storyboard.compile.load import load_file
+from storyboard.compile.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
+from storyboard.compile.render import TemplateEngine
 from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
 from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
-from storyboard.load import load_file
 from storyboard.model import Storyboard, Variant, VariantsSpec
-from storyboard.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
-from storyboard.render import TemplateEngine
 
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DEFAULT_VARIANT = "default"

@@ -12,18 +12,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyboard.diff import Change, PlanDiff
 from storyboard.errors import Problem
 from storyboard.media.timeline import seconds_text, timeline_text
 from storyboard.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
 from storyboard.perf import fewer_collections
-from storyboard.plan import budget_problems, generation_json, plan_json, spending, usd
-from storyboard.pricing import format_usd
+from storyboard.plan.diff import Change, PlanDiff
+from storyboard.plan.price import budget_problems, generation_json, plan_json, spending, usd
+from storyboard.plan.pricing import format_usd
 
 if TYPE_CHECKING:
+    from storyboard.execute.executor import RunSummary, StatusReport
     from storyboard.media.cut import CutSummary
     from storyboard.media.flags import Flag
-    from storyboard.run import RunSummary, StatusReport
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per json.dumps() call
 
@@ -232,7 +232,7 @@ PROBLEM_REPORTERS: dict[str, ProblemReporter] = {
 
 def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
     """What happened: delivered, reused, failed (why, refunded?), unknown; money; files."""
-    from storyboard.run import Result
+    from storyboard.execute.executor import Result
 
     out = ["", "Summary"]
     if summary.interrupted and not summary.outcomes:

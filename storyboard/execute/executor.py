@@ -33,7 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard.client import (
+from storyboard.api.client import (
     API_KEY_ENV,
     DEFAULT_BASE_URL,
     Created,
@@ -57,7 +57,8 @@ from storyboard.errors import (
     StoryboardError,
     UsageError,
 )
-from storyboard.journal import API, SANDBOX, Attempt, Journal, Status, Traces, state_id_of
+from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
+from storyboard.journal.sqlite import API, SANDBOX, Attempt, Journal, Status, Traces, state_id_of
 from storyboard.media import require as require_media
 from storyboard.model import (
     IN_FLIGHT,
@@ -70,13 +71,12 @@ from storyboard.model import (
     PlanItem,
     Spent,
 )
-from storyboard.plan import relative_path
-from storyboard.pricing import format_usd
-from storyboard.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, adopt, keep
+from storyboard.plan.price import relative_path
+from storyboard.plan.pricing import format_usd
 from storyboard.store import file_sha256, is_stale, link_atomic, write_atomic
 
 if TYPE_CHECKING:
-    from storyboard.sandbox import SandboxConfig
+    from storyboard.api.sandbox import SandboxConfig
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -908,7 +908,7 @@ def sandbox_config(*, sandbox: bool, latency: str | None,
                    faults: Sequence[str]) -> SandboxConfig | None:
     """The in-process sandbox's settings (None: the real API), checked before anything is
     planned or printed. Sandbox options on a real run are refused, never ignored."""
-    from storyboard.sandbox import Faults, SandboxConfig, parse_latency
+    from storyboard.api.sandbox import Faults, SandboxConfig, parse_latency
 
     if not sandbox:
         given = [name for name, value in (("--sandbox-fault", faults),
@@ -932,7 +932,7 @@ def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping
     # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
     connections = min(concurrency, 16) + 4
     if sandbox is not None:
-        from storyboard.sandbox import Sandbox
+        from storyboard.api.sandbox import Sandbox
 
         with Sandbox(sandbox) as server:
             yield Api(server.base_url, SANDBOX_KEY, rate, connections)

@@ -66,12 +66,12 @@ from urllib.parse import parse_qs, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from storyboard.client import SANDBOX_HEADER
+from storyboard.api.client import SANDBOX_HEADER
 from storyboard.errors import UsageError
 from storyboard.media import placeholder
 from storyboard.media import require as require_media
 from storyboard.model import request_hash
-from storyboard.pricing import PriceTable, format_usd, load_price_table
+from storyboard.plan.pricing import PriceTable, format_usd, load_price_table
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 
 log = logging.getLogger(__name__)

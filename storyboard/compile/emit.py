@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from storyboard import precompiled
-from storyboard.budget import budget_clip
+from storyboard.compile.budget import budget_clip
 from storyboard.errors import BudgetError, Problem, ProblemCollector, RequestError
 from storyboard.model import Generation, RenderedClip, Take, request_hash
 from storyboard.resources import REQUEST_SCHEMA, load_schema
