@@ -32,6 +32,27 @@ def request_hash(model: str, args: Mapping[str, Any]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+CANDIDATE_MARK = "~"  # ``us-wide/hero~2``: candidate 2 (``.2`` is already a take's)
+MAX_CANDIDATES = 10  # what a storyboard may ask for per generation
+MAX_TRIES = 100  # with re-rolls: what a lock file or a saved plan may hold
+
+
+def candidate_key(request_hash: str, candidate: int) -> str:
+    """A candidate's identity in the journal, the cache and the plan.
+
+    Candidate 1 is the request hash itself, so journals, caches and renders made before
+    candidates existed stay valid and nothing already paid for is rendered again;
+    candidate n ≥ 2 is ``<request hash>.<n>``. The number is never sent to the API: every
+    candidate's request body is byte-identical.
+    """
+    return request_hash if candidate == 1 else f"{request_hash}.{candidate}"
+
+
+def candidate_id(generation_id: str, candidate: int) -> str:
+    """``us-wide/hero`` for candidate 1 (as before candidates), ``us-wide/hero~2`` after."""
+    return generation_id if candidate == 1 else f"{generation_id}{CANDIDATE_MARK}{candidate}"
+
+
 @dataclass(frozen=True, slots=True)
 class Budget:
     max_cost_usd: Decimal | None = None
@@ -82,6 +103,7 @@ class RenderedClip:
     # where each API setting (mode, aspect_ratio, sound, duration) came from
     origins: Mapping[str, SourceLocation] = field(default_factory=dict)
     caption: str | None = None  # rendered; None when the clip has no caption
+    candidates: int = 1  # tries of each of its generations
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +118,12 @@ class Take:
 
 @dataclass(frozen=True, slots=True)
 class Generation:
-    """One API request: ``(variant, clip, take)`` -> ``{model, args}``."""
+    """One try of one API request: ``(variant, clip, take, candidate)`` -> ``{model, args}``.
+
+    ``hash`` is the try's identity (``candidate_key``): the request hash for candidate 1,
+    ``<request hash>.<n>`` for candidate n. ``candidates`` is how many tries the plan
+    holds of this generation (the storyboard's ``candidates`` plus re-rolls).
+    """
 
     variant: str
     clip: str
@@ -105,11 +132,24 @@ class Generation:
     args: Mapping[str, Any]
     hash: str
     location: SourceLocation
+    candidate: int = 1
+    candidates: int = 1
+
+    @property
+    def base_id(self) -> str:
+        """``variant/clip[.take]``: the generation all its candidates are tries of, what
+        picks and re-rolls name."""
+        suffix = "" if self.take is None else f".{self.take}"
+        return f"{self.variant}/{self.clip}{suffix}"
 
     @property
     def id(self) -> str:
-        suffix = "" if self.take is None else f".{self.take}"
-        return f"{self.variant}/{self.clip}{suffix}"
+        return candidate_id(self.base_id, self.candidate)
+
+    @property
+    def request_hash(self) -> str:
+        """The sha256 of the request itself, the same for every candidate."""
+        return self.hash.partition(".")[0]
 
     @property
     def seconds(self) -> int:
@@ -236,6 +276,8 @@ class Plan:
     root: str = ""  # the storyboard's folder: state and renders live beside it
     spent: Spent = Spent()  # what the state says this storyboard has spent already
     timelines: tuple[Timeline, ...] = ()  # each variant's final cut (none in a saved plan)
+    # the lock file's pick of each generation (by ``Generation.base_id``) that has one
+    picks: Mapping[str, int] = field(default_factory=dict)
 
     def totals(self) -> Totals:
         return totals(self.items)
@@ -306,6 +348,7 @@ class ClipSpec:
     location: SourceLocation
     caption: Text | None = None
     transition: TransitionSpec | None = None  # into this clip; None: the cut section's
+    candidates: int | None = None  # None: defaults.candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,3 +413,4 @@ class Storyboard:
     clips: tuple[ClipSpec, ...]
     source_map: SourceMap  # where every JSON path of the storyboard was written
     cut: CutSpec = CutSpec()
+    candidates: int = 1  # defaults.candidates: tries of each generation

@@ -24,6 +24,7 @@ from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, Usag
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from storyboard.media.cut import Cutter
     from storyboard.model import Plan
     from storyboard.plan.diff import PlanDiff
     from storyboard.plan.pricing import PriceTable
@@ -317,6 +318,22 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
 
 
 
+def _poll_options(command: F) -> F:
+    """How often to ask about a job, and for how long: `run` and `reroll` alike."""
+    for option in reversed((
+        click.option("--poll-start", type=SECONDS, default=None, metavar="S",
+                     help="First poll interval in seconds [default: 5; 0.1 with --sandbox]."),
+        click.option("--poll-max", type=SECONDS, default=None, metavar="S",
+                     help="Longest poll interval in seconds [default: 30; 1 with --sandbox]."),
+        click.option("--job-timeout", type=Bounded(0.1, 7 * 24 * 3600, "seconds"),
+                     default=None, metavar="S",
+                     help="Stop waiting for one job after S seconds (it stays journaled) "
+                     "[default: 3600; 300 with --sandbox]."),
+    )):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.argument("target", metavar="FILE|PLAN.json",
                 type=NonEmptyPath(dir_okay=False, path_type=Path))
@@ -332,14 +349,7 @@ def _load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> P
               default=4, show_default=True, help="Jobs in flight at once.")
 @click.option("--rate", type=Bounded(0.01, 10_000, "requests per second"), default=None,
               metavar="N", help="At most N API requests per second.")
-@click.option("--poll-start", type=SECONDS, default=None, metavar="S",
-              help="First poll interval in seconds [default: 5; 0.1 with --sandbox].")
-@click.option("--poll-max", type=SECONDS, default=None, metavar="S",
-              help="Longest poll interval in seconds [default: 30; 1 with --sandbox].")
-@click.option("--job-timeout", type=Bounded(0.1, 7 * 24 * 3600, "seconds"), default=None,
-              metavar="S",
-              help="Stop waiting for one job after S seconds (it stays journaled) "
-              "[default: 3600; 300 with --sandbox].")
+@_poll_options
 @click.option("--callback-url", default=None, metavar="URL",
               help="Passed to the API with every create.")
 @click.option("--resubmit-unknown", is_flag=True,
@@ -372,6 +382,26 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     """Plan, confirm, then create, poll and download every generation; resume by rerunning.
     Then cut each variant whose renders are all there into one video, and refresh the
     HTML review."""
+    from storyboard.execute.executor import run_options, sandbox_config
+
+    local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
+    options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
+                          poll_max=poll_max, job_timeout=job_timeout, only=only,
+                          resubmit_unknown=resubmit_unknown, callback_url=callback_url)
+    plan = _load_plan(target, pricing, to_run=True)
+    sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
+                      api_base=api_base, max_cost=max_cost, rate=rate, concurrency=concurrency,
+                      accept_lost_journal=accept_lost_journal, no_cut=no_cut, state=state,
+                      out=out, fail_on_flag=fail_on_flag))
+
+
+def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: Any,
+             api_base: str | None, max_cost: Decimal | None, rate: float | None,
+             concurrency: int, accept_lost_journal: bool, no_cut: bool, state: Path | None,
+             out: Path | None, before: Callable[[], None] = lambda: None,
+             fail_on_flag: bool = False) -> int:
+    """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
+    ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
     from storyboard.execute.executor import (
         Workspace,
         api_for,
@@ -379,8 +409,6 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
         on_a_sandbox,
         prepare,
         refuse_placeholders_among_renders,
-        run_options,
-        sandbox_config,
     )
     from storyboard.execute.preflight import check_before_creating
     from storyboard.journal.sqlite import Journal
@@ -390,11 +418,6 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     from storyboard.report.reporters import plan_as_table, plural, run_summary
 
     limit = max_cost
-    local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
-    options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
-                          poll_max=poll_max, job_timeout=job_timeout, only=only,
-                          resubmit_unknown=resubmit_unknown, callback_url=callback_url)
-    plan = _load_plan(target, pricing, to_run=True)
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=placeholders)
@@ -429,17 +452,21 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
                      f"{' (sandbox: no cost)' if placeholders else ''}?")
         # after the question (declining writes nothing), before the first create
         check_before_creating(prepared, workspace, journal.state_id or "")
+        before()
         with api_for(sandbox=local_api, api_base=api_base, env=os.environ, rate=rate,
                      concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
+        attempts = journal.latest_all(workspace.origin)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     cuts = flagged = 0
-    if not (summary.interrupted or no_cut):
-        cuts = _cut_after_run(plan, workspace, summary)
-        flagged = _report_after_run(plan, workspace)
-    sys.exit(summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0))
+    if not summary.interrupted:
+        cutter = _cutter(plan, workspace, attempts)  # publishes each generation's keeper
+        if not no_cut:
+            cuts = _cut_after_run(cutter, summary)
+            flagged = _report_after_run(plan, workspace)
+    return summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0)
 
 
 def _report_after_run(plan: Plan, workspace: Any) -> int:
@@ -455,12 +482,12 @@ def _report_after_run(plan: Plan, workspace: Any) -> int:
     return len(review.flagged)
 
 
-def _cut_after_run(plan: Plan, workspace: Any, summary: Any) -> int:
+def _cut_after_run(cutter: Cutter, summary: Any) -> int:
     """Cut every variant whose renders are all there; say which got none and why."""
-    from storyboard.media.cut import Cutter, outcome_reasons
+    from storyboard.media.cut import outcome_reasons
     from storyboard.report.reporters import cut_report
 
-    cuts = Cutter(plan, workspace).cut_all(outcome_reasons(summary.outcomes))
+    cuts = cutter.cut_all(outcome_reasons(summary.outcomes))
     click.echo(cut_report(cuts), nl=False)
     return cuts.exit_code
 
@@ -479,7 +506,7 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
     from storyboard.execute.executor import Workspace
     from storyboard.journal.sqlite import Journal
     from storyboard.media import require
-    from storyboard.media.cut import Cutter, missing_reasons
+    from storyboard.media.cut import missing_reasons
     from storyboard.report.reporters import cut_report
 
     require("storyboard cut")
@@ -487,14 +514,117 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
                                  sandbox=sandbox)
     reasons: dict[str, str] = {}
+    attempts: dict[str, Any] = {}
     if workspace.state_dir.is_dir():
         with Journal.open(workspace.state_dir, exclusive=False) as journal:
             reasons = missing_reasons(plan, journal.latest_all())
-    summary = Cutter(plan, workspace).cut_all(reasons)
+            attempts = journal.latest_all(workspace.origin)
+    summary = _cutter(plan, workspace, attempts).cut_all(reasons)
     click.echo(cut_report(summary), nl=False)
     if not summary.complete and not sandbox and state is None and Workspace.beside(
             Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
         click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
+    sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
+
+
+def _cutter(plan: Plan, workspace: Any, attempts: Any) -> Cutter:
+    """The final cut's cutter, taking each generation's keeper (the lock file's pick, else
+    the lowest-numbered delivered candidate), which is first published at its own path."""
+    from storyboard.execute.candidates import Keepers, publish_keepers
+    from storyboard.media.cut import Cutter
+    from storyboard.plan.lock import lock_path, read_lock
+
+    lock = read_lock(lock_path(Path(plan.root) / Path(plan.source).name))
+    keepers = Keepers(plan, workspace, lock, attempts)
+    publish_keepers(keepers)
+    return Cutter(plan, workspace, render_of=keepers.render_of)
+
+
+@cli.command()
+@file_argument
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option("--sandbox", is_flag=True,
+              help="Run against a local sandbox API on loopback: no key, no cost.")
+@click.option("--api-base", default=None, metavar="URL",
+              help="API base URL (default: $SHORTAPI_BASE_URL or https://api.shortapi.ai).")
+@max_cost_option
+@_poll_options
+@state_option
+@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@pricing_option
+@click.option("--sandbox-latency", default=None, metavar="SPEC",
+              help="With --sandbox: job latency in seconds, a range A-B, or "
+              "lognormal:MEDIAN,SIGMA [default: 1].")
+@click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
+              help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
+@reports_errors
+def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base: str | None,
+           max_cost: Decimal | None, poll_start: float | None, poll_max: float | None,
+           job_timeout: float | None, state: Path | None, out: Path | None,
+           pricing: Path | None, sandbox_latency: str | None,
+           sandbox_fault: tuple[str, ...]) -> None:
+    """Render one more candidate of each generation ID names (an id or a glob, e.g.
+    'us-wide/hero', 'us-*/hero.2'); the cost is shown and the budget kept first, and
+    the lock file records the added candidate once it is confirmed."""
+    from storyboard.compile import plan_file
+    from storyboard.execute.candidates import reroll as add_candidates
+    from storyboard.execute.executor import run_options, sandbox_config
+    from storyboard.plan.lock import lock_path, read_lock, write_lock
+    from storyboard.plan.pricing import load_price_table
+    from storyboard.report.reporters import plural
+
+    local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
+    prices = load_price_table(pricing)
+    lock, added = add_candidates(plan_file(file, prices=prices), read_lock(lock_path(file)),
+                                 ids)
+    plan = plan_file(file, prices=prices, lock=lock)
+    options = run_options(sandbox=sandbox, concurrency=4, poll_start=poll_start,
+                          poll_max=poll_max, job_timeout=job_timeout, only=added)
+    click.echo(f"adding {plural(len(added), 'candidate')}: {', '.join(added)}", err=True)
+    sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
+                      api_base=api_base, max_cost=max_cost, rate=None, concurrency=4,
+                      accept_lost_journal=False, no_cut=False, state=state, out=out,
+                      before=lambda: write_lock(lock)))
+
+
+@cli.command()
+@file_argument
+@click.argument("generation_id", metavar="ID")
+@click.argument("candidate", metavar="N", type=Bounded(1, 100, "candidate", integer=True))
+@click.option("--sandbox", is_flag=True, help="Pick among the sandbox's placeholder renders.")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@reports_errors
+def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: Path | None,
+         out: Path | None) -> None:
+    """Pin candidate N as ID's keeper in FILE.lock (commit it), then re-cut: no API, $0."""
+    from storyboard.compile import plan_file
+    from storyboard.execute.candidates import pick as pin
+    from storyboard.execute.executor import Workspace
+    from storyboard.journal.sqlite import Journal
+    from storyboard.media import require
+    from storyboard.plan.lock import lock_path, read_lock, write_lock
+    from storyboard.report.reporters import cut_report
+
+    plan = plan_file(file)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
+    if not workspace.state_dir.is_dir():
+        raise UsageError(f"{workspace.state_dir}: no state here, so nothing is rendered to "
+                         "pick from; `storyboard run FILE` renders the candidates")
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        attempts = journal.latest_all(workspace.origin)
+    lock = pin(plan, read_lock(lock_path(file)), attempts, workspace, generation_id, candidate)
+    write_lock(lock)
+    entry = lock.entries[generation_id]
+    click.echo(f"picked {generation_id} candidate {candidate} (sha256 {entry.sha256}, job "
+               f"{entry.job_id}) in {lock.path}")
+    require("storyboard pick")
+    summary = _cutter(plan, workspace, attempts).cut_all()
+    click.echo(cut_report(summary), nl=False)
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 

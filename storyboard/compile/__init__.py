@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyboard.compile.emit import emit
 from storyboard.compile.load import load_file
@@ -18,6 +19,9 @@ from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
 from storyboard.model import Generation, Plan, Storyboard, Variant
 from storyboard.perf import fewer_collections
 from storyboard.plan.pricing import PriceTable, load_price_table
+
+if TYPE_CHECKING:
+    from storyboard.plan.lock import Lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +46,24 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
     captions = CaptionBook()
     generations = tuple(emit(captions.collect(clips), storyboard.model,
                              name_variants=storyboard.variants is not None))
-    timelines = build_timelines(storyboard, generations, captions)
+    # a variant's cut takes one candidate of each generation (the pick, when it is cut)
+    timelines = build_timelines(storyboard, [g for g in generations if g.candidate == 1],
+                                captions)
     return Compiled(storyboard, variants, generations, timelines)
 
 
 @fewer_collections()
 def plan_file(path: str | Path, *, prices: PriceTable | None = None,
-              display: str | None = None) -> Plan:
-    """The priced plan of the storyboard at ``path``."""
+              display: str | None = None, lock: Lock | None = None) -> Plan:
+    """The priced plan of the storyboard at ``path``, with the candidates and picks of its
+    lock file (``lock``: one about to be written instead, e.g. by ``reroll``)."""
+    from storyboard.plan.lock import lock_path, read_lock, with_rerolls
     from storyboard.plan.price import price  # plan imports compile's request check
 
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard
-    plan = price(sb.name, sb.file, compiled.generations, sb.budget,
+    lock = lock if lock is not None else read_lock(lock_path(path))
+    generations = tuple(with_rerolls(compiled.generations, lock))
+    plan = price(sb.name, sb.file, generations, sb.budget,
                  prices or load_price_table(), root=sb.root)
-    return replace(plan, timelines=compiled.timelines)
+    return replace(plan, timelines=compiled.timelines, picks=lock.picks(generations))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard import precompiled
 from storyboard.compile.budget import budget_clip
 from storyboard.errors import BudgetError, Problem, ProblemCollector, RequestError
-from storyboard.model import Generation, RenderedClip, Take, request_hash
+from storyboard.model import Generation, RenderedClip, Take, candidate_key, request_hash
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 
 if TYPE_CHECKING:
@@ -143,8 +143,11 @@ def emit(clips: Iterable[RenderedClip], model: str, *,
             if found:
                 request_problems.extend(found, clip.variant if name_variants else None)
             elif not (budget_problems or request_problems):
-                yield Generation(clip.variant, clip.clip, take.index, model, args,
-                                 request_hash(model, args), clip.location)
+                digest = request_hash(model, args)
+                for n in range(1, clip.candidates + 1):  # tries of one request, in order
+                    yield Generation(clip.variant, clip.clip, take.index, model, args,
+                                     candidate_key(digest, n), clip.location, n,
+                                     clip.candidates)
     if budget_problems:
         raise BudgetError(budget_problems.problems() + request_problems.problems())
     if request_problems:

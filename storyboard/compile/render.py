@@ -426,6 +426,8 @@ class Renderer:
             mode=mode, aspect_ratio=aspect_ratio, sound=sound,
             shots=tuple(shots), location=clip.location, prompt_location=prompt_location,
             origins=self._origins(clip), caption=self._caption(clip.caption, context),
+            candidates=(clip.candidates if clip.candidates is not None
+                        else self.storyboard.candidates),
         )
 
     def _caption(self, caption: Text | None, context: dict[str, Any]) -> str | None:

@@ -122,6 +122,7 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
             duration=setting((*base, "duration")) if "duration" in raw else None,
             shots=shots, settings=settings(base, raw), location=where(base),
             caption=caption(base, raw), transition=_transition(raw, base, cut, where),
+            candidates=raw.get("candidates"),
         ))
 
     variants = None
@@ -157,6 +158,7 @@ def _read(doc: LoadedDocument, root: Path) -> Storyboard:
         clips=tuple(clips),
         source_map=doc.source_map,
         cut=cut,
+        candidates=(data.get("defaults") or {}).get("candidates", 1),
     )
 
 

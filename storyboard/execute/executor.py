@@ -61,6 +61,7 @@ from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE, Kept, 
 from storyboard.journal.sqlite import API, SANDBOX, Attempt, Journal, Status, Traces, state_id_of
 from storyboard.media import require as require_media
 from storyboard.model import (
+    CANDIDATE_MARK,
     IN_FLIGHT,
     NEW,
     REUSED,
@@ -70,6 +71,7 @@ from storyboard.model import (
     Plan,
     PlanItem,
     Spent,
+    candidate_id,
 )
 from storyboard.plan.price import relative_path
 from storyboard.plan.pricing import format_usd
@@ -148,6 +150,14 @@ class Workspace:
         return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
 
     def render_file(self, g: Generation) -> Path:
+        """Where this try is published: the generation's own path when it is its only
+        candidate, else ``<clip>[.<take>]~<n>.mp4`` (the own path then holds the keeper)."""
+        keeper = self.keeper_file(g)
+        if g.candidates < 2:
+            return keeper
+        return keeper.with_name(f"{keeper.stem}{CANDIDATE_MARK}{g.candidate}.mp4")
+
+    def keeper_file(self, g: Generation) -> Path:
         take = "" if g.take is None else f".{g.take}"
         return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"
 
@@ -980,6 +990,22 @@ class StatusReport:
     rows: tuple[StatusRow, ...]
     others: int  # generations of earlier versions of the storyboard in the journal
     spent: Spent  # what the storyboard has spent in this state (real jobs only)
+    picks: Mapping[str, int] = field(default_factory=dict)  # the lock file's (Plan.picks)
+
+    def keepers(self) -> set[str]:
+        """The candidate ids the final cut takes, of generations with several: the pick,
+        else the lowest-numbered rendered one."""
+        found: set[str] = set()
+        groups: dict[str, list[StatusRow]] = {}
+        for row in self.rows:
+            if row.item.generation.candidates > 1:
+                groups.setdefault(row.item.generation.base_id, []).append(row)
+        for base, rows in groups.items():
+            if base in self.picks:
+                found.add(candidate_id(base, self.picks[base]))
+            else:
+                found.update(next(([r.item.generation.id] for r in rows if r.cached), []))
+        return found
 
 
 def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
@@ -1001,7 +1027,7 @@ def status(plan: Plan, journal: Journal, workspace: Workspace) -> StatusReport:
                               placeholders.get(g.hash) if attempt is None else None))
     in_plan = {i.generation.hash for i in plan.items}
     others = sum(1 for h, a in latest.items() if h not in in_plan and a.storyboard == plan.name)
-    return StatusReport(tuple(rows), others, journal.spent(plan.name, API))
+    return StatusReport(tuple(rows), others, journal.spent(plan.name, API), plan.picks)
 
 
 def with_journal(plan: Plan, workspace: Workspace) -> Plan:

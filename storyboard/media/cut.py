@@ -85,7 +85,9 @@ class Cutter:
     plan: Plan
     workspace: Workspace
     encoding: Encoding | None = None  # None: the product's, or a quicker one for a sandbox
-    # a render file for a part (by request hash), or None: the candidates' picks plug in here
+    # the render file of a part (by generation id), or None when there is none yet: the
+    # keeper among its candidates (``execute.candidates.Keepers``); a pick it cannot serve
+    # raises a MediaError, which fails that variant's cut with its message
     render_of: Callable[[str], Path | None] | None = None
     _hashes: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
@@ -107,7 +109,10 @@ class Cutter:
         files: dict[str, Path] = {}
         missing = []
         for part in timeline.parts:
-            found = self._render(part.hash)
+            try:
+                found = self._render(part.generation, part.hash)
+            except MediaError as exc:
+                return CutResult(timeline.variant, FAILED, reason=str(exc))
             if found is None:
                 missing.append(reasons.get(part.generation, f"{part.generation} is not "
                                            "rendered yet"))
@@ -120,9 +125,9 @@ class Cutter:
         except MediaError as exc:
             return CutResult(timeline.variant, FAILED, reason=str(exc))
 
-    def _render(self, request_hash: str) -> Path | None:
+    def _render(self, generation: str, request_hash: str) -> Path | None:
         if self.render_of is not None:
-            return self.render_of(request_hash)
+            return self.render_of(generation)
         cached = self.workspace.cache_file(request_hash)
         return cached if cached.is_file() and cached.stat().st_size > 0 else None
 

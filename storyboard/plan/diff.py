@@ -58,6 +58,20 @@ class GenerationDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class PickChange:
+    """A generation whose keeper the lock file changes: a re-cut, no render, $0."""
+
+    id: str  # the generation's (``Generation.base_id``)
+    old: int | None  # the candidate picked; None: no pick (the lowest delivered one)
+    new: int | None
+
+    def text(self) -> str:
+        def shown(n: int | None) -> str:
+            return f"candidate {n}" if n is not None else "no pick"
+        return f"{self.id}: {shown(self.old)} → {shown(self.new)}"
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDiff:
     old_label: str  # e.g. "HEAD:examples/launch.yaml", or the old file
     new_label: str
@@ -65,6 +79,7 @@ class PlanDiff:
     new: Plan
     generations: tuple[GenerationDiff, ...]
     old_note: str = ""  # why there is no old plan, for reports
+    picks: tuple[PickChange, ...] = ()  # keepers the lock file changes (re-cut only)
 
     @property
     def old_total(self) -> Decimal:
@@ -113,7 +128,11 @@ def diff_plans(old: Plan | None, new: Plan, *, old_label: str, new_label: str,
     now = {i.generation.id for i in new.items}
     rows += [GenerationDiff(i.generation.id, i.generation.variant, Change.REMOVED, i, None)
              for i in (old.items if old is not None else ()) if i.generation.id not in now]
-    return PlanDiff(old_label, new_label, old, new, tuple(rows), old_note)
+    old_picks = old.picks if old is not None else {}
+    ids = dict.fromkeys([*(i.generation.base_id for i in new.items), *old_picks])
+    picks = tuple(PickChange(gid, old_picks.get(gid), new.picks.get(gid)) for gid in ids
+                  if old_picks.get(gid) != new.picks.get(gid))
+    return PlanDiff(old_label, new_label, old, new, tuple(rows), old_note, picks)
 
 
 # --- gates -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from storyboard.model import (
     PlanItem,
     Spent,
     Totals,
+    candidate_key,
     request_hash,
 )
 from storyboard.plan.pricing import PriceTable, format_usd, load_price_table
@@ -141,12 +142,15 @@ def parse_usd(text: str, option: str = "--max-cost") -> Decimal:
 def generation_json(item: PlanItem) -> dict[str, Any]:
     g = item.generation
     args = g.args
+    # a generation of one try reads as before candidates existed
+    tries = {"candidate": g.candidate, "candidates": g.candidates} if g.candidates > 1 else {}
     return {
         "id": g.id,
         "variant": g.variant,
         "clip": g.clip,
         "take": g.take,
         "hash": g.hash,
+        **tries,
         "seconds": args["duration"],
         "mode": args["mode"],
         "sound": args["sound"],
@@ -303,9 +307,10 @@ def _item(entry: dict[str, Any], file: str, n: int) -> PlanItem:
     request = entry["request"]
     model, args = request["model"], request["args"]
     generation = Generation(entry["variant"], entry["clip"], entry.get("take"), model, dict(args),
-                            entry["hash"], SourceLocation(file, 1, 1, f"$.generations[{n}]"))
+                            entry["hash"], SourceLocation(file, 1, 1, f"$.generations[{n}]"),
+                            entry.get("candidate", 1), entry.get("candidates", 1))
     rate, cost = Decimal(entry["rate_usd"]), Decimal(entry["cost_usd"])
-    if request_hash(model, args) != generation.hash:
+    if candidate_key(request_hash(model, args), generation.candidate) != generation.hash:
         raise UsageError(f"{where} ({generation.id}): the request does not match its hash; "
                          "the plan file was edited — regenerate it")
     if not request_is_valid(model, args):

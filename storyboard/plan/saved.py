@@ -21,12 +21,13 @@ from storyboard.compile.load import load_file
 from storyboard.compile.names import Kind, name_problem
 from storyboard.errors import StoryboardError, UsageError
 from storyboard.files import Unreadable, read_limited
+from storyboard.model import MAX_TRIES, candidate_id
 
 PLAN_FORMAT = 1
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a 100,000-variant campaign's plan fits many times over
 MAX_TAKE = 99
 _AMOUNT = re.compile(r"[0-9]{1,9}(\.[0-9]{1,12})?\Z")  # what format_usd writes, bounded
-_HASH = re.compile(r"[0-9a-f]{64}\Z")
+_HASH = re.compile(r"[0-9a-f]{64}(\.[1-9][0-9]*)?\Z")
 REGENERATE = "regenerate the plan with `storyboard plan STORYBOARD --out PLAN.json`"
 
 
@@ -109,11 +110,18 @@ def _generation_problems(entry: dict[str, Any], where: str) -> Iterator[str]:
     if take is not None and not (_whole(take, MAX_TAKE) and take >= 1):
         named.append(f"{where}: take must be null or a whole number 1–{MAX_TAKE}, "
                      f"got {_kind(take)}")
+    candidate, candidates = entry.get("candidate", 1), entry.get("candidates", 1)
+    if not (_whole(candidates, MAX_TRIES) and candidates >= 1
+            and _whole(candidate, candidates) and candidate >= 1):
+        named.append(f"{where}: candidate and candidates must be whole numbers with "
+                     f"1 ≤ candidate ≤ candidates ≤ {MAX_TRIES}, got "
+                     f"{_kind(candidate)} of {_kind(candidates)}")
     yield from named
     if not named and "id" in entry and entry["id"] != _generation_id(entry):
         yield f"{where}: id {_kind(entry['id'])} is not {_generation_id(entry)!r}"
     if not (isinstance(entry.get("hash"), str) and _HASH.match(entry["hash"])):
-        yield f"{where}: hash must be 64 lowercase hex digits, got {_kind(entry.get('hash'))}"
+        yield (f"{where}: hash must be 64 lowercase hex digits (and .N for candidate N), got "
+               f"{_kind(entry.get('hash'))}")
     for key in ("rate_usd", "cost_usd"):
         yield from _amount(f"{where}: {key}", entry.get(key))
     request = entry.get("request")
@@ -124,7 +132,8 @@ def _generation_problems(entry: dict[str, Any], where: str) -> Iterator[str]:
 
 def _generation_id(entry: dict[str, Any]) -> str:
     take = entry.get("take")
-    return f"{entry['variant']}/{entry['clip']}{'' if take is None else f'.{take}'}"
+    return candidate_id(f"{entry['variant']}/{entry['clip']}{'' if take is None else f'.{take}'}",
+                        entry.get("candidate", 1))
 
 
 def _named(label: str, kind: Kind, value: Any) -> Iterator[str]:

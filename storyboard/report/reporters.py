@@ -305,6 +305,7 @@ def status_table(report: StatusReport) -> str:
     header = ["GENERATION", "STATE", "JOB", "ESTIMATED", "CHARGED", "FILE"]
     lines = []
     estimated = charged = unknown = Decimal(0)
+    keepers = report.keepers()
     for row in report.rows:
         a, item = row.attempt, row.item
         if item.state == SHARED:
@@ -323,6 +324,8 @@ def status_table(report: StatusReport) -> str:
             charge = (_usd(a.charge) if a.job_id else
                       f"up to {_usd(a.possible_charge)}" if a.possible_charge else "")
         estimated += item.charge
+        if item.generation.id in keepers:
+            state += ", picked" if item.generation.base_id in report.picks else ", kept (no pick)"
         lines.append([item.generation.id, state, job, _usd(item.charge), charge,
                       str(row.file) if row.file else ""])
     widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]
@@ -360,6 +363,11 @@ def _diff_counts(diff: PlanDiff) -> str:
     return ", ".join(f"{diff.count(c)} {c.value}" for c in Change)
 
 
+def _pick_changes(diff: PlanDiff, quote: str) -> str:
+    """``us/open: candidate 1 → candidate 2; …`` (``quote`` wraps ids for markdown)."""
+    return "; ".join(f"{quote}{p.id}{quote}{p.text()[len(p.id):]}" for p in diff.picks)
+
+
 def _diff_render_line(diff: PlanDiff) -> str:
     needed = [g for g in diff.generations if g.to_render > 0]
     return (f"this change renders {plural(len(needed), 'generation')} for "
@@ -385,6 +393,8 @@ def diff_as_table(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
                                  cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
     else:
         out.append("No changes: every generation is unchanged.")
+    if diff.picks:
+        out += ["", f"Picks changed (re-cut only, $0): {_pick_changes(diff, '')}"]
     out.append("")
     out.append(f"Generations: {_diff_counts(diff)}")
     out.append(f"Total: {_diff_headline(diff)}; {_diff_render_line(diff)}")
@@ -400,6 +410,8 @@ def diff_as_markdown(diff: PlanDiff, max_cost: Decimal | None = None) -> str:
     if diff.old is None:
         note = diff.old_note or f"`{diff.old_label}` does not exist"
         out += [f"{note}: every generation is added.", ""]
+    if diff.picks:
+        out += [f"**Picks changed** (re-cut only, $0): {_pick_changes(diff, '`')}", ""]
     for variant, rows in diff.by_variant().items():
         changed = [g for g in rows if g.change.value != "unchanged"]
         if not changed:
@@ -452,6 +464,7 @@ def diff_json(diff: PlanDiff, max_cost: Decimal | None = None,
         "gates": {"passed": not gates, "failures": list(gates)},
         "generations": [{"id": g.id, "variant": g.variant, "change": g.change.value,
                          "old": item(g.old), "new": item(g.new)} for g in diff.generations],
+        "picks": [{"id": p.id, "old": p.old, "new": p.new} for p in diff.picks],
     }
 
 

@@ -196,8 +196,10 @@ def test_serves_an_asyncio_client_beside_its_event_loop(start: Start) -> None:
 
     async def run() -> list[int]:
         # Not 100 connections: httpcore's pool bookkeeping grows with the square of
-        # them and would dominate this test's time.
-        limits = httpx.Limits(max_connections=25)
+        # them and would dominate this test's time. Kept alive for the whole test: the
+        # default 5 s expiry would reopen connections that idled on a loaded machine
+        # while the sandbox rendered other jobs' videos, which is not what is counted.
+        limits = httpx.Limits(max_connections=25, keepalive_expiry=120)
         async with httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH, timeout=10,
                                      limits=limits) as http:
             async def one(n: int) -> int:

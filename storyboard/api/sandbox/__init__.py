@@ -19,8 +19,9 @@ Three things make it useful beyond a mock:
   a uniform range, or a log-normal), each drawn per request hash, never at random.
 * **Videos a person can check by eye** (``media/placeholder.py``): the requested
   aspect ratio and length at a small size, 24 fps, a tone when ``sound`` is on, and
-  on every frame the request's short hash, prompt, shot and time. The same request
-  always gets the same bytes.
+  on every frame the request's short hash, prompt, shot and time. A request's first
+  job always gets the same bytes; its n-th job (another candidate of it) gets another
+  colour, drawn from ``<hash>#<n>``, as the model makes another video each time.
 * **Jobs that outlive the server**, as real ones do: a job id carries its duration
   and outcome under an HMAC (``sbx1-<duration>-<fails>-<random>-<mac>``), so a
   sandbox restarted after an interrupted ``storyboard run --sandbox`` recognises the
@@ -715,7 +716,7 @@ class Sandbox:
                 self.ledger.count_fault("create", fault)
                 return self._fault_reply(fault).after(delay)
 
-        job = self._new_job(digest, duration, placeholder.Placeholder.for_request(digest, args))
+        job = self._new_job(digest, duration, args)
         self.ledger.record_create(CreateRecord(
             job_id=job.job_id, request_hash=digest, amount=amount, duration=duration,
             created_at=time.time(), fails=job.fails, callback_url=body.get("callback_url"),
@@ -728,12 +729,16 @@ class Sandbox:
         data = {"amount": format_usd(amount), "job_id": job.job_id}
         return _json(200, {"code": 0, "data": data}).after(delay)
 
-    def _new_job(self, digest: str, duration: int, look: placeholder.Placeholder) -> _Job:
+    def _new_job(self, digest: str, duration: int, args: Mapping[str, Any]) -> _Job:
         latency = self.config.latency
         seconds = latency(digest) if callable(latency) else latency  # per request hash
         with self._lock:
             ordinal = self._attempts[("job", digest)]
             self._attempts[("job", digest)] += 1
+            # like the model, another job of the same request makes another video: the
+            # first keeps the request's colour, the n-th is drawn from "<hash>#<n>"
+            look = placeholder.Placeholder.for_request(
+                digest if ordinal == 0 else f"{digest}#{ordinal}", args)
             fails = self._faulted("fail", digest, ordinal)
             job = _Job(
                 job_id=make_job_id(duration, fails),
