@@ -18,11 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from storyboard.errors import MediaError
+from storyboard.execute.candidates import Keepers
 from storyboard.execute.executor import Workspace
 from storyboard.journal.sqlite import Attempt, Journal, Status
 from storyboard.media.flags import Flag, judge, measure
 from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
 from storyboard.model import Generation, Plan, PlanItem
+from storyboard.plan.lock import lock_path, read_lock
 from storyboard.plan.price import relative_path
 from storyboard.store import write_atomic
 
@@ -98,7 +101,8 @@ class Review:
     @property
     def flagged(self) -> list[tuple[str, Flag]]:
         """Every quality flag, by generation id, in storyboard order."""
-        return [(c.generation.id, f) for v in self.variants for c in v.clips for f in c.flags]
+        return [(c.generation.base_id, f) for v in self.variants for c in v.clips
+                for f in c.flags]
 
 
 def report_folder(workspace: Workspace) -> Path:
@@ -108,15 +112,21 @@ def report_folder(workspace: Workspace) -> Path:
 def gather(plan: Plan, journal: Journal, workspace: Workspace, *,
            now: Callable[[], datetime] = datetime.now) -> Review:
     """The review of ``plan`` as ``workspace`` holds it, with thumbnails and flags made
-    (or reused) in the report folder."""
+    (or reused) in the report folder. A generation's candidates share one card, the
+    keeper (the lock file's pick, else the lowest-numbered delivered try) marked."""
     folder = report_folder(workspace)
     latest = journal.latest_all(workspace.origin)
+    keepers = Keepers(plan, workspace, read_lock(lock_path(Path(plan.root) /
+                                                           Path(plan.source).name)), latest)
     # run from the storyboard's folder; never an absolute path in a page that is shared
     source = shlex.quote(Path(plan.source).name)
     sheets = []
     for variant, items in plan.by_variant().items():
-        cards = tuple(_card(item, latest.get(item.generation.hash), workspace, folder, source)
-                      for item in items)
+        tries: dict[str, list[PlanItem]] = {}
+        for item in items:
+            tries.setdefault(item.generation.base_id, []).append(item)
+        cards = tuple(_card(group, latest, workspace, folder, source, _keeper(keepers, gid))
+                      for gid, group in tries.items())
         cut = workspace.out_dir / workspace.name / f"{variant}.mp4"
         sheets.append(VariantSheet(variant, relative_path(cut, folder) if cut.is_file()
                                    else None, cards))
@@ -125,21 +135,39 @@ def gather(plan: Plan, journal: Journal, workspace: Workspace, *,
                   tuple(sheets))
 
 
-def _card(item: PlanItem, attempt: Attempt | None, workspace: Workspace, folder: Path,
-          source: str) -> ClipCard:
-    g = item.generation
-    video = _video(g, attempt, workspace)
-    status = _status(attempt, video)
-    candidate = Candidate(1, None, None, None, True, f"storyboard pick {source} {g.id} 1")
-    if video is not None and attempt is not None and attempt.sha256:
-        candidate = _looked_at(candidate, video, attempt.sha256, g, folder)
+def _keeper(keepers: Keepers, generation_id: str) -> Path | None:
+    try:
+        return keepers.render_of(generation_id)
+    except MediaError:  # a pick the cache lacks: the cut says how to get it back
+        return None
+
+
+def _card(group: list[PlanItem], latest: Mapping[str, Attempt], workspace: Workspace,
+          folder: Path, source: str, keeper: Path | None) -> ClipCard:
+    candidates = []
+    shown = group[0]  # the card's figures: the keeper's try, else the first
+    for item in group:
+        g = item.generation
+        attempt = latest.get(g.hash)
+        video = _video(g, attempt, workspace)
+        picked = keeper is not None and keeper == workspace.cache_file(g.hash)
+        candidate = Candidate(g.candidate, None, None, None, picked,
+                              f"storyboard pick {source} {g.base_id} {g.candidate}")
+        if video is not None and attempt is not None and attempt.sha256:
+            candidate = _looked_at(candidate, video, attempt.sha256, g, folder)
+        candidates.append(candidate)
+        if picked:
+            shown = item
+    g = shown.generation
+    attempt = latest.get(g.hash)
+    status = _status(attempt, _video(g, attempt, workspace))
     # as the manifest counts it: a generation sharing another's render has no charge
-    charged = (attempt.charge if attempt and attempt.job_id and item.same_as is None
+    charged = (attempt.charge if attempt and attempt.job_id and shown.same_as is None
                else None)
-    return ClipCard(item, status, charged,
+    return ClipCard(shown, status, charged,
                     attempt.error if attempt and status != DELIVERED else None,
                     bool(attempt and attempt.refunded), attempt.job_id if attempt else None,
-                    shot_lines(g.args), (candidate,))
+                    shot_lines(g.args), tuple(candidates))
 
 
 def _video(g: Generation, attempt: Attempt | None, workspace: Workspace) -> Path | None:

@@ -176,3 +176,28 @@ def test_report_without_sandbox_points_at_the_sandboxs_renders(tmp_path: Path) -
     page = tmp_path / "renders" / "sandbox" / "aurora-launch" / "report" / "index.html"
     assert (sandboxed.exit_code, sandboxed.stdout, sandboxed.stderr) == (0, f"{page}\n", "")
     assert 'id="delivered">2<' in page.read_text()  # us-wide/teaser, and jp-wide's: one request
+
+
+def test_candidates_side_by_side_with_the_pick_marked(
+        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    storyboard_file = project.storyboard("launch.yaml")
+    text = storyboard_file.read_text().replace("  - id: teaser\n", "  - id: teaser\n"
+                                                "    candidates: 2\n")
+    storyboard_file.write_text(text)
+    ran = run_cli(sandbox, monkeypatch, storyboard_file, "--only", "us-wide/*", cut=True)
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    page = project.renders("aurora-launch") / "report" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    card = html[html.index('id="gen-us-wide/teaser"'):html.index('id="gen-us-wide/montage"')]
+    assert card.count('<figure class="candidate') == 2
+    assert card.count('class="candidate picked"') == 1
+    assert "#1 picked" in card and "storyboard pick launch.yaml us-wide/teaser 2" in card
+
+    picked = CliRunner().invoke(cli, ["pick", str(storyboard_file), "us-wide/teaser", "2"])
+    # exit 1: the other variants were not rendered, so their cuts are missing
+    assert picked.stdout.startswith("picked us-wide/teaser candidate 2"), picked.stderr
+    again = CliRunner().invoke(cli, ["report", str(storyboard_file)])
+    assert again.exit_code == 0, again.stderr
+    card = page.read_text(encoding="utf-8")
+    card = card[card.index('id="gen-us-wide/teaser"'):card.index('id="gen-us-wide/montage"')]
+    assert "#2 picked" in card and "#1 picked" not in card
