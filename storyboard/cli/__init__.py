@@ -36,6 +36,7 @@ EXIT_PROBLEMS = 1  # problems in a storyboard, over budget, failed generations
 EXIT_USAGE = 2  # bad options or auxiliary files
 EXIT_PENDING = 2  # plan --detailed-exitcode: renders pending (as terraform plan does)
 EXIT_GATE = 3  # a --fail-over / --fail-on-increase gate was breached
+EXIT_FLAGGED = 4  # run --fail-on-flag: a delivered clip has a quality flag
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -153,8 +154,9 @@ def compile_command(file: Path, pricing: Path | None) -> None:
 
 @cli.command(cls=_DetailedExitcodeCommand)
 @file_argument
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]),
+              default="table", show_default=True,
+              help="html: each variant's timeline as a page (clips sized by duration).")
 @click.option("--out", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
               help="Also save the plan as JSON, to run exactly it later.")
 @click.option("--against", metavar="REF", default=None,
@@ -201,6 +203,9 @@ def plan(file: Path, fmt: str, out: Path | None, against: str | None,
     if against is not None:
         diff = _diff_against(file, against, the_plan, prices)
         gates = gate_failures(diff, fail_over=over, fail_on_increase=increase)
+        if fmt == "html":
+            raise UsageError("--format html draws one plan; with --against use table, json "
+                             "or markdown")
         click.echo(diff_as_json(diff, limit, gates) if fmt == "json"
                    else DIFF_REPORTERS[fmt](diff, limit), nl=False)
     else:
@@ -351,7 +356,8 @@ def _poll_options(command: F) -> F:
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
 @click.option("--no-cut", is_flag=True,
-              help="Render only; make the final cuts later with `storyboard cut FILE`.")
+              help="Render only; make the final cuts and the review later with `storyboard "
+              "cut FILE` and `storyboard report FILE`.")
 @click.option("--accept-lost-journal", is_flag=True,
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
@@ -364,15 +370,19 @@ def _poll_options(command: F) -> F:
               "lognormal:MEDIAN,SIGMA [default: 1].")
 @click.option("--sandbox-fault", multiple=True, metavar="NAME[=RATE]",
               help="With --sandbox: inject a fault, e.g. http503=0.2 (repeatable).")
+@click.option("--fail-on-flag", is_flag=True,
+              help=f"Exit {EXIT_FLAGGED} when a delivered clip has a quality flag (black, "
+              "frozen, silent, duration, aspect) and nothing else failed.")
 @reports_errors
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
         resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
         out: Path | None, pricing: Path | None, sandbox_latency: str | None,
-        sandbox_fault: tuple[str, ...]) -> None:
+        sandbox_fault: tuple[str, ...], fail_on_flag: bool) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning.
-    Then cut each variant whose renders are all there into one video."""
+    Then cut each variant whose renders are all there into one video, and refresh the
+    HTML review."""
     from storyboard.execute.options import run_options, sandbox_config
 
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
@@ -383,13 +393,14 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     sys.exit(_execute(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                       api_base=api_base, max_cost=max_cost, rate=rate, concurrency=concurrency,
                       accept_lost_journal=accept_lost_journal, no_cut=no_cut, state=state,
-                      out=out))
+                      out=out, fail_on_flag=fail_on_flag))
 
 
 def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: Any,
              api_base: str | None, max_cost: Decimal | None, rate: float | None,
              concurrency: int, accept_lost_journal: bool, no_cut: bool, state: Path | None,
-             out: Path | None, before: Callable[[], None] = lambda: None) -> int:
+             out: Path | None, before: Callable[[], None] = lambda: None,
+             fail_on_flag: bool = False) -> int:
     """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
     ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
     from storyboard.execute.executor import execute
@@ -447,12 +458,26 @@ def _execute(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_api: A
                               api=api, plan=plan, on_event=progress, on_stop=_stopping)
         attempts = journal.latest_all(workspace.origin)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
-    cuts = 0
+    cuts = flagged = 0
     if not summary.interrupted:
         cutter = _cutter(plan, workspace, attempts)  # publishes each generation's keeper
         if not no_cut:
             cuts = _cut_after_run(cutter, summary)
-    return summary.exit_code or cuts
+            flagged = _report_after_run(plan, workspace)
+    return summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0)
+
+
+def _report_after_run(plan: Plan, workspace: Any) -> int:
+    """Refresh the HTML review; say where it is and list the quality flags (how many)."""
+    from storyboard.journal.sqlite import Journal
+    from storyboard.report.html import build_report
+    from storyboard.report.reporters import flag_lines
+
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        page, review = build_report(plan, journal, workspace)
+    click.echo(flag_lines(review.flagged), nl=False)
+    click.echo(f"report: {page}")
+    return len(review.flagged)
 
 
 def _cut_after_run(cutter: Cutter, summary: Any) -> int:
@@ -599,6 +624,40 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
     summary = _cutter(plan, workspace, attempts).cut_all()
     click.echo(cut_report(summary), nl=False)
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
+
+
+@cli.command()
+@file_argument
+@click.option("--sandbox", is_flag=True,
+              help="Review the sandbox's placeholder renders (renders/sandbox/).")
+@state_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Renders folder (default: renders/ beside the storyboard).")
+@reports_errors
+def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
+    """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
+    from storyboard.compile import plan_file
+    from storyboard.execute.workspace import Workspace
+    from storyboard.journal.sqlite import Journal
+    from storyboard.media import require
+    from storyboard.report.html import build_report
+    from storyboard.report.reporters import flag_lines
+
+    require("storyboard report")
+    plan = plan_file(file)
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox)
+    if not workspace.state_dir.is_dir():
+        raise UsageError(f"{workspace.state_dir}: no renders to review yet; run `storyboard "
+                         f"run {shlex.quote(str(file))}`{' --sandbox' if sandbox else ''} first")
+    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+        page, review = build_report(plan, journal, workspace)
+    click.echo(flag_lines(review.flagged), nl=False, err=True)
+    click.echo(str(page))
+    if not review.count("delivered") and not sandbox and state is None and Workspace.beside(
+            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+        click.echo("note: nothing is rendered here; the sandbox's renders are reviewed with "
+                   "--sandbox", err=True)
 
 
 def _confirm(question: str) -> None:

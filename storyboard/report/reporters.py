@@ -22,6 +22,7 @@ from storyboard.plan.pricing import format_usd
 
 if TYPE_CHECKING:
     from storyboard.media.cut import CutSummary
+    from storyboard.media.flags import Flag
     from storyboard.results import RunSummary, StatusReport
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per json.dumps() call
@@ -183,10 +184,18 @@ def plan_as_markdown(plan: Plan, max_cost: Decimal | None = None) -> str:
     return "\n".join(out)
 
 
+def plan_as_html(plan: Plan, max_cost: Decimal | None = None) -> str:
+    """The timeline page (report/html.py), imported only when asked for."""
+    from storyboard.report.html import plan_as_html as page
+
+    return page(plan, max_cost)
+
+
 PLAN_REPORTERS: dict[str, PlanReporter] = {
     "table": plan_as_table,
     "json": plan_as_json,
     "markdown": plan_as_markdown,
+    "html": plan_as_html,
 }
 
 
@@ -470,3 +479,8 @@ DIFF_REPORTERS: dict[str, DiffReporter] = {
     "json": diff_as_json,
     "markdown": diff_as_markdown,
 }
+
+
+def flag_lines(flagged: Sequence[tuple[str, Flag]]) -> str:
+    """The quality flags of delivered clips, one line each, for the run summary."""
+    return "".join(f"flag: {generation}: {flag.text()}\n" for generation, flag in flagged)

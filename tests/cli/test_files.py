@@ -73,7 +73,8 @@ def test_after_init_and_a_run_git_sees_only_what_to_commit(tmp_path: Path) -> No
 def _generated(root: Path) -> list[Path]:
     """Every file storyboard wrote under ``root`` that a user opens or shares."""
     return sorted(p for p in root.rglob("*") if p.is_file()
-                  and "cache" not in p.parts and p.suffix != ".mp4" and p.name != "lock"
+                  and "cache" not in p.parts and p.suffix not in (".mp4", ".jpg")
+                  and p.name != "lock"
                   and not p.name.startswith("journal.sqlite3"))
 
 
