@@ -97,6 +97,9 @@ pricing_option = click.option(
 state_option = click.option("--state", type=NonEmptyPath(file_okay=False, path_type=Path),
                             default=None, help="State folder (default: .storyboard/ beside "
                             "the storyboard).")
+out_option = click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path),
+                          default=None, help="Renders folder (default: renders/ beside the "
+                          "storyboard).")
 max_cost_option = click.option(
     "--max-cost", metavar="USD", type=Usd(), default=None,
     help="Limit on this run's new spend (what is due now); budget.max_cost_usd still "
@@ -362,8 +365,7 @@ def _poll_options(command: F) -> F:
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
 @state_option
-@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @pricing_option
 @click.option("--sandbox-latency", default=None, metavar="SPEC",
               help="With --sandbox: job latency in seconds, a range A-B, or "
@@ -495,8 +497,7 @@ def _cut_after_run(cutter: Cutter, summary: Any) -> int:
 @click.option("--sandbox", is_flag=True,
               help="Cut the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
@@ -549,8 +550,7 @@ def _cutter(plan: Plan, workspace: Any, attempts: Any) -> Cutter:
 @max_cost_option
 @_poll_options
 @state_option
-@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @pricing_option
 @click.option("--sandbox-latency", default=None, metavar="SPEC",
               help="With --sandbox: job latency in seconds, a range A-B, or "
@@ -593,8 +593,7 @@ def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base:
 @click.argument("candidate", metavar="N", type=Bounded(1, 100, "candidate", integer=True))
 @click.option("--sandbox", is_flag=True, help="Pick among the sandbox's placeholder renders.")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @reports_errors
 def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: Path | None,
          out: Path | None) -> None:
@@ -631,8 +630,7 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
 @click.option("--sandbox", is_flag=True,
               help="Review the sandbox's placeholder renders (renders/sandbox/).")
 @state_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @reports_errors
 def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
@@ -681,8 +679,7 @@ def _stopping() -> None:
 @click.argument("target", metavar="FILE|PLAN.json",
                 type=NonEmptyPath(dir_okay=False, path_type=Path))
 @state_option
-@click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
-              help="Renders folder (default: renders/ beside the storyboard).")
+@out_option
 @pricing_option
 @reports_errors
 def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:

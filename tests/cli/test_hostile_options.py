@@ -72,6 +72,14 @@ def test_plan_refuses_absurd_options(launch: Path, options: list[str], line: str
     assert one_error_line(["plan", str(launch), *options]) == (2, line)
 
 
+@pytest.mark.parametrize("command", ["status", "cut", "report"])
+@pytest.mark.parametrize("option", ["--state", "--out"])
+def test_every_command_refuses_an_empty_folder_option(launch: Path, command: str,
+                                                     option: str) -> None:
+    assert one_error_line([command, str(launch), option, ""]) == (
+        2, f"error: {option} is empty: give a path ('.' for the current folder)")
+
+
 def test_ordinary_amounts_still_work(launch: Path) -> None:
     result = CliRunner().invoke(cli, ["plan", str(launch), "--max-cost", "$8.59",
                                       "--fail-over", "100"])
