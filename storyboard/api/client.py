@@ -224,19 +224,19 @@ class ShortAPIClient:
                     # an HTTP-style server error inside a 200: as with an HTTP 5xx, the
                     # job may have been recorded before it failed
                     self._unknown(f"the API answered {reply.describe()}")
-                raise self._api_error(APIError, what, reply, rejected=True)
+                raise self._api_error(APIError, what, reply)
             if job_id is None:
                 self._unknown(f"the API answered HTTP {status} without a job id")
             return Created(job_id=job_id, amount=_amount(reply.data()), sandbox=reply.sandbox)
         if status in (429, 503):
             raise _Transient(self._api_error(RetryableAPIError, what, reply), reply.retry_after)
         if status in (401, 403):
-            raise self._api_error(AuthError, what, reply, rejected=True)
+            raise self._api_error(AuthError, what, reply)
         if 400 <= status < 500:
             if reply.code == CODE_MODEL_UNAVAILABLE:
                 raise _Transient(self._api_error(RetryableAPIError, what, reply),
                                  reply.retry_after)
-            raise self._api_error(APIError, what, reply, rejected=True)
+            raise self._api_error(APIError, what, reply)
         # Other 5xx (the server may have recorded the job before failing), 1xx, 3xx.
         self._unknown(f"the API answered {reply.describe()}")
 
@@ -417,15 +417,12 @@ class ShortAPIClient:
         return RetryableAPIError(f"{error} (gave up after {attempts} attempts)",
                                  status=status, code=code, retry_after=last.retry_after)
 
-    def _api_error(self, kind: type[APIError], what: str, reply: _Reply, *,
-                   rejected: bool = False) -> APIError:
+    def _api_error(self, kind: type[APIError], what: str, reply: _Reply) -> APIError:
         text = f"{what}: {reply.describe()}"
         if reply.body is None and 200 <= reply.status < 300:
             text += " (the reply is not the API's JSON)"
         if kind is AuthError:
             text += f"; check {API_KEY_ENV}"
-        elif rejected:
-            text += " (refused; nothing was charged)"
         code = reply.code if reply.code not in (None, CODE_OK) else None
         return kind(self.redact(text), status=reply.status, code=code,
                     retry_after=reply.retry_after)

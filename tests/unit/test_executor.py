@@ -109,7 +109,7 @@ def test_a_refused_create_fails_that_generation_only_and_is_journaled_as_rejecte
     assert _results(summary) == {
         "default/dawn": (Result.DELIVERED, None),
         "default/storm": (Result.FAILED, "create kwaivgi/kling-o3/text-to-video: HTTP 400, code "
-                         "400: prompt not allowed (refused; nothing was charged) (not charged; "
+                         "400: prompt not allowed (not charged; "
                          "a rerun retries)"),
         "default/night": (Result.DELIVERED, None),
     }
