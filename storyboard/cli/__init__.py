@@ -24,6 +24,7 @@ from storyboard.errors import BudgetExceeded, SourceError, StoryboardError, Usag
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from storyboard.execute.workspace import Workspace
     from storyboard.media.cut import Cutter
     from storyboard.model import Plan
     from storyboard.plan.diff import PlanDiff
@@ -501,17 +502,11 @@ def _cut_after_run(cutter: Cutter, summary: Any) -> int:
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
-    from storyboard.compile import plan_file
-    from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
-    from storyboard.media import require
     from storyboard.media.cut import missing_reasons
     from storyboard.report.reporters import cut_report
 
-    require("storyboard cut")
-    plan = plan_file(file)
-    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=sandbox)
+    plan, workspace = _renders_of(file, "storyboard cut", sandbox, state, out)
     reasons: dict[str, str] = {}
     attempts: dict[str, Any] = {}
     if workspace.state_dir.is_dir():
@@ -520,10 +515,31 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
             attempts = journal.latest_all(workspace.origin)
     summary = _cutter(plan, workspace, attempts).cut_all(reasons)
     click.echo(cut_report(summary), nl=False)
-    if not summary.complete and not sandbox and state is None and Workspace.beside(
-            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+    if not summary.complete and _sandbox_has_them(plan, sandbox, state):
         click.echo("note: the sandbox's renders are cut with --sandbox", err=True)
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
+
+
+def _renders_of(file: Path, command: str, sandbox: bool, state: Path | None,
+                out: Path | None) -> tuple[Plan, Workspace]:
+    """What `cut` and `report` work on: the storyboard's plan and where its renders are
+    (the media extra is needed for both)."""
+    from storyboard.compile import plan_file
+    from storyboard.execute.workspace import Workspace
+    from storyboard.media import require
+
+    require(command)
+    plan = plan_file(file)
+    return plan, Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                  sandbox=sandbox)
+
+
+def _sandbox_has_them(plan: Plan, sandbox: bool, state: Path | None) -> bool:
+    """Whether a command that found nothing here should point at the sandbox's renders."""
+    from storyboard.execute.workspace import Workspace
+
+    return not sandbox and state is None and Workspace.beside(
+        Path(plan.root), plan.name, sandbox=True).state_dir.is_dir()
 
 
 def _cutter(plan: Plan, workspace: Any, attempts: Any) -> Cutter:
@@ -634,17 +650,11 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
 @reports_errors
 def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
-    from storyboard.compile import plan_file
-    from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
-    from storyboard.media import require
     from storyboard.report.html import build_report
     from storyboard.report.reporters import flag_lines
 
-    require("storyboard report")
-    plan = plan_file(file)
-    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=sandbox)
+    plan, workspace = _renders_of(file, "storyboard report", sandbox, state, out)
     if not workspace.state_dir.is_dir():
         raise UsageError(f"{workspace.state_dir}: no renders to review yet; run `storyboard "
                          f"run {shlex.quote(str(file))}`{' --sandbox' if sandbox else ''} first")
@@ -652,8 +662,7 @@ def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> N
         page, review = build_report(plan, journal, workspace)
     click.echo(flag_lines(review.flagged), nl=False, err=True)
     click.echo(str(page))
-    if not review.count("delivered") and not sandbox and state is None and Workspace.beside(
-            Path(plan.root), plan.name, sandbox=True).state_dir.is_dir():
+    if not review.count("delivered") and _sandbox_has_them(plan, sandbox, state):
         click.echo("note: nothing is rendered here; the sandbox's renders are reviewed with "
                    "--sandbox", err=True)
 
