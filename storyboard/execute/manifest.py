@@ -13,7 +13,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.execute.workspace import Workspace, same_file
-from storyboard.journal.sqlite import API, Journal, Status
+from storyboard.journal.sqlite import API, Journal, Status, charged_to
 from storyboard.model import (
     Plan,
 )
@@ -45,8 +45,7 @@ def manifest(summary: RunSummary, journal: Journal, plan: Plan) -> dict[str, Any
         file = workspace.render_file(g)
         current = (attempt is not None and attempt.status is Status.DONE
                    and same_file(file, workspace.cache_file(g.hash)))
-        charged = (attempt.charge if attempt and attempt.job_id and item.same_as is None
-                   else None)
+        charged = charged_to(attempt, item.same_as)
         charged_total += charged or 0
         entries.append({
             "id": g.id,

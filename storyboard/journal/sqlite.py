@@ -169,6 +169,13 @@ class Attempt:
         return Decimal(0)
 
 
+def charged_to(attempt: Attempt | None, same_as: str | None) -> Decimal | None:
+    """What the API charged for a generation's own job, as every report counts it: none
+    for one that shares another's render (the leader's job carries the charge) or that
+    has no job."""
+    return attempt.charge if attempt and attempt.job_id and same_as is None else None
+
+
 @dataclass(frozen=True, slots=True)
 class Traces:
     """What a state folder and its published renders show was journaled: a journal that

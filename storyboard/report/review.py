@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MediaError
 from storyboard.execute.candidates import Keepers
-from storyboard.journal.sqlite import Attempt, Journal, Status
+from storyboard.journal.sqlite import Attempt, Journal, Status, charged_to
 from storyboard.media.flags import Flag, judge, measure
 from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
 from storyboard.model import Generation, Plan, PlanItem
@@ -163,9 +163,7 @@ def _card(group: list[PlanItem], latest: Mapping[str, Attempt], workspace: Works
     g = shown.generation
     attempt = latest.get(g.hash)
     status = _status(attempt, _video(g, attempt, workspace))
-    # as the manifest counts it: a generation sharing another's render has no charge
-    charged = (attempt.charge if attempt and attempt.job_id and shown.same_as is None
-               else None)
+    charged = charged_to(attempt, shown.same_as)
     return ClipCard(shown, status, charged,
                     attempt.error if attempt and status != DELIVERED else None,
                     bool(attempt and attempt.refunded), attempt.job_id if attempt else None,
