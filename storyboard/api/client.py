@@ -18,19 +18,14 @@ error, a log line or a repr. Every number that shapes timing lives in
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import json
 import logging
-import os
 import random
-import re
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import httpx
 
@@ -58,7 +53,15 @@ from storyboard.api.contract import (
     _truthy,
     _video_url,
     is_sandbox,
-    parse_retry_after,
+)
+from storyboard.api.download import Fetch
+from storyboard.api.failures import (
+    _NOT_SENT,
+    REDACTED,
+    _describe_exception,
+    _lost_reply,
+    _Transient,
+    redact,
 )
 from storyboard.api.policies import Limits, RetryPolicy, Timeouts, _TokenBucket
 from storyboard.errors import (
@@ -70,12 +73,12 @@ from storyboard.errors import (
     RetryableAPIError,
     UsageError,
 )
-from storyboard.media.probe import verify as verify_video
-from storyboard.store import fsync_dir, new_file_mode
+
+__all__ = ["REDACTED", "JobWatch", "ShortAPIClient", "api_key_from", "base_url_from",
+           "identify", "redact"]
 
 log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 5.0
-REDACTED = "[redacted]"
 T = TypeVar("T")
 
 
@@ -120,17 +123,16 @@ def identify(base_url: str, *, transport: httpx.BaseTransport | None = None,
     return is_sandbox(response)
 
 
-class _Transient(Exception):
-    """Internal: this try failed in a way that is safe to repeat."""
+class JobWatch(Protocol):
+    """Told about the jobs a client makes and sees (``storyboard.execute.latency.Expected``
+    learns their latencies so)."""
 
-    def __init__(self, error: ExecutionError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
+    def created(self, job_id: str, args: Mapping[str, Any], at: float) -> None: ...
+
+    def seen(self, job_id: str, state: JobState, at: float) -> None: ...
 
 
-# Transport failures that happen before any byte of the request can have left.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+_QUERY_URLS_KEPT = 4096  # job ids whose query URL is kept built (one per job in flight)
 
 
 class ShortAPIClient:
@@ -161,12 +163,30 @@ class ShortAPIClient:
         self._base_url = _checked_base_url(base_url, "base URL")
         self._api_key = api_key
         self._policy = policy
-        self._timeouts = timeouts
-        self._limits = limits
         self._rng = rng if rng is not None else random.Random()
         self._sleep = sleep
+        self._clock = clock
         self._bucket = _TokenBucket(rate, sleep, clock) if rate is not None else None
-        self._user_agent = f"storyboard/{__version__}"
+        self._watch: JobWatch | None = None
+        # Built once, not per call: a run makes thousands of calls, and httpx parses
+        # every URL given as text and merges every header mapping anew.
+        user_agent = f"storyboard/{__version__}"
+        self._query_headers = httpx.Headers({
+            "Authorization": f"Bearer {api_key}", "Accept": "application/json",
+            "User-Agent": user_agent})
+        self._create_headers = httpx.Headers(
+            {**self._query_headers, "Content-Type": "application/json"})
+        self._create_url = httpx.URL(self._base_url + CREATE_PATH)
+        self._query_prefix = self._base_url + QUERY_PATH + "?id="
+        self._query_urls: dict[str, httpx.URL] = {}
+        self._api_timeout = timeouts.api()
+        # No more exchanges at once than the pool has connections: httpcore's pool looks
+        # at every connection for every waiting request, so a queue there costs CPU.
+        self._gate = asyncio.Semaphore(max(1, limits.max_connections))
+        self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
+                                                         "Accept": "video/mp4, */*"}),
+                            timeout=timeouts.download(), max_bytes=limits.max_download_bytes,
+                            gate=self._gate, redact=self.redact)
 
     def __repr__(self) -> str:
         return f"ShortAPIClient(base_url={self._base_url!r})"
@@ -174,6 +194,10 @@ class ShortAPIClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    def watch(self, watch: JobWatch | None) -> None:
+        """Tell ``watch`` of every job created and every state seen from now on."""
+        self._watch = watch
 
     # ------------------------------------------------------------------ create
 
@@ -189,18 +213,22 @@ class ShortAPIClient:
 
         async def once() -> Created:
             await self._throttle()
+            sent = self._clock()
             try:
-                response = await self._http.post(
-                    self._base_url + CREATE_PATH, content=content,
-                    headers=self._api_headers(json_body=True), timeout=self._timeouts.api(),
-                    follow_redirects=False)
+                async with self._gate:
+                    response = await self._http.post(
+                        self._create_url, content=content, headers=self._create_headers,
+                        timeout=self._api_timeout, follow_redirects=False)
             except _NOT_SENT as exc:
                 raise _Transient(RetryableAPIError(
                     self.redact(f"{what}: could not connect to {self._base_url} "
                                  f"({_describe_exception(exc)}); nothing was sent"))) from exc
             except httpx.HTTPError as exc:
                 self._unknown(_lost_reply(exc), exc)
-            return self._created(what, _read_reply(response, time.time()))
+            created = self._created(what, _read_reply(response, time.time()))
+            if self._watch is not None:
+                self._watch.created(created.job_id, args, sent)
+            return created
 
         return await self._retrying(what, once, self._gave_up_api)
 
@@ -251,19 +279,35 @@ class ShortAPIClient:
         """One look at a job; transient trouble is retried, a missing job is not."""
         what = f"query job {job_id}"
 
+        url = self._query_url(job_id)
+
         async def once() -> JobState:
             await self._throttle()
             try:
-                response = await self._http.get(
-                    self._base_url + QUERY_PATH, params={"id": job_id},
-                    headers=self._api_headers(json_body=False), timeout=self._timeouts.api(),
-                    follow_redirects=False)
+                async with self._gate:
+                    response = await self._http.get(
+                        url, headers=self._query_headers, timeout=self._api_timeout,
+                        follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise _Transient(RetryableAPIError(
                     self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
             return self._job_state(what, _read_reply(response, time.time()))
 
-        return await self._retrying(what, once, self._gave_up_api)
+        state = await self._retrying(what, once, self._gave_up_api)
+        if state.done or state.failed:
+            self._query_urls.pop(job_id, None)
+        if self._watch is not None:
+            self._watch.seen(job_id, state, self._clock())
+        return state
+
+    def _query_url(self, job_id: str) -> httpx.URL:
+        url = self._query_urls.get(job_id)
+        if url is None:
+            if len(self._query_urls) >= _QUERY_URLS_KEPT:
+                self._query_urls.clear()
+            url = self._query_urls[job_id] = httpx.URL(
+                self._query_prefix + urllib.parse.quote_plus(job_id))
+        return url
 
     def _job_state(self, what: str, reply: _Reply) -> JobState:
         status = reply.status
@@ -321,72 +365,13 @@ class ShortAPIClient:
             raise DownloadError(f"{what}: cannot create {dest.parent}: {exc.strerror}") from exc
 
         async def once() -> tuple[str, int]:
-            return await self._download_once(what, url, dest, expected_seconds)
+            await self._throttle()
+            return await self._fetch.once(what, url, dest, expected_seconds)
 
         def gave_up(last: _Transient, attempts: int) -> ExecutionError:
             return DownloadError(f"{last.error} (gave up after {attempts} attempts)")
 
         return await self._retrying(what, once, gave_up)
-
-    async def _download_once(self, what: str, url: str, dest: Path,
-                             expected_seconds: int | None) -> tuple[str, int]:
-        await self._throttle()
-        try:
-            fd, temp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.",
-                                             suffix=".part")
-        except OSError as exc:
-            raise DownloadError(f"{what}: cannot write in {dest.parent}: {exc.strerror}") from exc
-        temp = Path(temp_name)
-        placed = False
-        try:
-            os.fchmod(fd, new_file_mode())  # the cache file is the render (a hard link)
-            with os.fdopen(fd, "wb") as out:
-                digest, size = await self._stream_to(what, url, out)
-                out.flush()
-                os.fsync(out.fileno())
-            if size == 0:
-                raise _Transient(DownloadError(f"{what}: the server sent an empty body"))
-            try:
-                verify_video(temp, expected_seconds)
-            except DownloadError as exc:
-                raise _Transient(DownloadError(f"{what}: {exc}")) from exc
-            os.replace(temp, dest)
-            placed = True
-        finally:
-            if not placed:
-                with contextlib.suppress(FileNotFoundError):
-                    temp.unlink()
-        fsync_dir(dest.parent)
-        return digest, size
-
-    async def _stream_to(self, what: str, url: str, out: BinaryIO) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        headers = {"User-Agent": self._user_agent, "Accept": "video/mp4, */*"}
-        try:
-            async with self._http.stream("GET", url, headers=headers,
-                                         timeout=self._timeouts.download(),
-                                         follow_redirects=True) as response:
-                status = response.status_code
-                if not 200 <= status < 300:
-                    retry_after = parse_retry_after(response.headers.get("retry-after"),
-                                                    time.time())
-                    error = DownloadError(f"{what}: HTTP {status}")
-                    if status in (408, 429) or status >= 500:
-                        raise _Transient(error, retry_after)
-                    raise DownloadError(f"{what}: HTTP {status}; the URL may have expired, "
-                                        "query the job again for a fresh one")
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self._limits.max_download_bytes:
-                        raise DownloadError(f"{what}: larger than "
-                                            f"{self._limits.max_download_bytes} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
-        except httpx.HTTPError as exc:
-            raise _Transient(DownloadError(
-                self.redact(f"{what}: {_describe_exception(exc)}"))) from exc
-        return digest.hexdigest(), size
 
     # ----------------------------------------------------------------- shared
 
@@ -427,13 +412,6 @@ class ShortAPIClient:
         return kind(self.redact(text), status=reply.status, code=code,
                     retry_after=reply.retry_after)
 
-    def _api_headers(self, *, json_body: bool) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json",
-                   "User-Agent": self._user_agent}
-        if json_body:
-            headers["Content-Type"] = "application/json"
-        return headers
-
     async def _throttle(self) -> None:
         if self._bucket is not None:
             await self._bucket.take()
@@ -441,40 +419,3 @@ class ShortAPIClient:
     def redact(self, text: str) -> str:
         """``text`` without the key or secret-looking URL parameters: what may be written."""
         return redact(text, self._api_key)
-
-
-# the values of URL query parameters whose name says they are a credential
-_SECRET_PARAM = re.compile(
-    r"(?i)([?&;][\w.~-]*(?:key|token|secret|signature|sig|password|passwd|auth|credential)"
-    r"[\w.~-]*=)[^&#;\s'\"]*")
-
-
-def redact(text: str, key: str) -> str:
-    """``text`` with the API key (as sent or URL-encoded) and the values of secret-looking
-    URL parameters replaced: a result URL may carry the key (``?key=…``), and nothing that
-    is written — journal, manifest, messages — may."""
-    for form in {key, urllib.parse.quote(key, safe=""), urllib.parse.quote_plus(key)}:
-        if form:
-            text = text.replace(form, REDACTED)
-    return _SECRET_PARAM.sub(rf"\g<1>{REDACTED}", text)
-
-
-def _lost_reply(exc: httpx.HTTPError) -> str:
-    """Why no reply came, without the library's own words (the journal keeps no traceback)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return "no reply came in time"
-    return "the connection dropped before the reply"
-
-
-_TRANSPORT_TROUBLE = ((httpx.TimeoutException, "timed out"),
-                      (httpx.ConnectError, "could not connect"),
-                      (httpx.RemoteProtocolError, "the connection dropped"),
-                      (httpx.NetworkError, "the connection failed"))
-
-
-def _describe_exception(exc: BaseException) -> str:
-    """What went wrong on the wire, in words (a library's class name means nothing to a user)."""
-    what = next((words for kind, words in _TRANSPORT_TROUBLE if isinstance(exc, kind)),
-                "the request failed")
-    detail = str(exc).strip().rstrip(".")
-    return f"{what}: {detail}" if detail else what
