@@ -40,6 +40,7 @@ from storyboard.errors import (
     RetryableAPIError,
     StoryboardError,
 )
+from storyboard.execute.latency import Expected, expected_for
 from storyboard.execute.manifest import write_manifest
 from storyboard.execute.options import Api, RunOptions
 from storyboard.execute.prepare import Action, Prepared, Task, prepare
@@ -79,7 +80,8 @@ class Executor:
     def __init__(self, prepared: Prepared, *, client: ShortAPIClient, journal: Journal,
                  workspace: Workspace, options: RunOptions,
                  on_event: Callable[[Event], None] = lambda e: None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 expected: Expected | None = None) -> None:
         self.prepared = prepared
         self.client = client
         self.journal = journal
@@ -92,6 +94,7 @@ class Executor:
         self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
         self._hash_of: dict[int, str] = {}
         self.kept: list[str] = []  # what happened to each held job id, for the summary
+        self.expected = expected or expected_for(prepared.tasks, client)  # sets poll times
 
     async def run(self) -> RunSummary:
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -321,7 +324,7 @@ class Executor:
                 note = f"still running after {policy.deadline:.0f} s of waiting"
                 self._record(attempt, self.journal.note, note)
                 return self._left_pending(item, attempt, note)
-            await self.stop.sleep(policy.interval(elapsed))
+            await self.stop.sleep(policy.interval(elapsed, self.expected.of(g.args)))
 
     def _left_pending(self, item: PlanItem, attempt: Attempt, why: str) -> Outcome:
         return Outcome(item, Result.PENDING, attempt.job_id, attempt.charge, reason=(

@@ -18,21 +18,25 @@ from storyboard.api.policies import Limits, RetryPolicy, Timeouts, new_http_clie
 from storyboard.errors import (
     UsageError,
 )
+from storyboard.execute.latency import Estimate, spacing
 from storyboard.media import require as require_media
 
 if TYPE_CHECKING:
     from storyboard.api.sandbox import SandboxConfig
 
 
-
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
-    """How often to ask about a job: a growing interval and a deadline.
+    """How often to ask about a job: an interval between ``start`` and ``maximum``, and a
+    deadline.
 
-    The interval is a fraction of how long the job has run so far (so the delay
-    between a job finishing and us noticing stays a small share of its latency),
-    bounded below by ``start`` and above by ``maximum``. Timings seen for this model
-    (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the defaults.
+    With an ``Estimate`` of the job's latency (``storyboard.execute.latency``), polls are
+    sparse long before its likely finish and dense around it: ``fraction`` of the elapsed
+    time apart at the median, so the delay between a job finishing and us noticing stays
+    a small share of its latency, at fewer polls than that fraction everywhere. Without
+    one, the interval is that fraction of how long the job has run so far. Timings seen
+    for this model (1.5 min for 5 s std, ~5 min for 5 s pro, more for 15 s pro) set the
+    defaults.
     """
 
     start: float = 5.0
@@ -40,8 +44,10 @@ class PollPolicy:
     fraction: float = 0.1
     deadline: float = 60 * 60.0
 
-    def interval(self, elapsed: float) -> float:
-        return min(self.maximum, max(self.start, elapsed * self.fraction))
+    def interval(self, elapsed: float, expected: Estimate | None = None) -> float:
+        gap = elapsed * self.fraction if expected is None else spacing(
+            elapsed, expected, self.fraction, self.maximum)
+        return min(self.maximum, max(self.start, gap))
 
 
 SANDBOX_POLL = PollPolicy(start=0.1, maximum=1.0, deadline=300.0)
@@ -124,9 +130,11 @@ def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
     if rate is not None and not rate > 0:
         raise UsageError("--rate must be a positive number of requests per second")
-    # httpcore's pool bookkeeping grows with its size: a few connections beyond the
-    # jobs in flight serve creates, polls and downloads (see bench/run_bench.py)
-    connections = min(concurrency, 16) + 4
+    # httpcore's pool looks at every connection for every request (a socket check per
+    # idle one), so its CPU per call grows with its size: ~0.8 ms with 4 connections,
+    # ~1.4 ms with 20 (bench/run_bench.py). Eight carry 100 jobs in flight: polls are
+    # short, and the client lets no more calls out at once than there are connections.
+    connections = min(concurrency, 4) + 4
     if sandbox is not None:
         from storyboard.api.sandbox import Sandbox
 
