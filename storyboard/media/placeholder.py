@@ -10,8 +10,9 @@ there, divided by 5 and 6 here), 24 fps, exactly the requested seconds, and with
 
 The same request makes the same bytes (fixed encoder settings, one thread, bit-exact
 muxing, no timestamps), so content hashes stay stable. And it is quick, since a run
-downloads hundreds: each shot's still is drawn and converted once, and each frame
-only rebuilds the luma rows of its time line from glyphs rendered once.
+downloads hundreds: each shot's still is drawn and converted once, and the time line's
+rows for every frame are drawn once per frame size and length, for every video of that
+shape (``_time_lines``), so a frame costs two byte joins and the encoder.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from storyboard.media import require
@@ -165,27 +167,10 @@ class _Canvas:
     """Draws a placeholder's frames: a still per shot, the time line in a black band below."""
 
     def __init__(self, placeholder: Placeholder) -> None:
-        from PIL import Image, ImageDraw, ImageFont
-
         self.placeholder = placeholder
         self.width, self.height = placeholder.size
-        size = min(self.width, self.height) // 10
-        self.font = ImageFont.load_default(size=size)
-        self.line = size + 3
-        self.margin = max(4, self.width // 40)
-        self.band_top = self.height - (self.line + 5) // 2 * 2 - 2  # even: chroma rows align
-        self.frames = placeholder.seconds * FPS
-        # digits share one width, so the line keeps its layout as the numbers change
-        self.cell = math.ceil(max(self.font.getlength(c) for c in "0123456789"))
-        self.advance = {c: self.cell if c.isdigit() else round(self.font.getlength(c))
-                        for c in _TIME_CHARS}
-        band_height = self.height - self.band_top
-        self.band = Image.new("L", (self.width, band_height), _BLACK)
-        self.glyphs: dict[str, Image.Image] = {}
-        for char in _TIME_CHARS:
-            glyph = Image.new("L", (self.cell, band_height), _BLACK)
-            ImageDraw.Draw(glyph).text((0, 2), char, font=self.font, fill=_WHITE)
-            self.glyphs[char] = glyph
+        self.font, self.line, self.margin, self.band_top = _layout(self.width, self.height)
+        self.bands = _time_lines(self.width, self.height, placeholder.seconds * FPS)
 
     def still(self, number: int) -> _Still:
         """Shot ``number``'s background and text, converted to YUV once."""
@@ -206,25 +191,58 @@ class _Canvas:
         luma, blue, red = (_rows(plane, width) for plane, width in
                            zip(frame.planes, (self.width, self.width // 2, self.width // 2),
                                strict=True))
-        return _Still(luma, (blue, red))
+        return _Still(luma[: self.band_top * self.width], (blue, red))
 
     def frame(self, still: _Still, index: int) -> av.VideoFrame:
         """Frame ``index`` (from 0): the still, with its time and number in the band."""
         import av
 
-        band = self.band.copy()
-        x = self.margin
-        for char in f"{index / FPS:05.2f} s   {index + 1}/{self.frames}":
-            band.paste(self.glyphs[char], (x, 0))
-            x += self.advance[char]
-        top = self.band_top * self.width
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
-        for plane, rows in zip(frame.planes, (still.luma[:top] + band.tobytes(), *still.chroma),
+        for plane, rows in zip(frame.planes, (still.luma + self.bands[index], *still.chroma),
                                strict=True):
             plane.update(_pad(rows, plane.width, plane.line_size))
         frame.pts = index
         frame.time_base = Fraction(1, FPS)
         return frame
+
+
+@lru_cache(maxsize=8)
+def _layout(width: int, height: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont,
+                                              int, int, int]:
+    """The font, line height, margin and the top row of the time line's band."""
+    from PIL import ImageFont
+
+    size = min(width, height) // 10
+    line = size + 3
+    band_top = height - (line + 5) // 2 * 2 - 2  # even: chroma rows align
+    return ImageFont.load_default(size=size), line, max(4, width // 40), band_top
+
+
+@lru_cache(maxsize=8)  # a few shapes (mode, aspect ratio, seconds) cover a whole run
+def _time_lines(width: int, height: int, frames: int) -> tuple[bytes, ...]:
+    """Each frame's time line band ("00.04 s   2/120") as luma rows, from glyphs drawn once."""
+    from PIL import Image, ImageDraw
+
+    font, _, margin, band_top = _layout(width, height)
+    # digits share one width, so the line keeps its layout as the numbers change
+    cell = math.ceil(max(font.getlength(c) for c in "0123456789"))
+    advance = {c: cell if c.isdigit() else round(font.getlength(c)) for c in _TIME_CHARS}
+    band_height = height - band_top
+    empty = Image.new("L", (width, band_height), _BLACK)
+    glyphs: dict[str, Image.Image] = {}
+    for char in _TIME_CHARS:
+        glyph = Image.new("L", (cell, band_height), _BLACK)
+        ImageDraw.Draw(glyph).text((0, 2), char, font=font, fill=_WHITE)
+        glyphs[char] = glyph
+    bands = []
+    for index in range(frames):
+        band = empty.copy()
+        x = margin
+        for char in f"{index / FPS:05.2f} s   {index + 1}/{frames}":
+            band.paste(glyphs[char], (x, 0))
+            x += advance[char]
+        bands.append(band.tobytes())
+    return tuple(bands)
 
 
 def _rows(plane: av.video.plane.VideoPlane, width: int) -> bytes:
