@@ -36,6 +36,7 @@ Figures:
     python bench/run_bench.py --json                  # machine-readable results
     python bench/run_bench.py --check                 # exit 1 if a target is missed
     python bench/run_bench.py --profile               # + cProfile of the client (slower)
+    python bench/run_bench.py --against /tmp/old      # + another checkout, side by side
 """
 
 from __future__ import annotations
@@ -75,9 +76,11 @@ POLL_MAX = 30.0 / SCALE
 JOB_TIMEOUT = 3600.0 / SCALE
 BASELINE_POLL = 4.0 / SCALE  # "poll every 2–6 s with fixed intervals": the middle
 
-# targets from the issue
-TARGET_RATIO = 1.15  # makespan / ideal makespan
-TARGET_NOTICE = 0.10  # median noticing delay / the job's latency
+# targets from the issue (9, item 5)
+TARGET_RATIO = 1.05  # makespan / ideal makespan
+TARGET_NOTICE = 0.05  # median noticing delay / the job's latency
+TARGET_CPU = 0.012  # client CPU seconds per generation (execute)
+TARGET_CALLS = 8.0  # API calls per generation
 
 SUBJECTS = ("a lighthouse in fog", "a red kite over dunes", "a night market in rain",
             "a glacier at dawn", "a cyclist on a ridge", "a tram in snow",
@@ -146,18 +149,19 @@ def ideal_makespan(latencies: list[float], slots: int) -> float:
 # --- the sandbox process --------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
+def _env(tree: Path = REPO) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
     env.pop("SHORTAPI_BASE_URL", None)
     return env
 
 
-def start_sandbox(spec: str, seed: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "storyboard", "sandbox", "--port", "0", "--latency", spec,
+def start_sandbox(spec: str, seed: int, tree: Path = REPO,
+                  python: str = sys.executable) -> tuple[subprocess.Popen[str], str]:
+    cmd = [python, "-m", "storyboard", "sandbox", "--port", "0", "--latency", spec,
            "--seed", str(seed)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(), cwd=REPO)
+                            env=_env(tree), cwd=tree)
     assert proc.stdout is not None
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
@@ -219,7 +223,7 @@ def child(spec_file: Path) -> None:
     if spec["profile"]:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not time spent waiting
 
     def traced(prepared: Any, **kwargs: Any) -> Any:
         shown = kwargs.pop("on_event")
@@ -319,18 +323,20 @@ def _watch_event_loop(run_mod: Any) -> list[float]:
 
 
 def run_storyboard(folder: Path, path: Path, base_url: str, concurrency: int,
-                   profile: Path | None) -> dict[str, Any]:
+                   profile: Path | None, tree: Path = REPO,
+                   python: str = sys.executable) -> dict[str, Any]:
     args = ["run", str(path), "--yes", "--api-base", base_url, "--concurrency",
             str(concurrency), "--poll-start", f"{POLL_START:g}", "--poll-max", f"{POLL_MAX:g}",
             "--job-timeout", f"{JOB_TIMEOUT:g}"]
     spec_file, result = folder / "child.json", folder / "child-result.json"
     spec_file.write_text(json.dumps({"args": args, "result": str(result),
                                      "profile": str(profile) if profile else None}))
-    env = _env()
+    env = _env(tree)
     env["SHORTAPI_KEY"] = KEY
     with open(folder / "child.stdout", "w") as out, open(folder / "child.stderr", "w") as err:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child",
-                               str(spec_file)], stdout=out, stderr=err, env=env, check=False)
+        proc = subprocess.run([python, str(tree / "bench" / "run_bench.py"), "--child",
+                               str(spec_file)], stdout=out, stderr=err, env=env, check=False,
+                              cwd=folder)
     if proc.returncode != 0 or not result.exists():
         tail = ((folder / "child.stdout").read_text()[-1500:]
                 + (folder / "child.stderr").read_text()[-3000:])
@@ -457,7 +463,9 @@ def analyse(n: int, concurrency: int, hashes: list[str], latency: Any,
 
 
 def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
-            profile: bool, log: Any) -> dict[str, Any]:
+            profile: bool, log: Any, tree: Path = REPO,
+            python: str = sys.executable) -> dict[str, Any]:
+    """One storyboard run (and the baseline) against a fresh sandbox, both from ``tree``."""
     sys.path.insert(0, str(REPO))
     import httpx
 
@@ -468,18 +476,20 @@ def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
         hashes = plan_hashes(path)
         if len(set(hashes)) != n:
             raise SystemExit(f"the storyboard has {len(set(hashes))} distinct requests, not {n}")
-        proc, base_url = start_sandbox(spec, seed)
+        proc, base_url = start_sandbox(spec, seed, tree, python)
         try:
             with httpx.Client(timeout=30) as http:
-                print(f"  sandbox at {base_url} (pid {proc.pid}); storyboard run: {n:,} "
-                      f"generations, {concurrency} in flight …", file=log, flush=True)
+                print(f"  {tree}: sandbox at {base_url} (pid {proc.pid}); storyboard run: "
+                      f"{n:,} generations, {concurrency} in flight …", file=log, flush=True)
                 cpu0 = process_cpu(proc.pid)
                 prof = folder / "client.pstats" if profile else None
-                child_data = run_storyboard(folder, path, base_url, concurrency, prof)
+                child_data = run_storyboard(folder, path, base_url, concurrency, prof, tree,
+                                            python)
                 sandbox_cpu = process_cpu(proc.pid) - cpu0
                 led = ledger(http, base_url)
                 result = analyse(n, concurrency, hashes, latency, child_data, led)
                 result["sandbox_cpu_s"] = sandbox_cpu
+                result["tree"] = str(tree)
                 if prof is not None:
                     result["profile"] = profile_text(prof)
                 print(f"  storyboard done in {result['makespan_s']:.1f} s; baseline: "
@@ -502,6 +512,42 @@ def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
     return result
 
 
+COMPARED = (  # (label, key, format) of the side-by-side table
+    ("makespan / ideal", "ratio", "{:.3f}x"),
+    ("API calls per generation", "api_calls_per_generation", "{:.2f}"),
+    ("noticing delay / latency, median", "median_notice_share", "pct"),
+    ("noticing delay / latency, p90", "p90_notice_share", "pct"),
+    ("client CPU per generation (execute)", "cpu_per_generation_s", "ms"),
+    ("client CPU, whole process", "process_cpu_s", "{:.2f} s"),
+    ("sandbox CPU (other process)", "sandbox_cpu_s", "{:.2f} s"),
+    ("journal calls blocking the loop", "journal_s", "{:.2f} s"),
+    ("event-loop lag p99", "loop_lag_p99_s", "ms"),
+    ("makespan", "makespan_s", "{:.2f} s"),
+    ("delivered", "delivered", "{:,}"),
+)
+
+
+def side_by_side(results: list[dict[str, Any]]) -> str:
+    """The figures of runs measured one after the other on the same machine and load."""
+    def shown(value: Any, form: str) -> str:
+        if form == "pct":
+            return f"{100 * value:.1f} %"
+        if form == "ms":
+            return f"{1000 * value:.2f} ms"
+        return form.format(value)
+
+    labels = [r["label"] for r in results]
+    width = max(len(label) for label, _, _ in COMPARED)
+    cols = [max(14, len(label)) for label in labels]
+    lines = ["side by side (each run against its own tree's sandbox, same seed and load):",
+             " " * width + "  " + "  ".join(f"{lab:>{c}}" for lab, c in zip(labels, cols,
+                                                                         strict=True))]
+    for label, key, form in COMPARED:
+        lines.append(f"{label:<{width}}  " + "  ".join(
+            f"{shown(r[key], form):>{c}}" for r, c in zip(results, cols, strict=True)))
+    return "\n".join(lines)
+
+
 def profile_text(path: Path, limit: int = 25) -> str:
     import io
     import pstats
@@ -520,6 +566,10 @@ def verdicts(r: dict[str, Any]) -> list[dict[str, Any]]:
         {"target": "median noticing delay / latency", "value": 100 * r["median_notice_share"],
          "limit": 100 * TARGET_NOTICE, "unit": "%",
          "ok": r["median_notice_share"] <= TARGET_NOTICE},
+        {"target": "client CPU per generation", "value": 1000 * r["cpu_per_generation_s"],
+         "limit": 1000 * TARGET_CPU, "unit": " ms", "ok": r["cpu_per_generation_s"] <= TARGET_CPU},
+        {"target": "API calls per generation", "value": r["api_calls_per_generation"],
+         "limit": TARGET_CALLS, "unit": "", "ok": r["api_calls_per_generation"] <= TARGET_CALLS},
         {"target": "every generation delivered once",
          "value": r["delivered"], "limit": r["generations"], "unit": "", "ok": (
              r["delivered"] == r["creates"] == r["generations"] and r["duplicates"] == 0
@@ -581,8 +631,9 @@ def report(r: dict[str, Any], checks: list[dict[str, Any]], spec: str, seed: int
         f"{n:,} generations, concurrency {r['concurrency']}",
         f"sandbox in its own process; latency {spec} (seed {seed}), i.e. real times / "
         f"{SCALE:g}",
-        f"poll: storyboard start {POLL_START:.3f} s, max {POLL_MAX:.3f} s, 10 % of elapsed "
-        f"(defaults / {SCALE:g}); baseline fixed {BASELINE_POLL:.3f} s (4 s / {SCALE:g})",
+        f"poll: storyboard start {POLL_START:.3f} s, max {POLL_MAX:.3f} s, 10 % of elapsed at "
+        f"the expected finish (defaults / {SCALE:g}); baseline fixed {BASELINE_POLL:.3f} s "
+        f"(4 s / {SCALE:g})",
         f"command: {r['command']}",
         f"1-min load average {load[0]:.2f} before, {load[1]:.2f} after",
         "",
@@ -612,6 +663,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="cProfile the client's execute (inflates its CPU figures)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="first run the same benchmark with another checkout (its client "
+                             "and sandbox, with DIR/.venv/bin/python), then this one, and "
+                             "print their figures side by side")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -621,8 +676,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--generations and --concurrency must be ≥ 1, --baseline ≥ 0")
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
+    compared = []
+    if args.against is not None:
+        tree = args.against.resolve()
+        python = tree / ".venv" / "bin" / "python"
+        if not (tree / "bench" / "run_bench.py").is_file() or not python.is_file():
+            parser.error(f"--against {tree}: needs bench/run_bench.py and .venv/bin/python")
+        other = measure(args.generations, args.concurrency, 0, args.latency, args.seed,
+                        False, sys.stderr, tree, str(python))
+        other["label"] = tree.name
+        compared.append(other)
     result = measure(args.generations, args.concurrency, args.baseline, args.latency,
                      args.seed, args.profile, sys.stderr)
+    result["label"] = "this tree"
     load = (load_before, os.getloadavg()[0])
     checks = verdicts(result)
     profile = result.pop("profile", None)
@@ -632,9 +698,12 @@ def main(argv: list[str] | None = None) -> int:
                           "poll": {"start": POLL_START, "max": POLL_MAX,
                                    "baseline": BASELINE_POLL},
                           "load_average_1min": load, "result": result, "targets": checks,
+                          "compared": compared,
                           "elapsed_s": time.perf_counter() - started}, indent=2))
     else:
         print(report(result, checks, args.latency, args.seed, load))
+        if compared:
+            print("\n" + side_by_side([*compared, result]))
         if profile:
             print("\nclient profile (execute only):\n" + profile)
         print(f"\n(total benchmark time {time.perf_counter() - started:.0f} s)")
