@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE
-from storyboard.journal.sqlite import API, SANDBOX, Traces, state_id_of
+from storyboard.journal import (
+    API,
+    DEFAULT_LEASE,
+    SANDBOX,
+    Journal,
+    Traces,
+    is_database_url,
+    open_journal,
+)
+from storyboard.journal.sqlite import state_id_of
 from storyboard.model import (
     CANDIDATE_MARK,
     Generation,
@@ -31,28 +40,65 @@ class Workspace:
     renders a run there makes and reads: the real API's, or a sandbox's."""
 
     name: str
-    state_dir: Path
+    state_dir: Path  # the local state folder: the journal (unless shared), cache, lock
     out_dir: Path
     sandbox: bool = False
+    journal_url: str | None = None  # a shared journal (postgresql://…) instead of the folder's
+    store: Path | None = None  # a shared render store instead of the folder's cache
 
     @classmethod
-    def beside(cls, root: Path, name: str, *, state: Path | None = None,
-               out: Path | None = None, sandbox: bool = False) -> Workspace:
+    def beside(cls, root: Path, name: str, *, state: Path | str | None = None,
+               out: Path | None = None, sandbox: bool = False,
+               store: Path | None = None) -> Workspace:
         """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
         its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
         videos never sit among real renders. Wherever the folders are, the journal's
-        origins and the cache's names keep the two apart."""
+        origins and the cache's names keep the two apart. ``state`` may name a shared
+        journal (``postgresql://…``): the local folder then keeps only this runner's
+        lock and files; ``store`` names a render store runners share."""
         sub = SANDBOX_DIR if sandbox else ""
-        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub,
-                   sandbox)
+        local = root / STATE_DIR / sub
+        if is_database_url(state):
+            return cls(name, local, out or root / RENDERS_DIR / sub, sandbox, str(state), store)
+        return cls(name, Path(state) if state else local, out or root / RENDERS_DIR / sub,
+                   sandbox, None, store)
+
+    def open_journal(self, *, exclusive: bool = True, accept_lost: bool = False,
+                     lease: float = DEFAULT_LEASE) -> Journal:
+        """This workspace's journal: the shared one, or its state folder's."""
+        if self.journal_url is not None:
+            return open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
+                                traces=self.traces, accept_lost=accept_lost, lease=lease)
+        return open_journal(self.state_dir, exclusive=exclusive, traces=self.traces,
+                            accept_lost=accept_lost)
+
+    @property
+    def state_shown(self) -> str:
+        """Where the journal is, as messages name it (a URL never with its password)."""
+        if self.journal_url is None:
+            return str(self.state_dir)
+        from storyboard.journal.postgres import redact_url
+
+        return redact_url(self.journal_url)
 
     @property
     def origin(self) -> str:
         return SANDBOX if self.sandbox else API
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where finished videos are kept by request hash: the shared store, or the state
+        folder's cache."""
+        return self.store if self.store is not None else self.state_dir / "cache"
+
+    def cache_name(self, cached: Path) -> str:
+        """How the journal names a cached file: relative to the folder holding the cache
+        (``cache/ab/<hash>.mp4``), never an absolute path."""
+        return cached.relative_to(self.cache_dir.parent).as_posix()
+
     def cache_file(self, hash: str) -> Path:
         kind = ".sandbox" if self.sandbox else ""  # a placeholder never takes a render's name
-        return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
+        return self.cache_dir / hash[:2] / f"{hash}{kind}.mp4"
 
     def render_file(self, g: Generation) -> Path:
         """Where this try is published: the generation's own path when it is its only
@@ -113,8 +159,9 @@ class Workspace:
     def traces(self) -> Traces:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
         manifest published from another state folder is that one's, not evidence."""
-        cache = self.state_dir / "cache"
-        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
+        cache = self.state_dir / "cache"  # a shared store holds other journals' videos too
+        cached = 0 if self.store is not None else sum(
+            1 for p in cache.glob("*/*.mp4") if p.is_file())
         if self.published_by_another():
             return Traces(cached)
         renders = self.out_dir / self.name
