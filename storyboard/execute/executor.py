@@ -50,6 +50,9 @@ from storyboard.execute.rescue import Kept, keep
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
 from storyboard.model import (
+    IN_FLIGHT,
+    NEW,
+    REUSED,
     Generation,
     Plan,
     PlanItem,
@@ -96,6 +99,7 @@ class Executor:
         self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
         self._hash_of: dict[int, str] = {}
         self.kept: list[str] = []  # what happened to each held job id, for the summary
+        self._began: set[str] = set()  # hashes whose attempt this runner journaled
         self.started = clock()
         self._waiter = Waiter(journal, workspace.origin, interval=min(1.0, journal.lease / 4))
 
@@ -129,7 +133,7 @@ class Executor:
         else:
             try:
                 if self.journal.shared and task.action is not Action.REUSE:
-                    outcome = await self._shared_work(task, slots)
+                    outcome = self._as_made_here(await self._shared_work(task, slots))
                 else:
                     outcome = await self._work(task, slots)
             except (StoryboardError, OSError) as exc:
@@ -170,6 +174,15 @@ class Executor:
                            file=self._publish(item.generation, cached))
         return replace(leader, item=item, charged=None, reason=(
             f"same request as {leader.item.generation.id}: {leader.reason or leader.result}"))
+
+    def _as_made_here(self, outcome: Outcome) -> Outcome:
+        """A generation this runner planned to create but another runner created: not this
+        run's spend (its runner's summary counts it)."""
+        item = outcome.item
+        if item.state != NEW or item.generation.hash in self._began:
+            return outcome
+        state = REUSED if outcome.result is Result.REUSED else IN_FLIGHT
+        return replace(outcome, item=replace(item, state=state), charged=None)
 
     async def _shared_work(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
         """A generation other runners may render too (a shared journal): its job is created,
@@ -307,6 +320,7 @@ class Executor:
             self.stop.journal_failed = str(exc)
             return Outcome(item, Result.NOT_STARTED, reason=(
                 f"not sent: the journal cannot be written ({exc})"))
+        self._began.add(g.hash)
         self.emit(Event(g.id, "creating"))
         try:
             created = await self.client.create(g.model, g.args,

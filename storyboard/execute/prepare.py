@@ -84,6 +84,8 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         attempt = latest.get(g.hash)
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
+        elif journal.shared and attempt is not None and attempt.status is Status.SUBMITTING:
+            action = Action.RESUME  # a live runner is sending it (a stopped one's was reconciled)
         else:
             action = decide(attempt, workspace.cache_file(g.hash), options,
                             verify=journal.exclusive)

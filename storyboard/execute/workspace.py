@@ -45,6 +45,7 @@ class Workspace:
     sandbox: bool = False
     journal_url: str | None = None  # a shared journal (postgresql://…) instead of the folder's
     store: Path | None = None  # a shared render store instead of the folder's cache
+    lease: float = DEFAULT_LEASE  # a shared journal's claims: seconds they outlive a runner
 
     @classmethod
     def beside(cls, root: Path, name: str, *, state: Path | str | None = None,
@@ -63,14 +64,17 @@ class Workspace:
         return cls(name, Path(state) if state else local, out or root / RENDERS_DIR / sub,
                    sandbox, None, store)
 
-    def open_journal(self, *, exclusive: bool = True, accept_lost: bool = False,
-                     lease: float = DEFAULT_LEASE) -> Journal:
+    def open_journal(self, *, exclusive: bool = True, accept_lost: bool = False) -> Journal:
         """This workspace's journal: the shared one, or its state folder's."""
         if self.journal_url is not None:
             return open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
-                                traces=self.traces, accept_lost=accept_lost, lease=lease)
+                                traces=self.traces, accept_lost=accept_lost, lease=self.lease)
         return open_journal(self.state_dir, exclusive=exclusive, traces=self.traces,
                             accept_lost=accept_lost)
+
+    def has_state(self) -> bool:
+        """Whether anything was ever journaled here (a shared journal: always asked)."""
+        return self.journal_url is not None or self.state_dir.is_dir()
 
     @property
     def state_shown(self) -> str:
