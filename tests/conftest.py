@@ -112,10 +112,10 @@ def pg_url(pg_cluster: PgCluster, request: pytest.FixtureRequest) -> Iterator[st
     """The URL of a fresh, empty database of its own for this test, dropped afterwards."""
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
     name = f"{slug}_{uuid.uuid4().hex[:8]}"
+    pg_cluster.start()  # a no-op, unless a test that stopped the server failed to restart it
     url = pg_cluster.create_database(name)
     yield url
-    if not pg_cluster.running:  # a test that stopped the server leaves it running for the next
-        pg_cluster.start()
+    pg_cluster.start()  # a test may leave the server stopped: the next one finds it running
     pg_cluster.drop_database(name)
 
 
