@@ -159,7 +159,7 @@ class PostgresJournal:
                 "database, not a folder)"))
         journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
         try:
-            journal._state_id = journal._run(journal._prepare, retry=False)
+            journal._state_id = journal._run(journal._prepare, transaction=False)
             if exclusive and not accept_lost:
                 journal._refuse_if_lost(traces())
         except BaseException:
@@ -366,7 +366,7 @@ class PostgresJournal:
                                connect_timeout=CONNECT_TIMEOUT, application_name="storyboard")
 
     def _run(self, work: Callable[[psycopg.Connection[dict[str, Any]]], T], *,
-             retry: bool = True) -> T:
+             retry: bool = True, transaction: bool = True) -> T:
         """``work(conn)`` in one transaction; a connection found dropped is made again and
         the work tried once more (every write here is idempotent)."""
         with self._mutex:
@@ -374,6 +374,8 @@ class PostgresJournal:
                 try:
                     if self._conn is None or self._conn.closed or self._conn.broken:
                         self._conn = self._connect()
+                    if not transaction:
+                        return work(self._conn)
                     with self._conn.transaction():
                         return work(self._conn)
                 except psycopg.OperationalError as exc:
@@ -391,16 +393,21 @@ class PostgresJournal:
     def _prepare(self, conn: psycopg.Connection[dict[str, Any]]) -> str:
         """Create the tables in a new database (once, whoever comes first); check the
         version of an existing one. Returns the database's state id."""
-        exists = conn.execute("SELECT to_regclass('storyboard.meta') AS t").fetchone()
-        if exists is None or exists["t"] is None:
+        if not _has_schema(conn):
             if not self._exclusive:
                 return ""
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            again = conn.execute("SELECT to_regclass('storyboard.meta') AS t").fetchone()
-            if again is None or again["t"] is None:
-                conn.execute(_DDL)
-                conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
-                             "('state_id', %s)", (str(SCHEMA_VERSION), uuid.uuid4().hex))
+            # whoever comes first creates the tables; the others wait, then see them (a
+            # session lock, so that the next transaction's catalog snapshot is fresh)
+            conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+            try:
+                with conn.transaction():
+                    if not _has_schema(conn):
+                        conn.execute(_DDL)
+                        conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
+                                     "('state_id', %s)", (str(SCHEMA_VERSION),
+                                                          uuid.uuid4().hex))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
         meta = {r["key"]: r["value"] for r in conn.execute(
             "SELECT key, value FROM storyboard.meta").fetchall()}
         version = int(meta.get("schema", "0") or 0)
@@ -514,6 +521,11 @@ class PostgresJournal:
             text = text.replace(password, "…")
         return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
                           "rerun the same command once the database is reachable)")
+
+
+def _has_schema(conn: psycopg.Connection[dict[str, Any]]) -> bool:
+    row = conn.execute("SELECT to_regclass('storyboard.meta') IS NOT NULL AS t").fetchone()
+    return bool(row and row["t"])
 
 
 def _status(where: str, text: Any) -> Status:
