@@ -298,6 +298,8 @@ class PostgresJournal:
         return rows[0] if rows else None
 
     def latest_all(self, origin: str | None = None) -> dict[str, Attempt]:
+        if not self._state_id:  # a reader of a database no runner has written yet
+            return {}
         where, params = ("", ()) if origin is None else ("WHERE origin = %s", (origin,))
         rows = self._run(lambda c: c.execute(
             f"SELECT DISTINCT ON (hash) * FROM storyboard.attempts {where} "
@@ -306,6 +308,8 @@ class PostgresJournal:
                                           key=lambda a: a.attempt_id)}
 
     def spent(self, storyboard: str, origin: str = API) -> Spent:
+        if not self._state_id:
+            return Spent()
         return self._run(lambda c: self._spent_in(c, storyboard, origin))
 
     def attempts(self, hash: str | None = None) -> list[Attempt]:

@@ -216,3 +216,14 @@ def test_the_budget_bounds_what_all_runners_spend_together(
     refused = [out + err for code, out, err in results if code != 0]
     assert refused, "one runner must have been stopped by the shared budget"
     assert any("over the budget of $8.00" in text for text in refused), refused
+
+
+def test_a_store_that_is_not_there_is_refused_before_anything_is_sent(
+        api: Sandbox, checkouts: Callable[[int], list[Path]], tmp_path: Path) -> None:
+    """An unmounted share must not become a local folder that no other runner sees."""
+    root, = checkouts(1)
+    code, out, err = finish(runner(root, api, str(tmp_path / "state"), tmp_path / "not-mounted"))
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"error: --store: Directory '{tmp_path / 'not-mounted'}' does not exist.")
+    assert api.ledger.creates == ()
