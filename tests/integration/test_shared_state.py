@@ -222,7 +222,7 @@ def test_a_store_that_is_not_there_is_refused_before_anything_is_sent(
         api: Sandbox, checkouts: Callable[[int], list[Path]], tmp_path: Path) -> None:
     """An unmounted share must not become a local folder that no other runner sees."""
     root, = checkouts(1)
-    code, out, err = finish(runner(root, api, str(tmp_path / "state"), tmp_path / "not-mounted"))
+    code, _, err = finish(runner(root, api, str(tmp_path / "state"), tmp_path / "not-mounted"))
     assert code == 2
     assert err.strip().splitlines()[-1] == (
         f"error: --store: Directory '{tmp_path / 'not-mounted'}' does not exist.")

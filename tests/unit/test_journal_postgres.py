@@ -12,8 +12,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from storyboard.errors import ClaimLost, JournalCorrupt, JournalLocked, JournalLost, OverBudget, \
-    StateError
+from storyboard.errors import (
+    ClaimLost,
+    JournalCorrupt,
+    JournalLocked,
+    JournalLost,
+    OverBudget,
+    StateError,
+)
 from storyboard.journal import API, SANDBOX, Status, Traces, open_journal
 from storyboard.journal.postgres import PostgresJournal, redact_url
 
@@ -176,9 +182,9 @@ def test_job_ids_the_database_never_saw_are_refused(pg_url: str) -> None:
 
 
 def test_a_runner_locks_its_own_folder_only(pg_url: str, tmp_path: Path) -> None:
-    with open_journal(pg_url, local=tmp_path / "a"), open_journal(pg_url, local=tmp_path / "b"):
-        with pytest.raises(JournalLocked, match="give each runner its own checkout"):
-            open_journal(pg_url, local=tmp_path / "a")
+    with open_journal(pg_url, local=tmp_path / "a"), open_journal(pg_url, local=tmp_path / "b"), \
+            pytest.raises(JournalLocked, match="give each runner its own checkout"):
+        open_journal(pg_url, local=tmp_path / "a")
 
 
 def test_a_url_shows_no_password() -> None:
