@@ -396,8 +396,12 @@ class PostgresJournal:
             if not self._exclusive:
                 return ""
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            again = conn.execute("SELECT to_regclass('storyboard.meta') AS t").fetchone()
-            if again is None or again["t"] is None:
+            # Read pg_class through SQL: a fresh snapshot sees the tables a runner that held
+            # the lock created; to_regclass may answer from this backend's stale cache.
+            again = conn.execute(
+                "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = "
+                "c.relnamespace WHERE s.nspname = 'storyboard' AND c.relname = 'meta'").fetchone()
+            if again is None or again["n"] == 0:
                 conn.execute(_DDL)
                 conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
                              "('state_id', %s)", (str(SCHEMA_VERSION), uuid.uuid4().hex))
