@@ -142,15 +142,18 @@ class PostgresJournal:
         self._held: set[tuple[str, str]] = set()  # (origin, hash) this runner claimed
         self._runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._state_id: str | None = None
+        self.imported = 0  # attempts copied in from a state folder's journal by this runner
 
     @classmethod
     def open(cls, url: str, *, exclusive: bool = True, lock_dir: Path | None = None,
              traces: Callable[[], Traces] = Traces, accept_lost: bool = False,
              lease: float = DEFAULT_LEASE, clock: Callable[[], float] = time.time,
-             ) -> PostgresJournal:
+             adopt: Callable[[PostgresJournal], None] | None = None) -> PostgresJournal:
         """Connect (creating the tables in a new database). A writer locks ``lock_dir``,
-        its local folder (cache, rescue file), and refuses a database that does not know
-        the job ids the published manifest lists (``JournalLost``) unless ``accept_lost``."""
+        its local folder (cache, rescue file), calls ``adopt(journal)`` (to import what
+        that folder journaled before the team shared one), then refuses a database that
+        does not know the job ids the published manifest lists (``JournalLost``) unless
+        ``accept_lost``."""
         lock_fd = None
         if exclusive and lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
@@ -160,6 +163,8 @@ class PostgresJournal:
         journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
         try:
             journal._state_id = journal._run(journal._prepare, transaction=False)
+            if exclusive and adopt is not None:
+                adopt(journal)
             if exclusive and not accept_lost:
                 journal._refuse_if_lost(traces())
         except BaseException:
@@ -316,6 +321,36 @@ class PostgresJournal:
         if hash is None:
             return self._select("ORDER BY attempt_id", ())
         return self._select("WHERE hash = %s ORDER BY attempt_id", (hash,))
+
+    def import_attempts(self, attempts: Iterable[Attempt], source: str) -> int:
+        """Copy another journal's attempts in — a state folder's, when its team moves to a
+        shared journal — so that nothing it paid for is paid again. Each is copied once
+        however often this runs (its token names ``source`` and its id there); a create
+        it was still sending becomes one of unknown outcome. Returns how many were new."""
+        self._writable()
+        rows = [(f"import:{source}:{a.attempt_id}", a.hash, a.generation_id, a.storyboard,
+                 a.request_json,
+                 (Status.UNKNOWN if a.status is Status.SUBMITTING else a.status).value,
+                 a.job_id, a.estimated_usd, a.charged_usd, a.refunded, a.job_status, a.url,
+                 a.file, a.sha256, INTERRUPTED if a.status is Status.SUBMITTING else a.error,
+                 a.created_at, a.updated_at, a.origin, a.api_base, a.runner or f"import:{source}")
+                for a in attempts]
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
+            new = 0
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
+                    "request_json, status, job_id, estimated_usd, charged_usd, refunded, "
+                    "job_status, url, file, sha256, error, created_at, updated_at, origin, "
+                    "api_base, runner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token) DO NOTHING", row)
+                new += cursor.rowcount
+            return new
+
+        added = self._run(write) if rows else 0
+        self.imported += added
+        return added
 
     def claim(self, hash: str, origin: str) -> bool:
         """Claim a generation for this runner (taking over an expired claim); False while

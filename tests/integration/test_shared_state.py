@@ -227,3 +227,47 @@ def test_a_store_that_is_not_there_is_refused_before_anything_is_sent(
     assert err.strip().splitlines()[-1] == (
         f"error: --store: Directory '{tmp_path / 'not-mounted'}' does not exist.")
     assert api.ledger.creates == ()
+
+
+def test_moving_to_shared_state_pays_for_nothing_again(
+        pg_url: str, api: Sandbox, checkouts: Callable[[int], list[Path]],
+        tmp_path: Path) -> None:
+    """A project rendered with its state folder, then pointed at a shared journal and
+    store: what the folder paid for is imported, not paid again — here and in another
+    checkout that has never rendered anything."""
+    mine, teammate = checkouts(2)
+    env = {**os.environ, "SHORTAPI_KEY": FAKE_KEY}
+    alone = subprocess.run(
+        [sys.executable, "-m", "storyboard", "run", str(mine / LAUNCH), "--yes", "--no-cut",
+         "--api-base", api.base_url, *FAST], env=env, capture_output=True, text=True)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert_each_generation_created_once(api)
+
+    store = tmp_path / "store"
+    store.mkdir()
+    for root in (mine, mine, teammate):  # twice here: importing again copies nothing
+        code, out, err = finish(runner(root, api, pg_url, store))
+        assert code == 0, out + err
+        assert "delivered:" not in out and "reused: 12" in out
+    assert_each_generation_created_once(api)
+    assert rows(pg_url, "SELECT count(*) FROM storyboard.attempts") == [(GENERATIONS,)]
+    assert len(list(store.glob("*/*.mp4"))) == GENERATIONS  # the folder's videos, shared
+    assert delivered(teammate) == delivered(mine)
+
+
+def test_the_import_is_announced_once(pg_url: str, api: Sandbox,
+                                      checkouts: Callable[[int], list[Path]],
+                                      tmp_path: Path) -> None:
+    root, = checkouts(1)
+    env = {**os.environ, "SHORTAPI_KEY": FAKE_KEY}
+    subprocess.run([sys.executable, "-m", "storyboard", "run", str(root / LAUNCH), "--yes",
+                    "--no-cut", "--api-base", api.base_url, *FAST], env=env, check=True,
+                   capture_output=True)
+    state = root / ".storyboard"
+    notes = []
+    for _ in range(2):
+        code, out, err = finish(runner(root, api, pg_url, tmp_path))
+        assert code == 0, out + err
+        notes.append([line for line in err.splitlines() if line.startswith("note: copied")])
+    assert notes == [[f"note: copied 10 attempts from {state / 'journal.sqlite3'} into "
+                      f"{pg_url}: what this folder paid for is not paid for again"], []]
