@@ -191,7 +191,10 @@ class Executor:
         item, g, origin = task.item, task.item.generation, self.workspace.origin
         waited = False
         while True:
-            settled = self._settled(item, self.journal.latest(g.hash, origin))
+            latest = self.journal.latest(g.hash, origin)
+            if latest is not None:  # another runner's render, from a bucket store
+                await asyncio.to_thread(self.workspace.from_store, latest)
+            settled = self._settled(item, latest)
             if isinstance(settled, Outcome):
                 return settled
             if settled is not None:  # done by now: reuse, or download by its job id
@@ -294,6 +297,7 @@ class Executor:
         return await self._download(item, attempt, state)
 
     def _reuse(self, item: PlanItem, attempt: Attempt | None) -> Outcome:
+        self.workspace.to_store(item.generation.hash)  # a bucket store that lacks it gets it
         cached = self.workspace.cache_file(item.generation.hash)
         file = self._publish(item.generation, cached)
         return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
@@ -479,6 +483,7 @@ class Executor:
             # relative to the state folder, which moves with the project (and CI caches)
             self._record(attempt, self.journal.done, url=self.client.redact(url),
                          sha256=sha256, file=self.workspace.cache_name(cached))
+            await asyncio.to_thread(self.workspace.to_store, g.hash)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)
