@@ -255,17 +255,14 @@ class Executor:
 
     async def _heartbeat(self) -> None:
         """Keep this runner's claims alive; a runner that stops renewing them loses them
-        after a lease, and another runner takes its generations over."""
-        warned = False
+        after a lease, and another runner takes its generations over. A renewal that
+        fails is tried again at the next beat: should the claims lapse meanwhile, ``begin``
+        refuses to create what another runner took over, and the journal writes that
+        failed say so themselves."""
         while True:
             await asyncio.sleep(self.journal.lease / 3)
-            try:
+            with contextlib.suppress(StoryboardError):
                 await asyncio.to_thread(self.journal.renew)
-                warned = False
-            except StoryboardError as exc:
-                if not warned:
-                    warned = True
-                    self.emit(Event("", "journal-failed", f"cannot renew claims: {exc}"))
 
     async def _work(self, task: Task, slots: contextlib.AbstractAsyncContextManager[Any]
                     ) -> Outcome:
