@@ -212,7 +212,7 @@ class Executor:
                             self.journal.release(g.hash, origin)
             if not waited:
                 waited = True
-                self.emit(Event(g.id, "waiting", "another runner is rendering it"))
+                self.emit(Event(g.id, "waiting", "for another runner"))
             await self._waiter.wait(g.hash)
 
     async def _claimed(self, item: PlanItem, slots: asyncio.Semaphore) -> Outcome:
