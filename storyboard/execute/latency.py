@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from storyboard.api.contract import JobState
     from storyboard.execute.prepare import Task
-    from storyboard.journal.sqlite import Attempt
+    from storyboard.journal import Attempt
 
 # API.md, Timing [seen]: a 5-second clip takes ~1.5 min on std and ~5 min on pro
 PRIOR_SECONDS_PER_SECOND = {"std": 90.0 / 5, "pro": 300.0 / 5}

@@ -1,0 +1,29 @@
+"""`status`: what the journal knows about each generation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from storyboard.cli.common import load_plan, workspace_for
+from storyboard.cli.errors import reports_errors
+from storyboard.cli.options import out_option, pricing_option, state_option, target_argument
+
+
+@click.command()
+@target_argument
+@state_option
+@out_option
+@pricing_option
+@reports_errors
+def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
+    """Show what the journal knows about each generation."""
+    from storyboard.execute.status import status as journal_status
+    from storyboard.report.reporters import status_table
+
+    plan = load_plan(target, pricing)
+    workspace = workspace_for(plan, state=state, out=out)
+    with workspace.open_journal(exclusive=False) as journal:
+        report = journal_status(plan, journal, workspace)
+    click.echo(status_table(report), nl=False)
