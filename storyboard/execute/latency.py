@@ -75,6 +75,11 @@ def estimate(done: Iterable[float], running: Iterable[float], fallback: Estimate
     quantiles = _km_quantiles(finished, censored, (0.25, 0.5, 0.75))
     q25, median, q75 = quantiles
     if median is None:  # most still run: longer than any seen, by how much is not known
+        if finished[-1] < fallback.median * math.exp(-2 * fallback.sigma):
+            # the prior is far off (a sandbox, another provider): until half are done,
+            # poll as if the oldest running job were at the median
+            oldest = censored[-1] if censored else 0.0
+            return Estimate(max(finished[-1], oldest), fallback.sigma, len(finished))
         return Estimate(max(fallback.median, finished[-1]), fallback.sigma, len(finished))
     spread = fallback.sigma
     if len(finished) >= 3:
@@ -150,6 +155,7 @@ class Expected:
         self._done: dict[Key, deque[float]] = {}
         self._jobs: dict[str, _Job] = {}
         self._cache: dict[Key, Estimate] = {}
+        self._unused: dict[Key, int] = {}  # latencies seen since the cached estimate
 
     @classmethod
     def from_attempts(cls, attempts: Iterable[Attempt], *,
@@ -171,9 +177,14 @@ class Expected:
         return expected
 
     def observe(self, key: Key, seconds: float) -> None:
+        """One more latency of this kind. The estimate is made again once the new ones are
+        a sixteenth of those it rests on: one more of hundreds hardly moves it."""
         if seconds > 0:
-            self._done.setdefault(key, deque(maxlen=self._keep)).append(seconds)
-            self._cache.pop(key, None)
+            done = self._done.setdefault(key, deque(maxlen=self._keep))
+            done.append(seconds)
+            unused = self._unused[key] = self._unused.get(key, 0) + 1
+            if unused >= max(1, len(done) // 16):
+                self._cache.pop(key, None)
 
     def of(self, args: Mapping[str, Any]) -> Estimate:
         """The estimate for a job made with these args."""
@@ -183,6 +194,7 @@ class Expected:
             now = self._clock()
             running = [now - job.born for job in self._jobs.values() if job.key == key]
             cached = self._cache[key] = estimate(self._done.get(key, ()), running, prior(key))
+            self._unused[key] = 0
         return cached
 
     # -- what a client reports (storyboard.api.client.JobWatch)

@@ -125,11 +125,29 @@ def test_jobs_still_running_count_so_the_first_fast_ones_do_not_set_the_median()
 
 
 def test_while_most_still_run_the_median_is_the_prior_or_the_longest_seen() -> None:
-    running = [5.0] * 9
-    assert estimate([3.0], running, Estimate(90.0, 0.5)) == Estimate(90.0, 0.5, 1)
-    assert estimate([3.0], running, Estimate(2.0, 0.5)) == Estimate(3.0, 0.5, 1)
+    running = [50.0] * 9
+    assert estimate([40.0], running, Estimate(90.0, 0.5)) == Estimate(90.0, 0.5, 1)
+    assert estimate([40.0], running, Estimate(20.0, 0.5)) == Estimate(40.0, 0.5, 1)
+
+
+def test_a_prior_far_off_gives_way_to_the_oldest_running_job_until_half_are_done() -> None:
+    # a 3 s job where the prior says 90 s (below 90 * e^-1 = 33 s): as if 5 s were the median
+    assert estimate([3.0], [5.0, 4.0, 5.0], Estimate(90.0, 0.5)) == Estimate(5.0, 0.5, 1)
+    assert estimate([3.0], [], Estimate(90.0, 0.5)) == Estimate(3.0, 0.5, 1)
 
 
 def test_the_spread_never_falls_below_what_polling_can_tell() -> None:
     assert estimate([10.0] * 50, [], Estimate(90.0, 0.5)).sigma >= 0.1
     assert estimate([10.0] * 50, [], Estimate(90.0, 0.5)).median == 10.0
+
+
+def test_among_hundreds_one_more_latency_waits_for_a_sixteenth_more() -> None:
+    expected = Expected()
+    for _ in range(160):
+        expected.observe(("std", 5), 10.0)
+    assert expected.of(STD5).median == 10.0
+    for _ in range(9):  # fewer than 169 // 16 = 10 new ones: the estimate stands
+        expected.observe(("std", 5), 50.0)
+    assert expected.of(STD5).median == 10.0
+    expected.observe(("std", 5), 50.0)
+    assert expected.of(STD5).observed == 170
