@@ -555,6 +555,7 @@ def profile_text(path: Path, limit: int = 25) -> str:
     out = io.StringIO()
     stats = pstats.Stats(str(path), stream=out)
     stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats("storyboard|rich|sqlite|av", limit * 2)
     stats.sort_stats("cumulative").print_stats(limit)
     return out.getvalue()
 
