@@ -227,6 +227,12 @@ def child(spec_file: Path) -> None:
 
     def traced(prepared: Any, **kwargs: Any) -> Any:
         shown = kwargs.pop("on_event")
+        if spec.get("fraction") is not None:  # --fraction: another point of the trade-off
+            import dataclasses
+
+            options = kwargs["options"]
+            kwargs["options"] = dataclasses.replace(options, poll=dataclasses.replace(
+                options.poll, fraction=spec["fraction"]))
         now = time.time
         append = events.append
 
@@ -324,12 +330,12 @@ def _watch_event_loop(run_mod: Any) -> list[float]:
 
 def run_storyboard(folder: Path, path: Path, base_url: str, concurrency: int,
                    profile: Path | None, tree: Path = REPO,
-                   python: str = sys.executable) -> dict[str, Any]:
+                   python: str = sys.executable, fraction: float | None = None) -> dict[str, Any]:
     args = ["run", str(path), "--yes", "--api-base", base_url, "--concurrency",
             str(concurrency), "--poll-start", f"{POLL_START:g}", "--poll-max", f"{POLL_MAX:g}",
             "--job-timeout", f"{JOB_TIMEOUT:g}"]
     spec_file, result = folder / "child.json", folder / "child-result.json"
-    spec_file.write_text(json.dumps({"args": args, "result": str(result),
+    spec_file.write_text(json.dumps({"args": args, "result": str(result), "fraction": fraction,
                                      "profile": str(profile) if profile else None}))
     env = _env(tree)
     env["SHORTAPI_KEY"] = KEY
@@ -464,7 +470,7 @@ def analyse(n: int, concurrency: int, hashes: list[str], latency: Any,
 
 def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
             profile: bool, log: Any, tree: Path = REPO,
-            python: str = sys.executable) -> dict[str, Any]:
+            python: str = sys.executable, fraction: float | None = None) -> dict[str, Any]:
     """One storyboard run (and the baseline) against a fresh sandbox, both from ``tree``."""
     sys.path.insert(0, str(REPO))
     import httpx
@@ -484,7 +490,7 @@ def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
                 cpu0 = process_cpu(proc.pid)
                 prof = folder / "client.pstats" if profile else None
                 child_data = run_storyboard(folder, path, base_url, concurrency, prof, tree,
-                                            python)
+                                            python, fraction)
                 sandbox_cpu = process_cpu(proc.pid) - cpu0
                 led = ledger(http, base_url)
                 result = analyse(n, concurrency, hashes, latency, child_data, led)
@@ -668,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="first run the same benchmark with another checkout (its client "
                              "and sandbox, with DIR/.venv/bin/python), then this one, and "
                              "print their figures side by side")
+    parser.add_argument("--fraction", type=float, metavar="F",
+                        help="this tree's PollPolicy.fraction (default 0.1): fewer calls or "
+                             "a quicker notice, one point of the trade-off per run")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -688,8 +697,8 @@ def main(argv: list[str] | None = None) -> int:
         other["label"] = tree.name
         compared.append(other)
     result = measure(args.generations, args.concurrency, args.baseline, args.latency,
-                     args.seed, args.profile, sys.stderr)
-    result["label"] = "this tree"
+                     args.seed, args.profile, sys.stderr, fraction=args.fraction)
+    result["label"] = "this tree" if args.fraction is None else f"fraction {args.fraction:g}"
     load = (load_before, os.getloadavg()[0])
     checks = verdicts(result)
     profile = result.pop("profile", None)
