@@ -191,9 +191,14 @@ class Expected:
         key = key_of(args)
         cached = self._cache.get(key)
         if cached is None:
-            now = self._clock()
-            running = [now - job.born for job in self._jobs.values() if job.key == key]
-            cached = self._cache[key] = estimate(self._done.get(key, ()), running, prior(key))
+            done = self._done.get(key, ())
+            running: list[float] = []
+            if len(done) < self._keep:  # all seen are kept: done and running are one cohort
+                now = self._clock()
+                running = [now - job.born for job in self._jobs.values() if job.key == key]
+            # once some were let go, the latest finishes alone are a fair sample: running
+            # jobs are the long ones (a job in progress is likelier a long one)
+            cached = self._cache[key] = estimate(done, running, prior(key))
             self._unused[key] = 0
         return cached
 

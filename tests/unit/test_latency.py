@@ -151,3 +151,16 @@ def test_among_hundreds_one_more_latency_waits_for_a_sixteenth_more() -> None:
     assert expected.of(STD5).median == 10.0
     expected.observe(("std", 5), 50.0)
     assert expected.of(STD5).observed == 170
+
+
+def test_once_some_latencies_were_let_go_running_jobs_no_longer_count() -> None:
+    clock = Clock()
+    expected = Expected(clock, keep=2)
+    expected.created("long", STD5, at=0.0)  # still running at 100 s
+    expected.created("longer", STD5, at=0.0)
+    expected.observe(("std", 5), 10.0)
+    clock.now = 100.0
+    assert expected.of(STD5).median == 100.0  # 1 of 3 done, the prior far off: the oldest
+    expected.observe(("std", 5), 10.0)
+    expected.observe(("std", 5), 20.0)  # the first 10 is let go
+    assert expected.of(STD5) == Estimate(10.0, 0.5, 2)  # the two kept, alone
