@@ -518,6 +518,56 @@ def measure(n: int, concurrency: int, baseline_n: int, spec: str, seed: int,
     return result
 
 
+def simulate(n: int, concurrency: int, spec: str, seed: int, fraction: float | None,
+             plain: bool = False, rtt: float = 0.005) -> dict[str, Any]:
+    """The poll policy alone: the same plan's latencies run on ``concurrency`` slots in
+    simulated time with the real ``Expected`` and ``PollPolicy`` (every call takes ``rtt``,
+    the client costs nothing), so its calls, noticing and makespan do not depend on how
+    loaded the machine is."""
+    sys.path.insert(0, str(REPO))
+    from storyboard.api.contract import JobState
+    from storyboard.execute.latency import Expected
+    from storyboard.execute.options import PollPolicy
+
+    latency = latency_of(spec, seed)
+    with tempfile.TemporaryDirectory(prefix="storyboard-run-bench-") as tmp:
+        latencies = [latency(h) for h in plan_hashes(write_storyboard(Path(tmp), n))]
+    now = [0.0]
+    expected = Expected(clock=lambda: now[0])
+    policy = PollPolicy(POLL_START, POLL_MAX, 0.1 if fraction is None else fraction)
+    args = {"mode": "std", "duration": 5}
+    pending = JobState(1, done=False, failed=False, url=None, refunded=False, message=None)
+    done = JobState(2, done=True, failed=False, url="u", refunded=False, message=None)
+    queue: list[tuple[float, int, float]] = []  # (next query, job, created)
+    calls, shares, end, started = 0, [], 0.0, 0
+
+    def create(t: float) -> None:
+        nonlocal calls, started
+        expected.created(str(started), args, t)
+        heapq.heappush(queue, (t + rtt, started, t))  # a first query at once, as _poll does
+        calls, started = calls + 2, started + 1  # its create and its download
+
+    for _ in range(min(concurrency, n)):
+        create(0.0)
+    while queue:
+        t, job, created = heapq.heappop(queue)
+        now[0], calls = t, calls + 1
+        if t - created >= latencies[job]:
+            expected.seen(str(job), done, t)
+            shares.append((t - created - latencies[job]) / latencies[job])
+            end = max(end, t)
+            if started < n:
+                create(t)
+        else:
+            expected.seen(str(job), pending, t)
+            wait = policy.interval(t - created, None if plain else expected.of(args))
+            heapq.heappush(queue, (t + wait + rtt, job, created))
+    ideal = ideal_makespan(latencies, concurrency)
+    return {"fraction": policy.fraction, "plain": plain, "api_calls_per_generation": calls / n,
+            "median_notice_share": statistics.median(shares),
+            "p90_notice_share": _percentile(shares, 0.9), "ratio": end / ideal}
+
+
 COMPARED = (  # (label, key, format) of the side-by-side table
     ("makespan / ideal", "ratio", "{:.3f}x"),
     ("API calls per generation", "api_calls_per_generation", "{:.2f}"),
@@ -677,6 +727,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fraction", type=float, metavar="F",
                         help="this tree's PollPolicy.fraction (default 0.1): fewer calls or "
                              "a quicker notice, one point of the trade-off per run")
+    parser.add_argument("--simulate", action="store_true",
+                        help="only the poll policy, in simulated time (no sandbox, no load)")
+    parser.add_argument("--plain", action="store_true",
+                        help="with --simulate: the interval a fraction of the elapsed time "
+                             "everywhere, without the expected finish (the rule before it)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -684,6 +739,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.generations < 1 or args.concurrency < 1 or args.baseline < 0:
         parser.error("--generations and --concurrency must be ≥ 1, --baseline ≥ 0")
+    if args.simulate:
+        sim = simulate(args.generations, args.concurrency, args.latency, args.seed,
+                       args.fraction, args.plain)
+        print(json.dumps(sim, indent=2) if args.json else (
+            f"poll policy alone (simulated time, {args.generations:,} generations, "
+            f"{args.concurrency} slots, fraction {sim['fraction']:g}"
+            f"{', plain rule' if args.plain else ''}): "
+            f"{sim['api_calls_per_generation']:.2f} API calls per generation, noticing "
+            f"{100 * sim['median_notice_share']:.2f} % of latency median "
+            f"({100 * sim['p90_notice_share']:.1f} % p90), makespan "
+            f"{sim['ratio']:.3f}x ideal"))
+        return 0
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     compared = []
