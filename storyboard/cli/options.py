@@ -38,11 +38,13 @@ def state_option(command: F) -> F:
     """``--state`` (a folder, or a ``postgresql://`` URL runners share) and ``--store`` (a
     render store runners share): where the journal and the renders' cache are."""
     command = click.option(
-        "--store", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
+        "--store", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
+        default=None,
         envvar="STORYBOARD_STORE", metavar="DIR", expose_value=False,
         callback=_remember(STORE_KEY),
-        help="A render store shared by runners (a mounted folder), instead of the state "
-        "folder's cache [env STORYBOARD_STORE].")(command)
+        help="A render store shared by runners (a mounted folder; it must exist, so an "
+        "unmounted share is an error, not a local folder) instead of the state folder's "
+        "cache [env STORYBOARD_STORE].")(command)
     return click.option(
         "--state", type=StateLocation(), default=None, envvar="STORYBOARD_STATE",
         metavar="DIR|URL",

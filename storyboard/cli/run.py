@@ -165,6 +165,10 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
     workspace, placeholders = _workspace(plan, sandbox=sandbox, api_base=api_base,
                                          state=state, out=out)
     with workspace.open_journal(accept_lost=accept_lost_journal) as journal:
+        if journal.imported:
+            click.echo(f"note: copied {journal.imported} attempts from "
+                       f"{workspace.state_dir / 'journal.sqlite3'} into {journal.path}: what "
+                       "this folder paid for is not paid for again", err=True)
         prepared = prepare(plan, journal, workspace, options)
         _show_prepared(prepared, max_cost, workspace, placeholders=placeholders,
                        sandbox=sandbox)

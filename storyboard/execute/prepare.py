@@ -84,11 +84,11 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         attempt = latest.get(g.hash)
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
-        elif journal.shared and attempt is not None and attempt.status is Status.SUBMITTING:
-            action = Action.RESUME  # a live runner is sending it (a stopped one's was reconciled)
         else:
             action = decide(attempt, workspace.cache_file(g.hash), options,
                             verify=journal.exclusive)
+            if journal.shared and attempt is not None and attempt.status is Status.SUBMITTING:
+                action = Action.RESUME  # a live runner sends it (a stopped one's is unknown now)
             if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
                 damaged.append(g.id)
             leaders[g.hash] = g.id

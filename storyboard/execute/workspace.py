@@ -26,6 +26,7 @@ from storyboard.model import (
     Generation,
 )
 from storyboard.plan.price import relative_path
+from storyboard.store import link_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -67,10 +68,21 @@ class Workspace:
     def open_journal(self, *, exclusive: bool = True, accept_lost: bool = False) -> Journal:
         """This workspace's journal: the shared one, or its state folder's."""
         if self.journal_url is not None:
-            return open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
-                                traces=self.traces, accept_lost=accept_lost, lease=self.lease)
+            journal = open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
+                                   traces=self.traces, accept_lost=accept_lost, lease=self.lease)
+            if exclusive and self.store is not None:
+                self._stock_store()
+            return journal
         return open_journal(self.state_dir, exclusive=exclusive, traces=self.traces,
                             accept_lost=accept_lost)
+
+    def _stock_store(self) -> None:
+        """Videos this folder's cache holds that the shared store lacks go there (hard
+        links where they can): what a runner downloaded before the team shared a store."""
+        for cached in (self.state_dir / "cache").glob("*/*.mp4"):
+            stored = self.cache_dir / cached.parent.name / cached.name
+            if cached.is_file() and not stored.exists():
+                link_atomic(cached, stored)
 
     def has_state(self) -> bool:
         """Whether anything was ever journaled here (a shared journal: always asked)."""

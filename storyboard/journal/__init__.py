@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyboard.journal.base import (
     API,
@@ -22,6 +23,9 @@ from storyboard.journal.base import (
     Traces,
     charged_to,
 )
+
+if TYPE_CHECKING:
+    from storyboard.journal.postgres import PostgresJournal
 
 __all__ = ["API", "SANDBOX", "Attempt", "Journal", "Status", "Traces", "charged_to",
            "is_database_url", "open_journal"]
@@ -41,13 +45,33 @@ def open_journal(state: Path | str, *, exclusive: bool = True, local: Path | Non
     """The journal at ``state``: a folder (SQLite) or a ``postgresql://`` URL (shared).
 
     A writer (``exclusive``) of a shared journal locks ``local``, the runner's own
-    folder (its cache and rescue file); readers take no lock and write nothing."""
+    folder (its cache and rescue file), and first imports the journal that folder kept
+    before (see ``import_folder``); readers take no lock and write nothing."""
     if is_database_url(state):
         from storyboard.journal.postgres import PostgresJournal
 
+        def adopt(journal: PostgresJournal) -> None:
+            if local is not None:
+                import_folder(journal, local)
+
         return PostgresJournal.open(str(state), exclusive=exclusive, lock_dir=local,
-                                    traces=traces, accept_lost=accept_lost, lease=lease)
+                                    traces=traces, accept_lost=accept_lost, lease=lease,
+                                    adopt=adopt)
     from storyboard.journal.sqlite import SqliteJournal
 
     return SqliteJournal.open(Path(state), exclusive=exclusive, traces=traces,
                               accept_lost=accept_lost)
+
+
+def import_folder(journal: PostgresJournal, folder: Path) -> int:
+    """Copy the attempts of the journal in ``folder`` (a state folder, whose lock the
+    caller holds) into the shared ``journal``: a team that moves to shared state keeps
+    what it paid for. Idempotent; the folder's journal is kept as it is."""
+    from storyboard.journal.sqlite import JOURNAL_FILE, SqliteJournal, state_id_of
+
+    if not (folder / JOURNAL_FILE).is_file():
+        return 0
+    with SqliteJournal.open(folder, exclusive=False) as local:
+        attempts = local.attempts()
+    source = state_id_of(folder) or str(folder.resolve())
+    return journal.import_attempts(attempts, source)

@@ -120,6 +120,7 @@ class Journal(Protocol):
 
     path: Any  # where it is, for messages (a file, or a URL without its password)
     lease: float  # seconds a claim outlives a runner that stopped renewing it
+    imported: int  # attempts a shared journal copied in from a state folder's, on opening
 
     @property
     def exclusive(self) -> bool: ...  # a writer (a reader cannot write)

@@ -142,15 +142,18 @@ class PostgresJournal:
         self._held: set[tuple[str, str]] = set()  # (origin, hash) this runner claimed
         self._runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._state_id: str | None = None
+        self.imported = 0  # attempts copied in from a state folder's journal by this runner
 
     @classmethod
     def open(cls, url: str, *, exclusive: bool = True, lock_dir: Path | None = None,
              traces: Callable[[], Traces] = Traces, accept_lost: bool = False,
              lease: float = DEFAULT_LEASE, clock: Callable[[], float] = time.time,
-             ) -> PostgresJournal:
+             adopt: Callable[[PostgresJournal], None] | None = None) -> PostgresJournal:
         """Connect (creating the tables in a new database). A writer locks ``lock_dir``,
-        its local folder (cache, rescue file), and refuses a database that does not know
-        the job ids the published manifest lists (``JournalLost``) unless ``accept_lost``."""
+        its local folder (cache, rescue file), calls ``adopt(journal)`` (to import what
+        that folder journaled before the team shared one), then refuses a database that
+        does not know the job ids the published manifest lists (``JournalLost``) unless
+        ``accept_lost``."""
         lock_fd = None
         if exclusive and lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +162,9 @@ class PostgresJournal:
                 "database, not a folder)"))
         journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
         try:
-            journal._state_id = journal._run(journal._prepare, retry=False)
+            journal._state_id = journal._run(journal._prepare, transaction=False)
+            if exclusive and adopt is not None:
+                adopt(journal)
             if exclusive and not accept_lost:
                 journal._refuse_if_lost(traces())
         except BaseException:
@@ -298,6 +303,8 @@ class PostgresJournal:
         return rows[0] if rows else None
 
     def latest_all(self, origin: str | None = None) -> dict[str, Attempt]:
+        if not self._state_id:  # a reader of a database no runner has written yet
+            return {}
         where, params = ("", ()) if origin is None else ("WHERE origin = %s", (origin,))
         rows = self._run(lambda c: c.execute(
             f"SELECT DISTINCT ON (hash) * FROM storyboard.attempts {where} "
@@ -306,12 +313,44 @@ class PostgresJournal:
                                           key=lambda a: a.attempt_id)}
 
     def spent(self, storyboard: str, origin: str = API) -> Spent:
+        if not self._state_id:
+            return Spent()
         return self._run(lambda c: self._spent_in(c, storyboard, origin))
 
     def attempts(self, hash: str | None = None) -> list[Attempt]:
         if hash is None:
             return self._select("ORDER BY attempt_id", ())
         return self._select("WHERE hash = %s ORDER BY attempt_id", (hash,))
+
+    def import_attempts(self, attempts: Iterable[Attempt], source: str) -> int:
+        """Copy another journal's attempts in — a state folder's, when its team moves to a
+        shared journal — so that nothing it paid for is paid again. Each is copied once
+        however often this runs (its token names ``source`` and its id there); a create
+        it was still sending becomes one of unknown outcome. Returns how many were new."""
+        self._writable()
+        rows = [(f"import:{source}:{a.attempt_id}", a.hash, a.generation_id, a.storyboard,
+                 a.request_json,
+                 (Status.UNKNOWN if a.status is Status.SUBMITTING else a.status).value,
+                 a.job_id, a.estimated_usd, a.charged_usd, a.refunded, a.job_status, a.url,
+                 a.file, a.sha256, INTERRUPTED if a.status is Status.SUBMITTING else a.error,
+                 a.created_at, a.updated_at, a.origin, a.api_base, a.runner or f"import:{source}")
+                for a in attempts]
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
+            new = 0
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
+                    "request_json, status, job_id, estimated_usd, charged_usd, refunded, "
+                    "job_status, url, file, sha256, error, created_at, updated_at, origin, "
+                    "api_base, runner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token) DO NOTHING", row)
+                new += cursor.rowcount
+            return new
+
+        added = self._run(write) if rows else 0
+        self.imported += added
+        return added
 
     def claim(self, hash: str, origin: str) -> bool:
         """Claim a generation for this runner (taking over an expired claim); False while
@@ -366,7 +405,7 @@ class PostgresJournal:
                                connect_timeout=CONNECT_TIMEOUT, application_name="storyboard")
 
     def _run(self, work: Callable[[psycopg.Connection[dict[str, Any]]], T], *,
-             retry: bool = True) -> T:
+             retry: bool = True, transaction: bool = True) -> T:
         """``work(conn)`` in one transaction; a connection found dropped is made again and
         the work tried once more (every write here is idempotent)."""
         with self._mutex:
@@ -374,6 +413,8 @@ class PostgresJournal:
                 try:
                     if self._conn is None or self._conn.closed or self._conn.broken:
                         self._conn = self._connect()
+                    if not transaction:
+                        return work(self._conn)
                     with self._conn.transaction():
                         return work(self._conn)
                 except psycopg.OperationalError as exc:
@@ -391,20 +432,21 @@ class PostgresJournal:
     def _prepare(self, conn: psycopg.Connection[dict[str, Any]]) -> str:
         """Create the tables in a new database (once, whoever comes first); check the
         version of an existing one. Returns the database's state id."""
-        exists = conn.execute("SELECT to_regclass('storyboard.meta') AS t").fetchone()
-        if exists is None or exists["t"] is None:
+        if not _has_schema(conn):
             if not self._exclusive:
                 return ""
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            # Read pg_class through SQL: a fresh snapshot sees the tables a runner that held
-            # the lock created; to_regclass may answer from this backend's stale cache.
-            again = conn.execute(
-                "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = "
-                "c.relnamespace WHERE s.nspname = 'storyboard' AND c.relname = 'meta'").fetchone()
-            if again is None or again["n"] == 0:
-                conn.execute(_DDL)
-                conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
-                             "('state_id', %s)", (str(SCHEMA_VERSION), uuid.uuid4().hex))
+            # whoever comes first creates the tables; the others wait, then see them (a
+            # session lock, so that the next transaction's catalog snapshot is fresh)
+            conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+            try:
+                with conn.transaction():
+                    if not _has_schema(conn):
+                        conn.execute(_DDL)
+                        conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
+                                     "('state_id', %s)", (str(SCHEMA_VERSION),
+                                                          uuid.uuid4().hex))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
         meta = {r["key"]: r["value"] for r in conn.execute(
             "SELECT key, value FROM storyboard.meta").fetchall()}
         version = int(meta.get("schema", "0") or 0)
@@ -518,6 +560,11 @@ class PostgresJournal:
             text = text.replace(password, "…")
         return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
                           "rerun the same command once the database is reachable)")
+
+
+def _has_schema(conn: psycopg.Connection[dict[str, Any]]) -> bool:
+    row = conn.execute("SELECT to_regclass('storyboard.meta') IS NOT NULL AS t").fetchone()
+    return bool(row and row["t"])
 
 
 def _status(where: str, text: Any) -> Status:

@@ -133,6 +133,7 @@ class SqliteJournal:
 
     shared = False
     lease = 30.0  # (no claims to renew: one writer)
+    imported = 0
 
     def __init__(self, conn: sqlite3.Connection, *, path: Path, state_dir: Path,
                  lock_fd: int | None, clock: Callable[[], float],
