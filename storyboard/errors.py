@@ -137,6 +137,10 @@ class StateError(StoryboardError):
     pass
 
 
+class StoreError(StateError):
+    """The shared render store (``--store``) cannot be read or written."""
+
+
 class ClaimLost(StateError):
     """A shared journal's claim expired while its runner was away and another runner took
     the generation over: this runner must not create it."""

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
-from storyboard.cli.types import SECONDS, Bounded, NonEmptyPath, StateLocation, Usd
+from storyboard.cli.types import (
+    SECONDS,
+    Bounded,
+    NonEmptyPath,
+    StateLocation,
+    StoreLocation,
+    Usd,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,13 +45,13 @@ def state_option(command: F) -> F:
     """``--state`` (a folder, or a ``postgresql://`` URL runners share) and ``--store`` (a
     render store runners share): where the journal and the renders' cache are."""
     command = click.option(
-        "--store", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
-        default=None,
-        envvar="STORYBOARD_STORE", metavar="DIR", expose_value=False,
+        "--store", type=StoreLocation(), default=None,
+        envvar="STORYBOARD_STORE", expose_value=False,
         callback=_remember(STORE_KEY),
-        help="A render store shared by runners (a mounted folder; it must exist, so an "
-        "unmounted share is an error, not a local folder) instead of the state folder's "
-        "cache [env STORYBOARD_STORE].")(command)
+        metavar="DIR|s3://BUCKET", help="A render store runners share: a mounted folder (it "
+        "must exist: an unmounted share is an error, not a local folder), or an "
+        "S3-compatible bucket (endpoint and credentials as AWS tools read them) "
+        "[env STORYBOARD_STORE].")(command)
     return click.option(
         "--state", type=StateLocation(), default=None, envvar="STORYBOARD_STATE",
         metavar="DIR|URL",

@@ -72,6 +72,26 @@ class StateLocation(NonEmptyPath):
         return super().convert(value, param, ctx)
 
 
+class StoreLocation(NonEmptyPath):
+    """``--store``: a folder that must exist (an unmounted share is not a local folder), or
+    an ``s3://bucket[/prefix]`` URL (kept as text)."""
+
+    name = "store"
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "://" in value:
+            if not value.lower().startswith("s3://") or len(value) <= len("s3://"):
+                raise OptionValueError(
+                    f"{_option_name(param)}: give a folder or an s3://BUCKET[/PREFIX] URL",
+                    ctx=ctx, param=param)
+            return value
+        return super().convert(value, param, ctx)
+
+
 class Bounded(click.ParamType[float | int, Any]):
     """A finite number from ``low`` to ``high``, refused where it is typed: a nan poll
     interval floods the API, an infinite one (or ``--rate 1e-300``) waits forever with

@@ -191,7 +191,10 @@ class Executor:
         item, g, origin = task.item, task.item.generation, self.workspace.origin
         waited = False
         while True:
-            settled = self._settled(item, self.journal.latest(g.hash, origin))
+            latest = self.journal.latest(g.hash, origin)
+            if latest is not None:  # another runner's render, from a bucket store
+                await asyncio.to_thread(self.workspace.from_store, latest)
+            settled = self._settled(item, latest)
             if isinstance(settled, Outcome):
                 return settled
             if settled is not None:  # done by now: reuse, or download by its job id
@@ -209,7 +212,7 @@ class Executor:
                             self.journal.release(g.hash, origin)
             if not waited:
                 waited = True
-                self.emit(Event(g.id, "waiting", "another runner is rendering it"))
+                self.emit(Event(g.id, "waiting", "for another runner"))
             await self._waiter.wait(g.hash)
 
     async def _claimed(self, item: PlanItem, slots: asyncio.Semaphore) -> Outcome:
@@ -252,17 +255,14 @@ class Executor:
 
     async def _heartbeat(self) -> None:
         """Keep this runner's claims alive; a runner that stops renewing them loses them
-        after a lease, and another runner takes its generations over."""
-        warned = False
+        after a lease, and another runner takes its generations over. A renewal that
+        fails is tried again at the next beat: should the claims lapse meanwhile, ``begin``
+        refuses to create what another runner took over, and the journal writes that
+        failed say so themselves."""
         while True:
             await asyncio.sleep(self.journal.lease / 3)
-            try:
+            with contextlib.suppress(StoryboardError):
                 await asyncio.to_thread(self.journal.renew)
-                warned = False
-            except StoryboardError as exc:
-                if not warned:
-                    warned = True
-                    self.emit(Event("", "journal-failed", f"cannot renew claims: {exc}"))
 
     async def _work(self, task: Task, slots: contextlib.AbstractAsyncContextManager[Any]
                     ) -> Outcome:
@@ -294,6 +294,7 @@ class Executor:
         return await self._download(item, attempt, state)
 
     def _reuse(self, item: PlanItem, attempt: Attempt | None) -> Outcome:
+        self.workspace.to_store(item.generation.hash)  # a bucket store that lacks it gets it
         cached = self.workspace.cache_file(item.generation.hash)
         file = self._publish(item.generation, cached)
         return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
@@ -479,6 +480,7 @@ class Executor:
             # relative to the state folder, which moves with the project (and CI caches)
             self._record(attempt, self.journal.done, url=self.client.redact(url),
                          sha256=sha256, file=self.workspace.cache_name(cached))
+            await asyncio.to_thread(self.workspace.to_store, g.hash)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)

@@ -35,7 +35,7 @@ def check_before_creating(prepared: Prepared, workspace: Workspace, state_id: st
     """Refuse (nothing sent) unless the run can keep what it will pay for."""
     cache = workspace.cache_dir
     renders = workspace.out_dir / workspace.name
-    _writable(cache, "the render store (--store)" if workspace.store else
+    _writable(cache, "the render store (--store)" if isinstance(workspace.store, Path) else
               "the state folder's cache (--state)")
     _writable(renders, "the renders folder (--out)")
     claim(workspace, state_id)

@@ -82,6 +82,8 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         if options.only and not any(fnmatch.fnmatchcase(g.id, p) for p in options.only):
             continue
         attempt = latest.get(g.hash)
+        if attempt is not None and journal.exclusive:
+            workspace.from_store(attempt)  # a bucket store's copy, if the cache lacks it
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
         else:
@@ -118,7 +120,7 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
     """A run killed mid-download leaves its temporary file in the cache (the client's
     ``.<hash>.mp4.*.part``); under the journal's lock no download is running, so each
     one is an orphan. The job is still journaled and is downloaded again."""
-    if workspace.store is not None:  # other runners download into a shared store now
+    if isinstance(workspace.store, Path):  # other runners download into a shared folder now
         return
     for part in workspace.cache_dir.glob("*/.*.part"):
         part.unlink(missing_ok=True)

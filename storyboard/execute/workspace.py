@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.execute.bucket import Bucket, bucket
 from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE
 from storyboard.journal import (
     API,
     DEFAULT_LEASE,
     SANDBOX,
+    Attempt,
     Journal,
+    Status,
     Traces,
     is_database_url,
     open_journal,
@@ -45,13 +48,13 @@ class Workspace:
     out_dir: Path
     sandbox: bool = False
     journal_url: str | None = None  # a shared journal (postgresql://…) instead of the folder's
-    store: Path | None = None  # a shared render store instead of the folder's cache
+    store: Path | str | None = None  # a shared render store: a folder, or s3://bucket/prefix
     lease: float = DEFAULT_LEASE  # a shared journal's claims: seconds they outlive a runner
 
     @classmethod
     def beside(cls, root: Path, name: str, *, state: Path | str | None = None,
                out: Path | None = None, sandbox: bool = False,
-               store: Path | None = None) -> Workspace:
+               store: Path | str | None = None) -> Workspace:
         """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
         its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
         videos never sit among real renders. Wherever the folders are, the journal's
@@ -70,7 +73,7 @@ class Workspace:
         if self.journal_url is not None:
             journal = open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
                                    traces=self.traces, accept_lost=accept_lost, lease=self.lease)
-            if exclusive and self.store is not None:
+            if exclusive and isinstance(self.store, Path):
                 self._stock_store()
             return journal
         return open_journal(self.state_dir, exclusive=exclusive, traces=self.traces,
@@ -103,9 +106,31 @@ class Workspace:
 
     @property
     def cache_dir(self) -> Path:
-        """Where finished videos are kept by request hash: the shared store, or the state
-        folder's cache."""
-        return self.store if self.store is not None else self.state_dir / "cache"
+        """Where finished videos are kept by request hash: a shared folder store, or the
+        state folder's cache (which a bucket store mirrors)."""
+        return self.store if isinstance(self.store, Path) else self.state_dir / "cache"
+
+    @property
+    def bucket(self) -> Bucket | None:
+        return bucket(self.store) if isinstance(self.store, str) else None
+
+    def from_store(self, attempt: Attempt) -> None:
+        """A finished video the bucket store has and the cache lacks is fetched from it
+        (the journal's sha256 is checked before it is used, as for any cached video)."""
+        bucket = self.bucket
+        cached = self.cache_file(attempt.hash)
+        if bucket is not None and attempt.status is Status.DONE and not cached.is_file():
+            bucket.fetch(self._store_name(cached), cached)
+
+    def to_store(self, hash: str) -> None:
+        """Put a finished video in the bucket store, unless it is there already."""
+        bucket = self.bucket
+        cached = self.cache_file(hash)
+        if bucket is not None and cached.is_file():
+            bucket.keep(self._store_name(cached), cached)
+
+    def _store_name(self, cached: Path) -> str:
+        return cached.relative_to(self.cache_dir).as_posix()
 
     def cache_name(self, cached: Path) -> str:
         """How the journal names a cached file: relative to the folder holding the cache
@@ -176,7 +201,7 @@ class Workspace:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
         manifest published from another state folder is that one's, not evidence."""
         cache = self.state_dir / "cache"  # a shared store holds other journals' videos too
-        cached = 0 if self.store is not None else sum(
+        cached = 0 if isinstance(self.store, Path) else sum(
             1 for p in cache.glob("*/*.mp4") if p.is_file())
         if self.published_by_another():
             return Traces(cached)

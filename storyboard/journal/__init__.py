@@ -11,9 +11,11 @@ backend from where the state is: a folder, or a ``postgresql://`` URL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard.errors import UsageError
 from storyboard.journal.base import (
     API,
     SANDBOX,
@@ -48,6 +50,9 @@ def open_journal(state: Path | str, *, exclusive: bool = True, local: Path | Non
     folder (its cache and rescue file), and first imports the journal that folder kept
     before (see ``import_folder``); readers take no lock and write nothing."""
     if is_database_url(state):
+        if find_spec("psycopg") is None:
+            raise UsageError("--state postgresql://… needs psycopg, which is not installed: "
+                             "pip install 'storyboard[postgres]'")
         from storyboard.journal.postgres import PostgresJournal
 
         def adopt(journal: PostgresJournal) -> None:
