@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
-    from storyboard.report.reporters import cut_report
+    from storyboard.report.text import cut_report
 
     plan, workspace = renders_of(file, "storyboard cut", sandbox, state, out)
     reasons, attempts = _journaled(plan, workspace)
@@ -67,7 +67,7 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
          out: Path | None) -> None:
     """Pin candidate N as ID's keeper in FILE.lock (commit it), then re-cut: no API, $0."""
     from storyboard.media import require
-    from storyboard.report.reporters import cut_report
+    from storyboard.report.text import cut_report
 
     plan, workspace, attempts = _rendered(file, sandbox, state, out)
     _pin(plan, file, attempts, workspace, generation_id, candidate)
@@ -119,7 +119,7 @@ def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> N
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
     from storyboard.journal.sqlite import Journal
     from storyboard.report.html import build_report
-    from storyboard.report.reporters import flag_lines
+    from storyboard.report.text import flag_lines
 
     plan, workspace = renders_of(file, "storyboard report", sandbox, state, out)
     _require_renders(workspace, file, sandbox)

@@ -22,7 +22,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     from storyboard.execute.status import status as journal_status
     from storyboard.execute.workspace import Workspace
     from storyboard.journal.sqlite import Journal
-    from storyboard.report.reporters import status_table
+    from storyboard.report.text import status_table
 
     plan = load_plan(target, pricing)
     workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out)
