@@ -17,7 +17,7 @@ from storyboard.errors import UsageError
 
 if TYPE_CHECKING:
     from storyboard.execute.workspace import Workspace
-    from storyboard.model import Plan
+    from storyboard.plan.model import Plan
 
 
 @click.command()

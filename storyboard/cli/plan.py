@@ -29,8 +29,8 @@ from storyboard.errors import BudgetExceeded, SourceError, UsageError
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from storyboard.model import Plan
     from storyboard.plan.diff import Increase, PlanDiff
+    from storyboard.plan.model import Plan
     from storyboard.plan.pricing import PriceTable
 
 

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from storyboard.execute.workspace import Workspace
     from storyboard.media.cut import Cutter
-    from storyboard.model import Plan
     from storyboard.plan.lock import Lock
+    from storyboard.plan.model import Plan
 
 
 @click.command()

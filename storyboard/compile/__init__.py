@@ -16,12 +16,13 @@ from storyboard.compile.render import TemplateEngine, render_all
 from storyboard.compile.validate import validate_document
 from storyboard.compile.variants import expand_variants
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
-from storyboard.model import Generation, Plan, Storyboard, Variant
+from storyboard.model import Generation, Storyboard, Variant
 from storyboard.perf import fewer_collections
-from storyboard.plan.pricing import PriceTable, load_price_table
 
 if TYPE_CHECKING:
     from storyboard.plan.lock import Lock
+    from storyboard.plan.model import Plan
+    from storyboard.plan.pricing import PriceTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None,
     lock file (``lock``: one about to be written instead, e.g. by ``reroll``)."""
     from storyboard.plan.lock import lock_path, read_lock, with_rerolls
     from storyboard.plan.price import price  # plan imports compile's request check
+    from storyboard.plan.pricing import load_price_table
 
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard

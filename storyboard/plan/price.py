@@ -18,18 +18,8 @@ from typing import Any
 from storyboard.compile.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
 from storyboard.media.timeline import timeline_json
-from storyboard.model import (
-    NEW,
-    SHARED,
-    Budget,
-    Generation,
-    Plan,
-    PlanItem,
-    Spent,
-    Totals,
-    candidate_key,
-    request_hash,
-)
+from storyboard.model import Budget, Generation, candidate_key, request_hash
+from storyboard.plan.model import NEW, SHARED, Plan, PlanItem, Spent, Totals
 from storyboard.plan.pricing import PriceTable, format_usd, load_price_table
 from storyboard.plan.saved import PLAN_FORMAT, REGENERATE, read_plan, storyboard_name
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from storyboard.model import Plan, PlanItem
 from storyboard.perf import fewer_collections
 from storyboard.plan.diff import Change, PlanDiff
+from storyboard.plan.model import Plan, PlanItem
 from storyboard.plan.price import generation_json, plan_json
 from storyboard.plan.pricing import format_usd
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from storyboard.media.timeline import timeline_text
-from storyboard.model import Plan
 from storyboard.plan.diff import PlanDiff
+from storyboard.plan.model import Plan
 from storyboard.plan.price import usd
 from storyboard.report.table import plural
 from storyboard.report.text import (

@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from storyboard.model import Plan
+from storyboard.plan.model import Plan
 from storyboard.plan.pricing import format_usd
 from storyboard.results import Event, Result
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from storyboard.model import Plan
 from storyboard.plan.diff import PlanDiff
+from storyboard.plan.model import Plan
 from storyboard.report.github import problems_as_github
 from storyboard.report.json import compile_lines, diff_as_json, diff_json, plan_as_json
 from storyboard.report.markdown import diff_as_markdown, plan_as_markdown

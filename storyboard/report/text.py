@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.media.timeline import seconds_text, timeline_text
-from storyboard.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
 from storyboard.plan.diff import Change, PlanDiff
+from storyboard.plan.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
 from storyboard.plan.price import budget_problems, spending, usd
 from storyboard.plan.pricing import format_usd
 from storyboard.report.table import aligned, plural
