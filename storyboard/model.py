@@ -29,6 +29,17 @@ def request_hash(model: str, args: Mapping[str, Any]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+def shots_sum(args: Mapping[str, Any]) -> int | None:
+    """What a request's shot durations add up to when that is not its ``duration`` (the
+    API refuses such a create), else None: the one statement of the rule, for the
+    compiler's request check and the sandbox's alike."""
+    shots = args.get("multi_prompt")
+    if not isinstance(shots, list) or not shots:
+        return None
+    total: int = sum(shot["duration"] for shot in shots)
+    return None if total == args["duration"] else total
+
+
 CANDIDATE_MARK = "~"  # ``us-wide/hero~2``: candidate 2 (``.2`` is already a take's)
 MAX_CANDIDATES = 10  # what a storyboard may ask for per generation
 MAX_TRIES = 100  # with re-rolls: what a lock file or a saved plan may hold
