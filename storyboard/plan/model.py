@@ -20,6 +20,19 @@ UNKNOWN = "unknown"  # a create whose outcome is unknown: not re-sent, $0 unless
 SHARED = "shared"  # the same request as an earlier generation of the plan: rendered once
 
 
+class FirstRequests:
+    """First identical request wins, the rest are shared: of generations with the same
+    request (hash), the first renders and every later one reuses its render."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}  # request hash -> the id of its first generation
+
+    def same_as(self, generation: Generation) -> str | None:
+        """None for the first generation of its request; else the first one's id."""
+        first = self._first.setdefault(generation.hash, generation.id)
+        return None if first == generation.id else first
+
+
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     """One generation of a plan, priced, with what the state already holds of it.
@@ -33,10 +46,6 @@ class PlanItem:
     cost: Decimal  # seconds × rate: the price of this request, whoever pays it
     state: str = NEW
     same_as: str | None = None  # SHARED: the id of the generation whose render this reuses
-
-    @property
-    def reused(self) -> bool:
-        return self.state == REUSED
 
     @property
     def charge(self) -> Decimal:
