@@ -128,8 +128,22 @@ class BudgetExceeded(StoryboardError):
     exit_code = 1
 
 
+class OverBudget(BudgetExceeded):
+    """A create that would take a storyboard's shared spend past its budget (checked as
+    the attempt is journaled, so runners sharing a journal cannot overspend together)."""
+
+
 class StateError(StoryboardError):
     pass
+
+
+class StoreError(StateError):
+    """The shared render store (``--store``) cannot be read or written."""
+
+
+class ClaimLost(StateError):
+    """A shared journal's claim expired while its runner was away and another runner took
+    the generation over: this runner must not create it."""
 
 
 class JournalLocked(StateError):

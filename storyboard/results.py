@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyboard.journal.sqlite import Attempt
+from storyboard.journal import Attempt
 from storyboard.model import (
     NEW,
     PlanItem,

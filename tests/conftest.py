@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import socket
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from pgserver import PgCluster
 
 pytest_plugins = ("pytester",)
 
@@ -79,6 +84,40 @@ def copy_tracked(source: Path, target: Path, *, skip: tuple[str, ...] = ()) -> P
 def tracked_copy() -> Callable[..., Path]:
     """``copy_tracked`` for tests (a fixture, so no test imports a conftest module)."""
     return copy_tracked
+
+
+# ------------------------------------------------------------- PostgreSQL (issue 13)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL server for the session (``tests/pgserver.py``), started once.
+
+    Skips when the machine has no PostgreSQL server binaries (or, as root, no
+    unprivileged user to run them): in CI that skip fails the run, and ``.ci/run``
+    installs both on a fresh machine.
+    """
+    from pgserver import PgCluster, PgUnavailable
+
+    try:
+        cluster = PgCluster()
+    except PgUnavailable as exc:
+        pytest.skip(str(exc))
+    with cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh, empty database of its own for this test, dropped afterwards."""
+    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
+    name = f"{slug}_{uuid.uuid4().hex[:8]}"
+    pg_cluster.start()  # a no-op, unless a test that stopped the server failed to restart it
+    url = pg_cluster.create_database(name)
+    yield url
+    pg_cluster.start()  # a test may leave the server stopped: the next one finds it running
+    pg_cluster.drop_database(name)
+
 
 _real_connect = socket.socket.connect
 

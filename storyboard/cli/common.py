@@ -3,6 +3,7 @@ workspace of its renders, and the final cut's cutter."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,18 +30,32 @@ def load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Pl
     return plan_file(target, prices=prices)
 
 
+def workspace_for(plan: Plan, *, state: Path | str | None = None, out: Path | None = None,
+                  sandbox: bool = False) -> Workspace:
+    """Where ``plan``'s journal, cache and renders are, as the options say (``--store`` and
+    ``--lease`` are read from the command's context: see ``options.state_option``)."""
+    import click
+
+    from storyboard.cli.options import LEASE_KEY, STORE_KEY
+    from storyboard.execute.workspace import Workspace
+
+    meta = click.get_current_context().meta
+    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
+                                 sandbox=sandbox, store=meta.get(STORE_KEY))
+    lease = meta.get(LEASE_KEY)
+    return workspace if lease is None else replace(workspace, lease=float(lease))
+
+
 def renders_of(file: Path, command: str, sandbox: bool, state: Path | None,
                out: Path | None) -> tuple[Plan, Workspace]:
     """What `cut` and `report` work on: the storyboard's plan and where its renders are
     (the media extra is needed for both)."""
     from storyboard.compile import plan_file
-    from storyboard.execute.workspace import Workspace
     from storyboard.media import require
 
     require(command)
     plan = plan_file(file)
-    return plan, Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                  sandbox=sandbox)
+    return plan, workspace_for(plan, state=state, out=out, sandbox=sandbox)
 
 
 def sandbox_has_them(plan: Plan, sandbox: bool, state: Path | None) -> bool:

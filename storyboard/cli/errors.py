@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -60,6 +61,10 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except StoryboardError as exc:
+            if os.environ.get("STORYBOARD_DEBUG"):  # where it came from, for a bug report
+                import traceback
+
+                traceback.print_exc()
             fail(exc.lines(), _error_code(exc.exit_code))
         except KeyboardInterrupt:
             fail(["interrupted"], 130)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import cutter, renders_of, sandbox_has_them
+from storyboard.cli.common import cutter, renders_of, sandbox_has_them, workspace_for
 from storyboard.cli.errors import EXIT_OK, EXIT_PROBLEMS, reports_errors
 from storyboard.cli.options import file_argument, out_option, state_option
 from storyboard.cli.types import Bounded
@@ -43,13 +43,12 @@ def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None
 def _journaled(plan: Plan, workspace: Workspace) -> tuple[dict[str, str], dict[str, Any]]:
     """Why generations have no render, and each one's latest attempt here (none without
     a state folder)."""
-    from storyboard.journal.sqlite import Journal
     from storyboard.media.cut import missing_reasons
 
     reasons: dict[str, str] = {}
     attempts: dict[str, Any] = {}
-    if workspace.state_dir.is_dir():
-        with Journal.open(workspace.state_dir, exclusive=False) as journal:
+    if workspace.has_state():
+        with workspace.open_journal(exclusive=False) as journal:
             reasons = missing_reasons(plan, journal.latest_all())
             attempts = journal.latest_all(workspace.origin)
     return reasons, attempts
@@ -81,16 +80,13 @@ def _rendered(file: Path, sandbox: bool, state: Path | None,
               out: Path | None) -> tuple[Plan, Workspace, dict[str, Any]]:
     """The plan, its workspace and each generation's latest attempt there, for `pick`."""
     from storyboard.compile import plan_file
-    from storyboard.execute.workspace import Workspace
-    from storyboard.journal.sqlite import Journal
 
     plan = plan_file(file)
-    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=sandbox)
-    if not workspace.state_dir.is_dir():
+    workspace = workspace_for(plan, state=state, out=out, sandbox=sandbox)
+    if not workspace.has_state():
         raise UsageError(f"{workspace.state_dir}: no state here, so nothing is rendered to "
                          "pick from; `storyboard run FILE` renders the candidates")
-    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+    with workspace.open_journal(exclusive=False) as journal:
         attempts = journal.latest_all(workspace.origin)
     return plan, workspace, attempts
 
@@ -117,13 +113,12 @@ def _pin(plan: Plan, file: Path, attempts: dict[str, Any], workspace: Workspace,
 @reports_errors
 def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
-    from storyboard.journal.sqlite import Journal
     from storyboard.report.html import build_report
     from storyboard.report.text import flag_lines
 
     plan, workspace = renders_of(file, "storyboard report", sandbox, state, out)
     _require_renders(workspace, file, sandbox)
-    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+    with workspace.open_journal(exclusive=False) as journal:
         page, review = build_report(plan, journal, workspace)
     click.echo(flag_lines(review.flagged), nl=False, err=True)
     click.echo(str(page))
@@ -133,6 +128,6 @@ def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> N
 
 
 def _require_renders(workspace: Workspace, file: Path, sandbox: bool) -> None:
-    if not workspace.state_dir.is_dir():
+    if not workspace.has_state():
         raise UsageError(f"{workspace.state_dir}: no renders to review yet; run `storyboard "
                          f"run {shlex.quote(str(file))}`{' --sandbox' if sandbox else ''} first")

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
-from storyboard.cli.types import SECONDS, Bounded, NonEmptyPath, Usd
+from storyboard.cli.types import (
+    SECONDS,
+    Bounded,
+    NonEmptyPath,
+    StateLocation,
+    StoreLocation,
+    Usd,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,9 +30,41 @@ target_argument = click.argument(
 pricing_option = click.option(
     "--pricing", type=NonEmptyPath(dir_okay=False, path_type=Path), default=None,
     help="Price table JSON to use instead of the built-in one.")
-state_option = click.option("--state", type=NonEmptyPath(file_okay=False, path_type=Path),
-                            default=None, help="State folder (default: .storyboard/ beside "
-                            "the storyboard).")
+STORE_KEY = "storyboard.store"  # ctx.meta: --store, read where the workspace is made
+LEASE_KEY = "storyboard.lease"
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[key] = value
+    return callback
+
+
+def state_option(command: F) -> F:
+    """``--state`` (a folder, or a ``postgresql://`` URL runners share) and ``--store`` (a
+    render store runners share): where the journal and the renders' cache are."""
+    command = click.option(
+        "--store", type=StoreLocation(), default=None,
+        envvar="STORYBOARD_STORE", expose_value=False,
+        callback=_remember(STORE_KEY),
+        metavar="DIR|s3://BUCKET", help="A render store runners share: a mounted folder (it "
+        "must exist: an unmounted share is an error, not a local folder), or an "
+        "S3-compatible bucket (endpoint and credentials as AWS tools read them) "
+        "[env STORYBOARD_STORE].")(command)
+    return click.option(
+        "--state", type=StateLocation(), default=None, envvar="STORYBOARD_STATE",
+        metavar="DIR|URL",
+        help="Where the journal is: a folder (default: .storyboard/ beside the storyboard) "
+        "or a postgresql:// URL that runners on several machines share "
+        "[env STORYBOARD_STATE].")(command)
+
+
+lease_option = click.option(
+    "--lease", type=Bounded(1, 3600, "seconds"), default=None, metavar="S",
+    expose_value=False, callback=_remember(LEASE_KEY),
+    help="With a shared --state: how long a runner's claim on a generation outlives the "
+    "runner if it stops (another runner then takes it over) [default: 30].")
 out_option = click.option("--out", type=NonEmptyPath(file_okay=False, path_type=Path),
                           default=None, help="Renders folder (default: renders/ beside the "
                           "storyboard).")

@@ -88,13 +88,12 @@ def _increase(fail_on_increase: str | None, against: str | None) -> Increase | N
 
 def _journaled_plan(file: Path, prices: PriceTable, state: Path | None) -> Plan:
     """The storyboard's plan, with what its journal already holds marked as such."""
+    from storyboard.cli.common import workspace_for
     from storyboard.compile import plan_file
     from storyboard.execute.prepare import with_journal
-    from storyboard.execute.workspace import Workspace
 
     the_plan = plan_file(file, prices=prices)
-    return with_journal(the_plan, Workspace.beside(Path(the_plan.root), the_plan.name,
-                                                   state=state))
+    return with_journal(the_plan, workspace_for(the_plan, state=state))
 
 
 def _show_plan(the_plan: Plan, fmt: str, limit: Decimal | None,

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import cutter, load_plan
+from storyboard.cli.common import cutter, load_plan, workspace_for
 from storyboard.cli.errors import EXIT_FLAGGED, fail, reports_errors
 from storyboard.cli.options import (
     api_base_option,
     file_argument,
+    lease_option,
     max_cost_option,
     out_option,
     poll_options,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
               help="Go on with a journal that is missing, empty or older than its state "
               "folder shows (jobs it lost may be created and charged again).")
 @state_option
+@lease_option
 @out_option
 @pricing_option
 @sandbox_latency_option
@@ -101,6 +103,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 @max_cost_option
 @poll_options
 @state_option
+@lease_option
 @out_option
 @pricing_option
 @sandbox_latency_option
@@ -156,14 +159,16 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
     from storyboard.execute.options import api_for
     from storyboard.execute.preflight import check_before_creating
     from storyboard.execute.prepare import prepare
-    from storyboard.journal.sqlite import Journal
     from storyboard.report.progress import progress_for
     from storyboard.report.text import run_summary
 
     workspace, placeholders = _workspace(plan, sandbox=sandbox, api_base=api_base,
                                          state=state, out=out)
-    with Journal.open(workspace.state_dir, traces=workspace.traces,
-                      accept_lost=accept_lost_journal) as journal:
+    with workspace.open_journal(accept_lost=accept_lost_journal) as journal:
+        if journal.imported:
+            click.echo(f"note: copied {journal.imported} attempts from "
+                       f"{workspace.state_dir / 'journal.sqlite3'} into {journal.path}: what "
+                       "this folder paid for is not paid for again", err=True)
         prepared = prepare(plan, journal, workspace, options)
         _show_prepared(prepared, max_cost, workspace, placeholders=placeholders,
                        sandbox=sandbox)
@@ -188,11 +193,9 @@ def _workspace(plan: Plan, *, sandbox: bool, api_base: str | None, state: Path |
     kept apart from renders)."""
     from storyboard.execute.manifest import refuse_placeholders_among_renders
     from storyboard.execute.options import on_a_sandbox
-    from storyboard.execute.workspace import Workspace
 
     placeholders = on_a_sandbox(sandbox=sandbox, api_base=api_base, env=os.environ)
-    workspace = Workspace.beside(Path(plan.root), plan.name, state=state, out=out,
-                                 sandbox=placeholders)
+    workspace = workspace_for(plan, state=state, out=out, sandbox=placeholders)
     refuse_placeholders_among_renders(workspace)
     return workspace, placeholders
 
@@ -269,11 +272,10 @@ def _after_run(plan: Plan, workspace: Workspace, summary: Any, attempts: Any, *,
 
 def _report_after_run(plan: Plan, workspace: Any) -> int:
     """Refresh the HTML review; say where it is and list the quality flags (how many)."""
-    from storyboard.journal.sqlite import Journal
     from storyboard.report.html import build_report
     from storyboard.report.text import flag_lines
 
-    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+    with workspace.open_journal(exclusive=False) as journal:
         page, review = build_report(plan, journal, workspace)
     click.echo(flag_lines(review.flagged), nl=False)
     click.echo(f"report: {page}")

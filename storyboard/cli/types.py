@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -46,6 +47,49 @@ class NonEmptyPath(click.Path):
         except click.BadParameter as exc:  # "is a directory", …: one line too
             raise OptionValueError(f"{_option_name(param)}: {exc.message}", ctx=ctx,
                                    param=param) from None
+
+
+class StateLocation(NonEmptyPath):
+    """``--state``: a folder, or a ``postgresql://`` URL (kept as text: a Path would fold
+    its ``//``). A URL's password is never echoed back in an error."""
+
+    name = "state"
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "://" in value:
+            from storyboard.journal import is_database_url
+
+            if not is_database_url(value):
+                scheme = value.split("://", 1)[0]
+                raise OptionValueError(
+                    f"{_option_name(param)}: {scheme}:// is not a journal storyboard keeps; "
+                    "give a folder or a postgresql:// URL", ctx=ctx, param=param)
+            return value
+        return super().convert(value, param, ctx)
+
+
+class StoreLocation(NonEmptyPath):
+    """``--store``: a folder that must exist (an unmounted share is not a local folder), or
+    an ``s3://bucket[/prefix]`` URL (kept as text)."""
+
+    name = "store"
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "://" in value:
+            if not value.lower().startswith("s3://") or len(value) <= len("s3://"):
+                raise OptionValueError(
+                    f"{_option_name(param)}: give a folder or an s3://BUCKET[/PREFIX] URL",
+                    ctx=ctx, param=param)
+            return value
+        return super().convert(value, param, ctx)
 
 
 class Bounded(click.ParamType[float | int, Any]):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from storyboard.errors import MediaError, UsageError
 from storyboard.execute.workspace import Workspace
-from storyboard.journal.sqlite import Attempt, Status
+from storyboard.journal import Attempt, Status
 from storyboard.model import CANDIDATE_MARK, Generation, Plan
 from storyboard.plan.lock import Lock, LockEntry
 from storyboard.store import file_sha256, link_atomic

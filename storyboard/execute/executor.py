@@ -24,6 +24,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,24 @@ from storyboard.api.contract import STATUS_GENERATING, Created, JobState
 from storyboard.errors import (
     APIError,
     AuthError,
+    ClaimLost,
     DownloadError,
     ExecutionError,
     OutcomeUnknown,
+    OverBudget,
     RetryableAPIError,
     StoryboardError,
 )
 from storyboard.execute.manifest import write_manifest
 from storyboard.execute.options import Api, RunOptions
-from storyboard.execute.prepare import Action, Prepared, Task, prepare
+from storyboard.execute.prepare import Action, Prepared, Task, decide, prepare
 from storyboard.execute.rescue import Kept, keep
 from storyboard.execute.workspace import Workspace
-from storyboard.journal.sqlite import API, SANDBOX, Attempt, Journal, Status
+from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
 from storyboard.model import (
+    IN_FLIGHT,
+    NEW,
+    REUSED,
     Generation,
     Plan,
     PlanItem,
@@ -65,6 +71,7 @@ class _Stop:
         self.event = asyncio.Event()
         self.auth_failed = False
         self.journal_failed: str | None = None  # submit nothing more: it cannot be recorded
+        self.over_budget: str | None = None  # submit nothing more: the shared budget is spent
 
     @property
     def requested(self) -> bool:
@@ -92,6 +99,9 @@ class Executor:
         self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
         self._hash_of: dict[int, str] = {}
         self.kept: list[str] = []  # what happened to each held job id, for the summary
+        self._began: set[str] = set()  # hashes whose attempt this runner journaled
+        self.started = clock()
+        self._waiter = Waiter(journal, workspace.origin, interval=min(1.0, journal.lease / 4))
 
     async def run(self) -> RunSummary:
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -99,7 +109,14 @@ class Executor:
         order = sorted(self.prepared.tasks, key=lambda t: t.action is Action.CREATE)
         for task in order:
             self.emit(Event(task.item.generation.id, "queued"))
-        outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
+        beat = asyncio.create_task(self._heartbeat()) if self.journal.shared else None
+        try:
+            outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
+        finally:
+            if beat is not None:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
         by_id = {o.item.generation.id: o for o in outcomes}
         ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
         return RunSummary(ordered, self.workspace, interrupted=self.stop.requested,
@@ -115,7 +132,10 @@ class Executor:
             outcome = self._shared(task.item, await asyncio.shield(render))
         else:
             try:
-                outcome = await self._work(task, slots)
+                if self.journal.shared and task.action is not Action.REUSE:
+                    outcome = self._as_made_here(await self._shared_work(task, slots))
+                else:
+                    outcome = await self._work(task, slots)
             except (StoryboardError, OSError) as exc:
                 # a local failure (disk full, a folder where a render should go, the
                 # journal) fails this generation only, never the jobs in flight beside it
@@ -155,7 +175,97 @@ class Executor:
         return replace(leader, item=item, charged=None, reason=(
             f"same request as {leader.item.generation.id}: {leader.reason or leader.result}"))
 
-    async def _work(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
+    def _as_made_here(self, outcome: Outcome) -> Outcome:
+        """A generation this runner planned to create but another runner created: not this
+        run's spend (its runner's summary counts it)."""
+        item = outcome.item
+        if item.state != NEW or item.generation.hash in self._began:
+            return outcome
+        state = REUSED if outcome.result is Result.REUSED else IN_FLIGHT
+        return replace(outcome, item=replace(item, state=state), charged=None)
+
+    async def _shared_work(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
+        """A generation other runners may render too (a shared journal): its job is created,
+        or taken over from a runner that stopped, only under this runner's claim; while
+        another runner's claim is live, wait — holding no slot — for what it journals."""
+        item, g, origin = task.item, task.item.generation, self.workspace.origin
+        waited = False
+        while True:
+            latest = self.journal.latest(g.hash, origin)
+            if latest is not None:  # another runner's render, from a bucket store
+                await asyncio.to_thread(self.workspace.from_store, latest)
+            settled = self._settled(item, latest)
+            if isinstance(settled, Outcome):
+                return settled
+            if settled is not None:  # done by now: reuse, or download by its job id
+                return await self._work(settled, slots)
+            async with slots:
+                if self.stop.requested:
+                    return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
+                if self.journal.claim(g.hash, origin):
+                    try:
+                        return await self._claimed(item, slots)
+                    except ClaimLost:
+                        pass  # another runner took it over while this one was away
+                    finally:
+                        with contextlib.suppress(StoryboardError):
+                            self.journal.release(g.hash, origin)
+            if not waited:
+                waited = True
+                self.emit(Event(g.id, "waiting", "for another runner"))
+            await self._waiter.wait(g.hash)
+
+    async def _claimed(self, item: PlanItem, slots: asyncio.Semaphore) -> Outcome:
+        """Under this runner's claim: what the journal holds now decides (the runner that
+        held it before may have finished it, or stopped while sending its create)."""
+        g = item.generation
+        latest = self.journal.latest(g.hash, self.workspace.origin)
+        if latest is not None and latest.status is Status.SUBMITTING:
+            # its runner stopped (its claim lapsed) while sending the create: it may
+            # exist and be charged, so it is never sent again blindly
+            self.journal.unknown(latest.attempt_id, (
+                f"runner {latest.runner or '?'} stopped while sending the create"))
+            latest = self.journal.get(latest.attempt_id)
+        settled = self._settled(item, latest)
+        if isinstance(settled, Outcome):
+            return settled
+        task = settled or Task(item, decide(latest, self.workspace.cache_file(g.hash),
+                                             self.options, verify=True), latest)
+        return await self._work(task, _HELD)
+
+    def _settled(self, item: PlanItem, latest: Attempt | None) -> Task | Outcome | None:
+        """What needs no claim: a finished job (reused, or downloaded again by its id), a
+        create of unknown outcome (reported), a failure another runner saw during this run
+        (reported; the next run tries again). None: it needs the claim."""
+        if latest is None:
+            return None
+        if latest.status is Status.DONE:
+            cached = self.workspace.cache_file(item.generation.hash)
+            return Task(item, decide(latest, cached, self.options, verify=True), latest)
+        if latest.status is Status.UNKNOWN and not self.options.resubmit_unknown:
+            return Outcome(item, Result.UNKNOWN, latest.job_id,
+                           reason=unknown_reason(latest.error or "the create was sent"))
+        if (latest.status in (Status.FAILED, Status.REJECTED) and latest.updated_at >= self.started
+                and latest.runner != self.journal.runner):
+            return Outcome(item, Result.FAILED, latest.job_id, latest.charge,
+                           refunded=latest.refunded, reason=(
+                               f"{latest.error or latest.status} (in runner {latest.runner}; "
+                               "a rerun tries again)"))
+        return None
+
+    async def _heartbeat(self) -> None:
+        """Keep this runner's claims alive; a runner that stops renewing them loses them
+        after a lease, and another runner takes its generations over. A renewal that
+        fails is tried again at the next beat: should the claims lapse meanwhile, ``begin``
+        refuses to create what another runner took over, and the journal writes that
+        failed say so themselves."""
+        while True:
+            await asyncio.sleep(self.journal.lease / 3)
+            with contextlib.suppress(StoryboardError):
+                await asyncio.to_thread(self.journal.renew)
+
+    async def _work(self, task: Task, slots: contextlib.AbstractAsyncContextManager[Any]
+                    ) -> Outcome:
         item, attempt = task.item, task.attempt
         if task.action is Action.REUSE:
             return self._reuse(item, attempt)
@@ -169,6 +279,9 @@ class Executor:
             if task.action is Action.CREATE and self.stop.journal_failed:
                 return Outcome(item, Result.NOT_STARTED, reason=(
                     f"not sent: the journal cannot be written ({self.stop.journal_failed})"))
+            if task.action is Action.CREATE and self.stop.over_budget:
+                return Outcome(item, Result.NOT_STARTED,
+                               reason=f"not sent: {self.stop.over_budget}")
             if task.action is Action.CREATE:
                 created = await self._create(item)
                 if isinstance(created, Outcome):
@@ -181,6 +294,7 @@ class Executor:
         return await self._download(item, attempt, state)
 
     def _reuse(self, item: PlanItem, attempt: Attempt | None) -> Outcome:
+        self.workspace.to_store(item.generation.hash)  # a bucket store that lacks it gets it
         cached = self.workspace.cache_file(item.generation.hash)
         file = self._publish(item.generation, cached)
         return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
@@ -196,11 +310,18 @@ class Executor:
                                             storyboard=self.workspace.name,
                                             request=g.request(), estimated_usd=item.cost,
                                             origin=self.workspace.origin,
-                                            api_base=self.client.base_url)
+                                            api_base=self.client.base_url,
+                                            within=self._within())
+        except ClaimLost:
+            raise
+        except OverBudget as exc:
+            self.stop.over_budget = str(exc)
+            return Outcome(item, Result.NOT_STARTED, reason=f"not sent: {exc}")
         except StoryboardError as exc:
             self.stop.journal_failed = str(exc)
             return Outcome(item, Result.NOT_STARTED, reason=(
                 f"not sent: the journal cannot be written ({exc})"))
+        self._began.add(g.hash)
         self.emit(Event(g.id, "creating"))
         try:
             created = await self.client.create(g.model, g.args,
@@ -234,6 +355,13 @@ class Executor:
                 f"is journaled as {_ORIGIN_NAMES[origin]}'s and not used here — rerun"))
         assert found is not None
         return found
+
+    def _within(self) -> Decimal | None:
+        """The budget a shared journal checks each create against, as it is written: what
+        every runner has spent on this storyboard (one runner's plan checked it before)."""
+        if not self.journal.shared or self.workspace.sandbox:
+            return None
+        return self.prepared.plan.budget.max_cost_usd
 
     async def _journal_retrying(self, write: Callable[[], None]) -> None:
         """A journal write that failed is tried again a few times (a full disk may clear)."""
@@ -351,8 +479,8 @@ class Executor:
                 continue
             # relative to the state folder, which moves with the project (and CI caches)
             self._record(attempt, self.journal.done, url=self.client.redact(url),
-                         sha256=sha256,
-                         file=cached.relative_to(self.workspace.state_dir).as_posix())
+                         sha256=sha256, file=self.workspace.cache_name(cached))
+            await asyncio.to_thread(self.workspace.to_store, g.hash)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)
@@ -365,6 +493,41 @@ class Executor:
         target = self.workspace.render_file(g)
         link_atomic(cached, target)
         return target
+
+
+_HELD = contextlib.nullcontext()  # for work done in a slot its caller holds already
+
+
+class Waiter:
+    """Generations waiting for other runners' claims, looked up together: one query per
+    interval for all of them, however many wait."""
+
+    def __init__(self, journal: Journal, origin: str, *, interval: float) -> None:
+        self.journal = journal
+        self.origin = origin
+        self.interval = interval
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def wait(self, hash: str) -> None:
+        """Return once no other runner's live claim holds ``hash``."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(hash, []).append(future)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._look())
+        await future
+
+    async def _look(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(self.interval)
+            try:
+                free = self.journal.free(list(self._waiting), self.origin)
+            except StoryboardError:
+                free = set(self._waiting)  # let them try: the error reaches them there
+            for hash in free:
+                for future in self._waiting.pop(hash, []):
+                    if not future.done():
+                        future.set_result(None)
 
 
 def unknown_reason(what_happened: str) -> str:

@@ -13,7 +13,7 @@ from storyboard.errors import (
     UsageError,
 )
 from storyboard.execute.workspace import Workspace, same_file
-from storyboard.journal.sqlite import API, Journal, Status, charged_to
+from storyboard.journal import API, Journal, Status, charged_to
 from storyboard.model import (
     Plan,
 )

@@ -33,9 +33,10 @@ DiskUsage = Callable[[Path], Any]  # shutil.disk_usage's shape: has .free
 def check_before_creating(prepared: Prepared, workspace: Workspace, state_id: str, *,
                           disk_usage: DiskUsage = shutil.disk_usage) -> None:
     """Refuse (nothing sent) unless the run can keep what it will pay for."""
-    cache = workspace.state_dir / "cache"
+    cache = workspace.cache_dir
     renders = workspace.out_dir / workspace.name
-    _writable(cache, "the state folder's cache (--state)")
+    _writable(cache, "the render store (--store)" if isinstance(workspace.store, Path) else
+              "the state folder's cache (--state)")
     _writable(renders, "the renders folder (--out)")
     claim(workspace, state_id)
     _room(prepared, cache, renders, disk_usage)

@@ -17,7 +17,7 @@ from storyboard.errors import (
 from storyboard.execute.options import RunOptions
 from storyboard.execute.rescue import adopt
 from storyboard.execute.workspace import Workspace
-from storyboard.journal.sqlite import Attempt, Journal, Status
+from storyboard.journal import Attempt, Journal, Status
 from storyboard.model import (
     IN_FLIGHT,
     NEW,
@@ -82,11 +82,15 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         if options.only and not any(fnmatch.fnmatchcase(g.id, p) for p in options.only):
             continue
         attempt = latest.get(g.hash)
+        if attempt is not None and journal.exclusive:
+            workspace.from_store(attempt)  # a bucket store's copy, if the cache lacks it
         if g.hash in leaders:  # one render serves every generation with this request
             action = Action.SHARE
         else:
-            action = _action(attempt, workspace.cache_file(g.hash), options,
-                             verify=journal.exclusive)
+            action = decide(attempt, workspace.cache_file(g.hash), options,
+                            verify=journal.exclusive)
+            if journal.shared and attempt is not None and attempt.status is Status.SUBMITTING:
+                action = Action.RESUME  # a live runner sends it (a stopped one's is unknown now)
             if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
                 damaged.append(g.id)
             leaders[g.hash] = g.id
@@ -116,7 +120,9 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
     """A run killed mid-download leaves its temporary file in the cache (the client's
     ``.<hash>.mp4.*.part``); under the journal's lock no download is running, so each
     one is an orphan. The job is still journaled and is downloaded again."""
-    for part in (workspace.state_dir / "cache").glob("*/.*.part"):
+    if isinstance(workspace.store, Path):  # other runners download into a shared folder now
+        return
+    for part in workspace.cache_dir.glob("*/.*.part"):
         part.unlink(missing_ok=True)
 
 
@@ -133,8 +139,9 @@ def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
             path.unlink(missing_ok=True)
 
 
-def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
-            verify: bool) -> Action:
+def decide(attempt: Attempt | None, cached: Path, options: RunOptions, *,
+           verify: bool) -> Action:
+    """What a generation needs, given its latest attempt and its cached file."""
     if attempt is None:  # a file in the cache that no journaled job made is not trusted
         return Action.CREATE
     if attempt.status is Status.DONE:
@@ -154,7 +161,7 @@ def _action(attempt: Attempt | None, cached: Path, options: RunOptions, *,
 def with_journal(plan: Plan, workspace: Workspace) -> Plan:
     """The plan with what the journal and cache already hold marked (read-only, no lock):
     what ``storyboard plan`` shows and ``--detailed-exitcode`` decides on."""
-    if not workspace.state_dir.is_dir():
+    if workspace.journal_url is None and not workspace.state_dir.is_dir():
         return plan
-    with Journal.open(workspace.state_dir, exclusive=False) as journal:
+    with workspace.open_journal(exclusive=False) as journal:
         return prepare(plan, journal, workspace, RunOptions()).plan

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from storyboard.journal.sqlite import API, SANDBOX, Journal, Status
+from storyboard.journal import API, SANDBOX, Journal, Status
 
 RESCUE_FILE = "rescue.jsonl"
 RESCUE_BESIDE_RENDERS = ".storyboard-rescue.jsonl"

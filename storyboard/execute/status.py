@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from storyboard.execute.workspace import Workspace, same_file
-from storyboard.journal.sqlite import API, SANDBOX, Journal, Status
+from storyboard.journal import API, SANDBOX, Journal, Status
 from storyboard.model import (
     Plan,
 )

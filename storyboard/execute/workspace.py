@@ -10,13 +10,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.execute.bucket import Bucket, bucket
 from storyboard.execute.rescue import RESCUE_BESIDE_RENDERS, RESCUE_FILE
-from storyboard.journal.sqlite import API, SANDBOX, Traces, state_id_of
+from storyboard.journal import (
+    API,
+    DEFAULT_LEASE,
+    SANDBOX,
+    Attempt,
+    Journal,
+    Status,
+    Traces,
+    is_database_url,
+    open_journal,
+)
+from storyboard.journal.sqlite import state_id_of
 from storyboard.model import (
     CANDIDATE_MARK,
     Generation,
 )
 from storyboard.plan.price import relative_path
+from storyboard.store import link_atomic
 
 STATE_DIR = ".storyboard"
 RENDERS_DIR = "renders"
@@ -31,28 +44,102 @@ class Workspace:
     renders a run there makes and reads: the real API's, or a sandbox's."""
 
     name: str
-    state_dir: Path
+    state_dir: Path  # the local state folder: the journal (unless shared), cache, lock
     out_dir: Path
     sandbox: bool = False
+    journal_url: str | None = None  # a shared journal (postgresql://…) instead of the folder's
+    store: Path | str | None = None  # a shared render store: a folder, or s3://bucket/prefix
+    lease: float = DEFAULT_LEASE  # a shared journal's claims: seconds they outlive a runner
 
     @classmethod
-    def beside(cls, root: Path, name: str, *, state: Path | None = None,
-               out: Path | None = None, sandbox: bool = False) -> Workspace:
+    def beside(cls, root: Path, name: str, *, state: Path | str | None = None,
+               out: Path | None = None, sandbox: bool = False,
+               store: Path | str | None = None) -> Workspace:
         """``.storyboard/`` and ``renders/`` beside the storyboard; a sandbox run keeps
         its own (``.storyboard/sandbox/``, ``renders/sandbox/``) so its placeholder
         videos never sit among real renders. Wherever the folders are, the journal's
-        origins and the cache's names keep the two apart."""
+        origins and the cache's names keep the two apart. ``state`` may name a shared
+        journal (``postgresql://…``): the local folder then keeps only this runner's
+        lock and files; ``store`` names a render store runners share."""
         sub = SANDBOX_DIR if sandbox else ""
-        return cls(name, state or root / STATE_DIR / sub, out or root / RENDERS_DIR / sub,
-                   sandbox)
+        local = root / STATE_DIR / sub
+        if is_database_url(state):
+            return cls(name, local, out or root / RENDERS_DIR / sub, sandbox, str(state), store)
+        return cls(name, Path(state) if state else local, out or root / RENDERS_DIR / sub,
+                   sandbox, None, store)
+
+    def open_journal(self, *, exclusive: bool = True, accept_lost: bool = False) -> Journal:
+        """This workspace's journal: the shared one, or its state folder's."""
+        if self.journal_url is not None:
+            journal = open_journal(self.journal_url, exclusive=exclusive, local=self.state_dir,
+                                   traces=self.traces, accept_lost=accept_lost, lease=self.lease)
+            if exclusive and isinstance(self.store, Path):
+                self._stock_store()
+            return journal
+        return open_journal(self.state_dir, exclusive=exclusive, traces=self.traces,
+                            accept_lost=accept_lost)
+
+    def _stock_store(self) -> None:
+        """Videos this folder's cache holds that the shared store lacks go there (hard
+        links where they can): what a runner downloaded before the team shared a store."""
+        for cached in (self.state_dir / "cache").glob("*/*.mp4"):
+            stored = self.cache_dir / cached.parent.name / cached.name
+            if cached.is_file() and not stored.exists():
+                link_atomic(cached, stored)
+
+    def has_state(self) -> bool:
+        """Whether anything was ever journaled here (a shared journal: always asked)."""
+        return self.journal_url is not None or self.state_dir.is_dir()
+
+    @property
+    def state_shown(self) -> str:
+        """Where the journal is, as messages name it (a URL never with its password)."""
+        if self.journal_url is None:
+            return str(self.state_dir)
+        from storyboard.journal.postgres import redact_url
+
+        return redact_url(self.journal_url)
 
     @property
     def origin(self) -> str:
         return SANDBOX if self.sandbox else API
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where finished videos are kept by request hash: a shared folder store, or the
+        state folder's cache (which a bucket store mirrors)."""
+        return self.store if isinstance(self.store, Path) else self.state_dir / "cache"
+
+    @property
+    def bucket(self) -> Bucket | None:
+        return bucket(self.store) if isinstance(self.store, str) else None
+
+    def from_store(self, attempt: Attempt) -> None:
+        """A finished video the bucket store has and the cache lacks is fetched from it
+        (the journal's sha256 is checked before it is used, as for any cached video)."""
+        bucket = self.bucket
+        cached = self.cache_file(attempt.hash)
+        if bucket is not None and attempt.status is Status.DONE and not cached.is_file():
+            bucket.fetch(self._store_name(cached), cached)
+
+    def to_store(self, hash: str) -> None:
+        """Put a finished video in the bucket store, unless it is there already."""
+        bucket = self.bucket
+        cached = self.cache_file(hash)
+        if bucket is not None and cached.is_file():
+            bucket.keep(self._store_name(cached), cached)
+
+    def _store_name(self, cached: Path) -> str:
+        return cached.relative_to(self.cache_dir).as_posix()
+
+    def cache_name(self, cached: Path) -> str:
+        """How the journal names a cached file: relative to the folder holding the cache
+        (``cache/ab/<hash>.mp4``), never an absolute path."""
+        return cached.relative_to(self.cache_dir.parent).as_posix()
+
     def cache_file(self, hash: str) -> Path:
         kind = ".sandbox" if self.sandbox else ""  # a placeholder never takes a render's name
-        return self.state_dir / "cache" / hash[:2] / f"{hash}{kind}.mp4"
+        return self.cache_dir / hash[:2] / f"{hash}{kind}.mp4"
 
     def render_file(self, g: Generation) -> Path:
         """Where this try is published: the generation's own path when it is its only
@@ -113,8 +200,9 @@ class Workspace:
     def traces(self) -> Traces:
         """What this workspace shows was journaled (for ``Journal.open`` to check); a
         manifest published from another state folder is that one's, not evidence."""
-        cache = self.state_dir / "cache"
-        cached = sum(1 for p in cache.glob("*/*.mp4") if p.is_file())
+        cache = self.state_dir / "cache"  # a shared store holds other journals' videos too
+        cached = 0 if isinstance(self.store, Path) else sum(
+            1 for p in cache.glob("*/*.mp4") if p.is_file())
         if self.published_by_another():
             return Traces(cached)
         renders = self.out_dir / self.name

@@ -38,52 +38,50 @@ Money is decimal TEXT, never REAL. The API key has no column and no parameter.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard.errors import JournalCorrupt, JournalLocked, JournalLost, StateError
+from storyboard.errors import JournalCorrupt, JournalLost, StateError
+from storyboard.journal.base import (
+    ACCEPT_LOST_OPTION,
+    API,
+    INTERRUPTED,
+    MOVES,
+    ORIGINS,
+    SANDBOX,
+    Attempt,
+    Status,
+    Traces,
+    charged_to,
+    check_origin,
+    check_within,
+    money_text,
+    spent_by,
+)
+from storyboard.journal.lock import LOCK_FILE, lock_folder
 from storyboard.model import Spent, canonical_json
 from storyboard.store import write_atomic
 
+__all__ = [  # what callers imported from here before the interface moved to journal.base
+    "ACCEPT_LOST_OPTION", "API", "JOURNAL_FILE", "LOCK_FILE", "MARK_FILE", "ORIGINS", "SANDBOX",
+    "SCHEMA_VERSION", "Attempt", "Journal", "SqliteJournal", "Status", "Traces", "charged_to",
+    "state_id_of",
+]
+
 SCHEMA_VERSION = 2  # 2: origin and api_base (1 is migrated on open)
-API = "api"  # made by the real job API
-SANDBOX = "sandbox"  # made by a sandbox: a placeholder, never a render
-ORIGINS = (API, SANDBOX)
 JOURNAL_FILE = "journal.sqlite3"
-LOCK_FILE = "lock"
 MARK_FILE = "journal.mark"
-ACCEPT_LOST_OPTION = "--accept-lost-journal"
 BUSY_TIMEOUT_MS = 10_000
-INTERRUPTED = "the previous run stopped while sending the create"
 
-
-class Status(StrEnum):
-    SUBMITTING = "submitting"  # written before the create is sent
-    PENDING = "pending"  # the API accepted it: job id known
-    DONE = "done"  # downloaded, verified, in the cache
-    FAILED = "failed"  # the job failed (maybe refunded)
-    REJECTED = "rejected"  # the API refused the create: certainly not run
-    UNKNOWN = "unknown"  # sent, outcome unknown: never re-sent blindly
-
-
-_MOVES: dict[Status, frozenset[Status]] = {  # target -> the statuses it may come from
-    Status.PENDING: frozenset({Status.SUBMITTING, Status.UNKNOWN}),
-    Status.UNKNOWN: frozenset({Status.SUBMITTING}),
-    Status.REJECTED: frozenset({Status.SUBMITTING}),
-    Status.FAILED: frozenset({Status.PENDING, Status.DONE}),  # DONE: its video was lost
-    Status.DONE: frozenset({Status.PENDING, Status.DONE}),
-}
 
 _SCHEMA = f"""
 CREATE TABLE attempts (
@@ -110,11 +108,7 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_by_hash ON attempts (hash, attempt_id);
 CREATE INDEX attempts_by_status ON attempts (status);
 """
-_COLUMNS = frozenset({
-    "attempt_id", "hash", "generation_id", "storyboard", "request_json", "status", "job_id",
-    "estimated_usd", "charged_usd", "refunded", "job_status", "url", "file", "sha256",
-    "error", "created_at", "updated_at", "origin", "api_base",
-})
+_COLUMNS = frozenset(f.name for f in fields(Attempt)) - {"runner"}  # one writer: no runner
 _V1_COLUMNS = _COLUMNS - {"origin", "api_base"}
 _MIGRATE_V1 = f"""
 ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL DEFAULT 'api'
@@ -125,70 +119,6 @@ PRAGMA user_version = {SCHEMA_VERSION};
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
-    """One create attempt of one generation, as the journal holds it."""
-
-    attempt_id: int
-    hash: str
-    generation_id: str
-    storyboard: str
-    request_json: str
-    status: Status
-    job_id: str | None
-    estimated_usd: Decimal | None
-    charged_usd: Decimal | None
-    refunded: bool
-    url: str | None
-    file: str | None
-    sha256: str | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    job_status: int | None = None  # the API's data.status when the job failed
-    origin: str = API  # API or SANDBOX: where the job was made
-    api_base: str | None = None  # the URL the create was sent to (None: not recorded)
-
-    @property
-    def sandbox(self) -> bool:
-        return self.origin == SANDBOX
-
-    @property
-    def charge(self) -> Decimal:
-        """What this attempt cost: the amount the API named for an accepted create (its
-        estimate where it named none); nothing when refunded or never accepted."""
-        if self.job_id is None or self.refunded or self.status is Status.REJECTED:
-            return Decimal(0)
-        return self.charged_usd if self.charged_usd is not None else (
-            self.estimated_usd or Decimal(0))
-
-    @property
-    def possible_charge(self) -> Decimal:
-        """What a create of unknown outcome may have cost (its estimate); else nothing."""
-        if self.job_id is None and self.status in (Status.UNKNOWN, Status.SUBMITTING):
-            return self.estimated_usd or Decimal(0)
-        return Decimal(0)
-
-
-def charged_to(attempt: Attempt | None, same_as: str | None) -> Decimal | None:
-    """What the API charged for a generation's own job, as every report counts it: none
-    for one that shares another's render (the leader's job carries the charge) or that
-    has no job."""
-    return attempt.charge if attempt and attempt.job_id and same_as is None else None
-
-
-@dataclass(frozen=True, slots=True)
-class Traces:
-    """What a state folder and its published renders show was journaled: a journal that
-    knows less was lost, or put back from an older copy."""
-
-    cached: int = 0  # videos in the cache
-    job_ids: frozenset[str] = frozenset()  # job ids the published manifest lists
-    manifest: str = ""  # where they are listed, for the message
-    published: int = 0  # videos published under renders/<name>/
-    renders: str = ""  # where, for the message
-
-
-@dataclass(frozen=True, slots=True)
 class Mark:
     """``journal.mark``: the journal's high-water mark and the state folder's id."""
 
@@ -196,8 +126,14 @@ class Mark:
     attempts: int  # the highest attempt id ever written to the journal
 
 
-class Journal:
-    """The state folder's journal; open with ``Journal.open`` and close (or ``with``)."""
+class SqliteJournal:
+    """The state folder's journal; open with ``Journal.open`` and close (or ``with``).
+
+    One writer at a time (the state folder's lock), so every claim is granted."""
+
+    shared = False
+    lease = 30.0  # (no claims to renew: one writer)
+    imported = 0
 
     def __init__(self, conn: sqlite3.Connection, *, path: Path, state_dir: Path,
                  lock_fd: int | None, clock: Callable[[], float],
@@ -212,7 +148,8 @@ class Journal:
     @classmethod
     def open(cls, state_dir: Path, *, exclusive: bool = True,
              clock: Callable[[], float] = time.time,
-             traces: Callable[[], Traces] = Traces, accept_lost: bool = False) -> Journal:
+             traces: Callable[[], Traces] = Traces,
+             accept_lost: bool = False) -> SqliteJournal:
         """Open (and, when ``exclusive``, create and lock) the journal in ``state_dir``.
 
         ``exclusive=False`` is for readers: it takes no lock, never writes, and creates
@@ -241,7 +178,7 @@ class Journal:
         except OSError as exc:
             raise StateError(f"{state_dir}: cannot create the state folder: "
                              f"{exc.strerror or exc}") from None
-        lock_fd = _lock(state_dir)
+        lock_fd = lock_folder(state_dir)
         try:
             mark = _read_mark(state_dir, accept_lost=accept_lost)
             existed = path.exists()
@@ -271,6 +208,10 @@ class Journal:
         return self._lock_fd is not None
 
     @property
+    def runner(self) -> str:
+        return f"pid {os.getpid()}"
+
+    @property
     def state_id(self) -> str | None:
         """The state folder's id (from ``journal.mark``; None for a reader of a new one)."""
         return self._mark.state_id if self._mark else None
@@ -283,7 +224,7 @@ class Journal:
             fd, self._lock_fd = self._lock_fd, None
             os.close(fd)  # closing the descriptor releases the flock
 
-    def __enter__(self) -> Journal:
+    def __enter__(self) -> SqliteJournal:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -298,19 +239,22 @@ class Journal:
 
     def begin(self, *, hash: str, generation_id: str, storyboard: str,
               request: Mapping[str, Any], estimated_usd: Decimal, origin: str = API,
-              api_base: str | None = None) -> int:
+              api_base: str | None = None, within: Decimal | None = None) -> int:
         """Record an attempt as ``submitting``; durable before it returns (send after).
 
         ``origin`` is where the run believes it sends the create; ``created`` corrects
-        it from the answer itself."""
+        it from the answer itself. With ``within``, refuse (``OverBudget``) an attempt
+        that would take what ``storyboard`` has spent past it."""
         now = self._clock()
         with self._writing() as conn:
+            if within is not None:
+                check_within(self._spent_in(conn, storyboard, origin), estimated_usd, within)
             cursor = conn.execute(
                 "INSERT INTO attempts (hash, generation_id, storyboard, request_json, status, "
                 "estimated_usd, refunded, created_at, updated_at, origin, api_base) "
                 "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
                 (hash, generation_id, storyboard, canonical_json(dict(request)),
-                 Status.SUBMITTING.value, _money(estimated_usd), now, now, _origin(origin),
+                 Status.SUBMITTING.value, money_text(estimated_usd), now, now, check_origin(origin),
                  api_base),
             )
             attempt_id = cursor.lastrowid
@@ -332,9 +276,9 @@ class Journal:
         if not job_id:
             raise ValueError("a created attempt needs its job id")
         fields: dict[str, Any] = {"job_id": job_id, "error": None, "charged_usd": (
-            None if charged_usd is None else _money(charged_usd))}
+            None if charged_usd is None else money_text(charged_usd))}
         if origin is not None:
-            fields["origin"] = _origin(origin)
+            fields["origin"] = check_origin(origin)
         self._move(attempt_id, Status.PENDING, **fields)
 
     def unknown(self, attempt_id: int, error: str) -> None:
@@ -390,12 +334,25 @@ class Journal:
 
     def spent(self, storyboard: str, origin: str = API) -> Spent:
         """What ``storyboard`` has spent in this state by ``origin`` (see ``Spent``)."""
-        charged = unknown = Decimal(0)
-        for attempt in self._select("WHERE storyboard = ?", (storyboard,)):
-            if attempt.origin == origin:
-                charged += attempt.charge
-                unknown += attempt.possible_charge
-        return Spent(charged, unknown)
+        return spent_by(self._select("WHERE storyboard = ?", (storyboard,)), origin)
+
+    def _spent_in(self, conn: sqlite3.Connection, storyboard: str, origin: str) -> Spent:
+        rows = conn.execute("SELECT * FROM attempts WHERE storyboard = ?", (storyboard,))
+        return spent_by((_attempt(self.path, row) for row in rows), origin)
+
+    # ------------------------------------------------------------ claims (one writer)
+
+    def claim(self, hash: str, origin: str) -> bool:
+        return True
+
+    def release(self, hash: str, origin: str) -> None:
+        pass
+
+    def renew(self) -> None:
+        pass
+
+    def free(self, hashes: Iterable[str], origin: str) -> set[str]:
+        return set(hashes)
 
     def attempts(self, hash: str | None = None) -> list[Attempt]:
         """All attempts (or one hash's), oldest first."""
@@ -449,7 +406,7 @@ class Journal:
             raise ValueError(f"not journal columns: {sorted(unknown_columns)}")
         with self._writing() as conn:
             current = self._status_of(conn, attempt_id)
-            if current not in _MOVES[target]:
+            if current not in MOVES[target]:
                 raise StateError(f"{self.path}: attempt {attempt_id} is {current}; "
                                  f"it cannot become {target}")
             assignments = ", ".join(f"{column} = ?" for column in fields)
@@ -541,40 +498,6 @@ def _refuse_if_lost(conn: sqlite3.Connection | None, path: Path, has_schema: boo
         f"with its {JOURNAL_FILE}-wal file, from where they were moved or backed up), or "
         f"rerun with {ACCEPT_LOST_OPTION} to go on with this one knowingly (jobs it does "
         "not list may be created and charged again)")
-
-
-def _lock(state_dir: Path) -> int:
-    """An exclusive, non-blocking flock on ``<state>/lock``; the kernel drops it at exit."""
-    lock_path = state_dir / LOCK_FILE
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise StateError(f"{lock_path}: cannot open the lock file: {exc.strerror or exc}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _lock_holder(fd)
-        os.close(fd)
-        by = f" (pid {holder})" if holder else ""
-        raise JournalLocked(
-            f"{state_dir}: another storyboard run{by} is using this state folder; wait for it "
-            "to finish or stop it, or pass a different --state folder") from None
-    except OSError as exc:
-        os.close(fd)
-        raise StateError(f"{lock_path}: cannot lock the state folder: "
-                         f"{exc.strerror or exc}") from None
-    with contextlib.suppress(OSError):  # who holds it, for the next one's message
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-    return fd
-
-
-def _lock_holder(fd: int) -> int | None:
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def _connect(path: Path, *, writable: bool) -> sqlite3.Connection:
@@ -675,12 +598,6 @@ def _legacy_origin(job_id: str | None) -> str:
     return SANDBOX if job_id and read_job_id(job_id) is not None else API
 
 
-def _origin(value: str) -> str:
-    if value not in ORIGINS:
-        raise ValueError(f"an origin is one of {ORIGINS}, got {value!r}")
-    return value
-
-
 def _failure(path: Path, exc: sqlite3.Error) -> StateError:
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -692,12 +609,6 @@ def _failure(path: Path, exc: sqlite3.Error) -> StateError:
 def _corrupt(path: Path, why: str) -> JournalCorrupt:
     return JournalCorrupt(f"{path}: the journal is damaged ({why}); move it aside (do not "
                           "delete it: the jobs it lists may still be queryable) and run again")
-
-
-def _money(value: Decimal) -> str:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError(f"an amount must be a finite Decimal, got {value!r}")
-    return str(value)
 
 
 def _decimal(path: Path, text: Any) -> Decimal | None:
@@ -741,3 +652,6 @@ def _attempt(path: Path, row: sqlite3.Row) -> Attempt:
         origin=row["origin"] if "origin" in columns else _legacy_origin(row["job_id"]),
         api_base=row["api_base"] if "api_base" in columns else None,
     )
+
+
+Journal = SqliteJournal  # the name it had before the PostgreSQL backend came

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from storyboard.journal.sqlite import Journal
+from storyboard.journal import Journal
 from storyboard.plan.model import Plan
 from storyboard.plan.pricing import format_usd
 from storyboard.report.review import Review, gather, report_folder, shot_lines

@@ -21,11 +21,11 @@ from storyboard.plan.pricing import format_usd
 from storyboard.results import Event, Result
 
 FINAL = {r.value for r in Result}
-SHOWN_IN_PLAIN = {"submitted", "downloading", "journal-failed", *FINAL}
+SHOWN_IN_PLAIN = {"submitted", "downloading", "journal-failed", "waiting", *FINAL}
 STYLE = {"delivered": "green", "reused": "green", "failed": "red", "unknown": "yellow",
          "pending": "yellow", "not started": "dim", "generating": "cyan",
          "queued-remote": "cyan", "downloading": "blue", "creating": "magenta",
-         "submitted": "magenta", "queued": "dim", "journal-failed": "red"}
+         "submitted": "magenta", "queued": "dim", "journal-failed": "red", "waiting": "dim"}
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MediaError
 from storyboard.execute.candidates import Keepers
-from storyboard.journal.sqlite import Attempt, Journal, Status, charged_to
+from storyboard.journal import Attempt, Journal, Status, charged_to
 from storyboard.media.flags import Flag, judge, measure
 from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
 from storyboard.model import Generation

@@ -115,25 +115,25 @@ def test_triggers_are_pull_requests_and_pushes_to_main() -> None:
     assert triggers["push"]["branches"] == ["main"]
 
 
-def test_the_api_key_reaches_only_the_render_step() -> None:
-    holders = [step for _, step in _steps() if "SHORTAPI_KEY" in str(step)]
-    assert [h.get("env") for h in holders] == [{"SHORTAPI_KEY": "${{ secrets.SHORTAPI_KEY }}"}]
-    assert "storyboard run" in holders[0]["run"]
+def test_the_api_key_and_the_state_reach_only_the_render_step() -> None:
+    render = _step("Render")
+    assert render["env"] == {"SHORTAPI_KEY": "${{ secrets.SHORTAPI_KEY }}",
+                             "STORYBOARD_STATE": "${{ secrets.STORYBOARD_STATE }}"}
+    assert "storyboard run" in render["run"]
+    for secret in ("SHORTAPI_KEY", "STORYBOARD_STATE"):
+        assert [step for _, step in _steps() if secret in str(step)] == [render]
     workflow = _workflow()
-    assert "SHORTAPI_KEY" not in str(workflow.get("env")) + str(
+    assert "secrets." not in str(workflow.get("env")) + str(
         [spec.get("env") for spec in workflow["jobs"].values()])
 
 
-def test_render_state_is_restored_and_saved_even_after_a_failure() -> None:
+def test_render_state_is_shared_in_postgresql_not_an_evictable_cache() -> None:
     render = [step for job, step in _steps() if job == "render"]
-    restore = next(s for s in render if s.get("uses", "").startswith("actions/cache/restore@"))
-    save = next(s for s in render if s.get("uses", "").startswith("actions/cache/save@"))
-    assert restore["with"]["path"] == save["with"]["path"] == "**/.storyboard"
-    assert restore["with"]["key"] == save["with"]["key"]
-    assert restore["with"]["restore-keys"].split()[-1] == "storyboard-"
-    assert save["if"] == "${{ always() }}"
+    assert not [s for s in render if "actions/cache" in s.get("uses", "")]
+    assert "[postgres]" in _workflow()["env"]["STORYBOARD_PACKAGE"]
     upload = next(s for s in render if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "**/renders/"
+    assert upload["if"] == "${{ always() }}"
 
 
 def test_the_plan_comment_is_updated_not_added() -> None:

@@ -1,0 +1,575 @@
+"""The shared journal: PostgreSQL, so that runners on several machines (CI jobs, teammates)
+never pay twice for one generation.
+
+The attempts are the SQLite journal's, with the same statuses and moves, plus which runner
+wrote each. What sharing adds is the *claim*: before a runner creates a generation's job
+(or takes over one a stopped runner left), it claims the generation's hash with a lease
+that it renews while it works (``renew``, from a heartbeat on its own connection). A
+runner killed at any point stops renewing: its lease expires and the next runner takes the
+generation over automatically — it polls a job id the first one journaled, and never
+re-sends a create whose outcome is unknown. No lock is ever removed by hand.
+
+Time is the server's (``clock_timestamp()``), so runners' clocks need not agree. ``begin``
+re-checks the claim under a row lock in the same transaction that writes the attempt, so a
+runner whose lease lapsed while it was away cannot create what another runner took over,
+and it checks the storyboard's budget against what *every* runner has spent, under an
+advisory lock, so runners cannot overspend together.
+
+A dropped connection is reconnected once per call and the call retried (every write is
+idempotent: ``begin`` carries a token, a move to the status an attempt already has with the
+same values does nothing); a server that stays away is a ``StateError`` naming the URL,
+never its password. Tables live in their own schema, ``storyboard``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from storyboard.errors import ClaimLost, JournalCorrupt, JournalLost, StateError
+from storyboard.journal.base import (
+    ACCEPT_LOST_OPTION,
+    API,
+    INTERRUPTED,
+    MOVES,
+    Attempt,
+    Status,
+    Traces,
+    check_origin,
+    check_within,
+    money_text,
+)
+from storyboard.journal.lock import lock_folder
+from storyboard.model import Spent, canonical_json
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1  # of the tables in the ``storyboard`` schema
+DEFAULT_LEASE = 30.0  # seconds a claim outlives a runner that stopped renewing it
+CONNECT_TIMEOUT = 10  # seconds
+_STATUSES = ", ".join(f"'{s.value}'" for s in Status)
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS storyboard;
+CREATE TABLE storyboard.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE storyboard.attempts (
+    attempt_id    bigserial PRIMARY KEY,
+    token         text UNIQUE,
+    hash          text NOT NULL,
+    generation_id text NOT NULL,
+    storyboard    text NOT NULL,
+    request_json  text NOT NULL,
+    status        text NOT NULL CHECK (status IN ({_STATUSES})),
+    job_id        text,
+    estimated_usd numeric,
+    charged_usd   numeric,
+    refunded      boolean NOT NULL DEFAULT false,
+    job_status    integer,
+    url           text,
+    file          text,
+    sha256        text,
+    error         text,
+    created_at    double precision NOT NULL,
+    updated_at    double precision NOT NULL,
+    origin        text NOT NULL CHECK (origin IN ('api', 'sandbox')),
+    api_base      text,
+    runner        text
+);
+CREATE INDEX attempts_by_hash ON storyboard.attempts (hash, attempt_id);
+CREATE INDEX attempts_by_storyboard ON storyboard.attempts (storyboard);
+CREATE INDEX attempts_by_status ON storyboard.attempts (status);
+CREATE TABLE storyboard.claims (
+    origin     text NOT NULL,
+    hash       text NOT NULL,
+    runner     text NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (origin, hash)
+);
+CREATE INDEX claims_by_runner ON storyboard.claims (runner);
+"""
+_SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # advisory lock id ("STORYBOA") while creating tables
+_COLUMNS = frozenset(f.name for f in fields(Attempt))
+_LIVE = "expires_at > clock_timestamp()"
+_CHARGE = """COALESCE(SUM(CASE WHEN job_id IS NULL OR refunded OR status = 'rejected' THEN 0
+                          ELSE COALESCE(charged_usd, estimated_usd, 0) END), 0) AS charged,
+             COALESCE(SUM(CASE WHEN job_id IS NULL AND status IN ('unknown', 'submitting')
+                          THEN COALESCE(estimated_usd, 0) ELSE 0 END), 0) AS unknown"""
+
+
+def redact_url(url: str) -> str:
+    """The URL as messages show it: no password, no query (it may hold one)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return f"{url.split('://', 1)[0]}://…"
+    user = f"{parts.username}@" if parts.username else ""
+    if ":" in host:
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
+
+
+class PostgresJournal:
+    """A journal in PostgreSQL, shared by every runner that names the same database."""
+
+    shared = True
+
+    def __init__(self, url: str, *, exclusive: bool, lease: float,
+                 clock: Callable[[], float], lock_fd: int | None) -> None:
+        self._url = url
+        self.path = redact_url(url)
+        self._exclusive = exclusive
+        self.lease = self._lease = lease
+        self._clock = clock
+        self._lock_fd = lock_fd
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        self._beat: psycopg.Connection[dict[str, Any]] | None = None
+        self._mutex = threading.Lock()  # one statement stream per connection
+        self._beat_mutex = threading.Lock()
+        self._held: set[tuple[str, str]] = set()  # (origin, hash) this runner claimed
+        self._runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._state_id: str | None = None
+        self.imported = 0  # attempts copied in from a state folder's journal by this runner
+
+    @classmethod
+    def open(cls, url: str, *, exclusive: bool = True, lock_dir: Path | None = None,
+             traces: Callable[[], Traces] = Traces, accept_lost: bool = False,
+             lease: float = DEFAULT_LEASE, clock: Callable[[], float] = time.time,
+             adopt: Callable[[PostgresJournal], None] | None = None) -> PostgresJournal:
+        """Connect (creating the tables in a new database). A writer locks ``lock_dir``,
+        its local folder (cache, rescue file), calls ``adopt(journal)`` (to import what
+        that folder journaled before the team shared one), then refuses a database that
+        does not know the job ids the published manifest lists (``JournalLost``) unless
+        ``accept_lost``."""
+        lock_fd = None
+        if exclusive and lock_dir is not None:
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            lock_fd = lock_folder(lock_dir, hint=(
+                "give each runner its own checkout (runners share the journal through the "
+                "database, not a folder)"))
+        journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
+        try:
+            journal._state_id = journal._run(journal._prepare, transaction=False)
+            if exclusive and adopt is not None:
+                adopt(journal)
+            if exclusive and not accept_lost:
+                journal._refuse_if_lost(traces())
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    # ------------------------------------------------------------ the interface
+
+    @property
+    def exclusive(self) -> bool:
+        return self._exclusive
+
+    @property
+    def runner(self) -> str:
+        return self._runner
+
+    @property
+    def state_id(self) -> str | None:
+        return self._state_id
+
+    def close(self) -> None:
+        """Release this runner's claims (others need not wait for them to expire), then
+        close the connections and the local folder's lock."""
+        if self._held:
+            with contextlib.suppress(StateError):
+                self._run(lambda c: c.execute(
+                    "DELETE FROM storyboard.claims WHERE runner = %s", (self._runner,)),
+                    retry=False)
+            self._held.clear()
+        for conn in (self._conn, self._beat):
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+        self._conn = self._beat = None
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            os.close(fd)
+
+    def __enter__(self) -> PostgresJournal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({self.path!r}, {'writer' if self._exclusive else 'reader'})"
+
+    def begin(self, *, hash: str, generation_id: str, storyboard: str,
+              request: Mapping[str, Any], estimated_usd: Decimal, origin: str = API,
+              api_base: str | None = None, within: Decimal | None = None) -> int:
+        """Record an attempt as ``submitting`` (see ``SqliteJournal.begin``), only while
+        this runner still holds the generation's claim, and within the budget."""
+        self._writable()
+        token = uuid.uuid4().hex
+        values = (token, hash, generation_id, storyboard, canonical_json(dict(request)),
+                  Status.SUBMITTING.value, money_text(estimated_usd), check_origin(origin),
+                  api_base, self._runner)
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
+            row = conn.execute("SELECT attempt_id FROM storyboard.attempts WHERE token = %s",
+                               (token,)).fetchone()
+            if row is not None:  # written before the connection dropped
+                return int(row["attempt_id"])
+            if (origin, hash) in self._held:
+                self._still_mine(conn, origin, hash)
+            if within is not None:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                             (f"budget:{origin}:{storyboard}",))
+                check_within(self._spent_in(conn, storyboard, origin), estimated_usd, within)
+            now = self._clock()
+            row = conn.execute(
+                "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
+                "request_json, status, estimated_usd, created_at, updated_at, origin, "
+                "api_base, runner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "RETURNING attempt_id", (*values[:7], now, now, *values[7:])).fetchone()
+            assert row is not None
+            return int(row["attempt_id"])
+
+        return self._run(write)
+
+    def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None,
+                origin: str | None = None) -> None:
+        if not job_id:
+            raise ValueError("a created attempt needs its job id")
+        fields_: dict[str, Any] = {"job_id": job_id, "error": None, "charged_usd": (
+            None if charged_usd is None else Decimal(money_text(charged_usd)))}
+        if origin is not None:
+            fields_["origin"] = check_origin(origin)
+        self._move(attempt_id, Status.PENDING, **fields_)
+
+    def unknown(self, attempt_id: int, error: str) -> None:
+        self._move(attempt_id, Status.UNKNOWN, error=error)
+
+    def rejected(self, attempt_id: int, error: str) -> None:
+        self._move(attempt_id, Status.REJECTED, error=error)
+
+    def failed(self, attempt_id: int, reason: str, refunded: bool, status: int | None) -> None:
+        self._move(attempt_id, Status.FAILED, error=reason, refunded=bool(refunded),
+                   job_status=status)
+
+    def done(self, attempt_id: int, *, url: str | None, file: str, sha256: str) -> None:
+        self._move(attempt_id, Status.DONE, url=url, file=file, sha256=sha256, error=None)
+
+    def note(self, attempt_id: int, error: str | None) -> None:
+        self._writable()
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> None:
+            self._status_of(conn, attempt_id)
+            conn.execute("UPDATE storyboard.attempts SET error = %s, updated_at = %s "
+                         "WHERE attempt_id = %s", (error, self._clock(), attempt_id))
+
+        self._run(write)
+
+    def reconcile_interrupted(self) -> list[Attempt]:
+        """Creates a stopped runner left ``submitting`` become ``unknown`` — only those
+        whose generation no live runner claims (a live one is sending it now)."""
+        self._writable()
+        rows = self._run(lambda c: c.execute(
+            "UPDATE storyboard.attempts AS a SET status = %s, error = %s, updated_at = %s "
+            "WHERE status = %s AND NOT EXISTS (SELECT 1 FROM storyboard.claims AS c WHERE "
+            f"c.origin = a.origin AND c.hash = a.hash AND c.{_LIVE}) RETURNING *",
+            (Status.UNKNOWN.value, INTERRUPTED, self._clock(), Status.SUBMITTING.value),
+        ).fetchall())
+        return sorted((self._attempt(r) for r in rows), key=lambda a: a.attempt_id)
+
+    def get(self, attempt_id: int) -> Attempt | None:
+        rows = self._select("WHERE attempt_id = %s", (attempt_id,))
+        return rows[0] if rows else None
+
+    def latest(self, hash: str, origin: str | None = None) -> Attempt | None:
+        where, params = ("WHERE hash = %s", (hash,)) if origin is None else (
+            "WHERE hash = %s AND origin = %s", (hash, origin))
+        rows = self._select(f"{where} ORDER BY attempt_id DESC LIMIT 1", params)
+        return rows[0] if rows else None
+
+    def latest_all(self, origin: str | None = None) -> dict[str, Attempt]:
+        if not self._state_id:  # a reader of a database no runner has written yet
+            return {}
+        where, params = ("", ()) if origin is None else ("WHERE origin = %s", (origin,))
+        rows = self._run(lambda c: c.execute(
+            f"SELECT DISTINCT ON (hash) * FROM storyboard.attempts {where} "
+            "ORDER BY hash, attempt_id DESC", params).fetchall())
+        return {a.hash: a for a in sorted(map(self._attempt, rows),
+                                          key=lambda a: a.attempt_id)}
+
+    def spent(self, storyboard: str, origin: str = API) -> Spent:
+        if not self._state_id:
+            return Spent()
+        return self._run(lambda c: self._spent_in(c, storyboard, origin))
+
+    def attempts(self, hash: str | None = None) -> list[Attempt]:
+        if hash is None:
+            return self._select("ORDER BY attempt_id", ())
+        return self._select("WHERE hash = %s ORDER BY attempt_id", (hash,))
+
+    def import_attempts(self, attempts: Iterable[Attempt], source: str) -> int:
+        """Copy another journal's attempts in — a state folder's, when its team moves to a
+        shared journal — so that nothing it paid for is paid again. Each is copied once
+        however often this runs (its token names ``source`` and its id there); a create
+        it was still sending becomes one of unknown outcome. Returns how many were new."""
+        self._writable()
+        rows = [(f"import:{source}:{a.attempt_id}", a.hash, a.generation_id, a.storyboard,
+                 a.request_json,
+                 (Status.UNKNOWN if a.status is Status.SUBMITTING else a.status).value,
+                 a.job_id, a.estimated_usd, a.charged_usd, a.refunded, a.job_status, a.url,
+                 a.file, a.sha256, INTERRUPTED if a.status is Status.SUBMITTING else a.error,
+                 a.created_at, a.updated_at, a.origin, a.api_base, a.runner or f"import:{source}")
+                for a in attempts]
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
+            new = 0
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
+                    "request_json, status, job_id, estimated_usd, charged_usd, refunded, "
+                    "job_status, url, file, sha256, error, created_at, updated_at, origin, "
+                    "api_base, runner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token) DO NOTHING", row)
+                new += cursor.rowcount
+            return new
+
+        added = self._run(write) if rows else 0
+        self.imported += added
+        return added
+
+    def claim(self, hash: str, origin: str) -> bool:
+        """Claim a generation for this runner (taking over an expired claim); False while
+        another runner's claim is live."""
+        self._writable()
+        row = self._run(lambda c: c.execute(
+            "INSERT INTO storyboard.claims AS c (origin, hash, runner, expires_at) "
+            "VALUES (%s, %s, %s, clock_timestamp() + make_interval(secs => %s)) "
+            "ON CONFLICT (origin, hash) DO UPDATE SET runner = EXCLUDED.runner, "
+            f"expires_at = EXCLUDED.expires_at WHERE NOT c.{_LIVE} OR c.runner = EXCLUDED.runner "
+            "RETURNING runner", (origin, hash, self._runner, self._lease)).fetchone())
+        if row is None:
+            return False
+        self._held.add((origin, hash))
+        return True
+
+    def release(self, hash: str, origin: str) -> None:
+        self._held.discard((origin, hash))
+        self._run(lambda c: c.execute(
+            "DELETE FROM storyboard.claims WHERE origin = %s AND hash = %s AND runner = %s",
+            (origin, hash, self._runner)))
+
+    def renew(self) -> None:
+        """Extend every claim this runner holds (the heartbeat; its own connection, so a
+        long statement on the main one never lets a lease lapse)."""
+        if not self._held:
+            return
+        with self._beat_mutex:
+            try:
+                if self._beat is None or self._beat.closed or self._beat.broken:
+                    self._beat = self._connect()
+                self._beat.execute(
+                    "UPDATE storyboard.claims SET expires_at = clock_timestamp() + "
+                    "make_interval(secs => %s) WHERE runner = %s", (self._lease, self._runner))
+            except psycopg.Error as exc:
+                if self._beat is not None and (self._beat.closed or self._beat.broken):
+                    self._beat = None
+                raise self._failure(exc) from None
+
+    def free(self, hashes: Iterable[str], origin: str) -> set[str]:
+        """Those of ``hashes`` that no other runner's live claim holds."""
+        wanted = list(hashes)
+        rows = self._run(lambda c: c.execute(
+            f"SELECT hash FROM storyboard.claims WHERE origin = %s AND hash = ANY(%s) AND {_LIVE} "
+            "AND runner <> %s", (origin, wanted, self._runner)).fetchall())
+        return set(wanted) - {r["hash"] for r in rows}
+
+    # -------------------------------------------------------------- internals
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        return psycopg.connect(self._url, autocommit=True, row_factory=dict_row,
+                               connect_timeout=CONNECT_TIMEOUT, application_name="storyboard")
+
+    def _run(self, work: Callable[[psycopg.Connection[dict[str, Any]]], T], *,
+             retry: bool = True, transaction: bool = True) -> T:
+        """``work(conn)`` in one transaction; a connection found dropped is made again and
+        the work tried once more (every write here is idempotent)."""
+        with self._mutex:
+            for attempt in (1, 2):
+                try:
+                    if self._conn is None or self._conn.closed or self._conn.broken:
+                        self._conn = self._connect()
+                    if not transaction:
+                        return work(self._conn)
+                    with self._conn.transaction():
+                        return work(self._conn)
+                except psycopg.OperationalError as exc:
+                    dropped = self._conn is None or self._conn.closed or self._conn.broken
+                    if dropped and self._conn is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            self._conn.close()
+                        self._conn = None
+                    if not (retry and dropped and attempt == 1):
+                        raise self._failure(exc) from None
+                except psycopg.Error as exc:
+                    raise self._failure(exc) from None
+        raise AssertionError("unreachable")
+
+    def _prepare(self, conn: psycopg.Connection[dict[str, Any]]) -> str:
+        """Create the tables in a new database (once, whoever comes first); check the
+        version of an existing one. Returns the database's state id."""
+        if not _has_schema(conn):
+            if not self._exclusive:
+                return ""
+            # whoever comes first creates the tables; the others wait, then see them (a
+            # session lock, so that the next transaction's catalog snapshot is fresh)
+            conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+            try:
+                with conn.transaction():
+                    if not _has_schema(conn):
+                        conn.execute(_DDL)
+                        conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
+                                     "('state_id', %s)", (str(SCHEMA_VERSION),
+                                                          uuid.uuid4().hex))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
+        meta = {r["key"]: r["value"] for r in conn.execute(
+            "SELECT key, value FROM storyboard.meta").fetchall()}
+        version = int(meta.get("schema", "0") or 0)
+        if version > SCHEMA_VERSION:
+            raise JournalCorrupt(
+                f"{self.path}: written by a newer storyboard (journal schema {version}; this "
+                f"one reads up to {SCHEMA_VERSION}): upgrade storyboard on this runner")
+        if version < 1 or "state_id" not in meta:
+            raise JournalCorrupt(f"{self.path}: the schema 'storyboard' is there but is not a "
+                                 "storyboard journal; use another database")
+        columns = {r["column_name"] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "'storyboard' AND table_name = 'attempts'").fetchall()}
+        missing = (_COLUMNS | {"token"}) - columns
+        if missing:
+            raise JournalCorrupt(f"{self.path}: its attempts table is missing columns "
+                                 f"{sorted(missing)}; use another database")
+        return str(meta["state_id"])
+
+    def _refuse_if_lost(self, traces: Traces) -> None:
+        """Published renders list job ids this database never saw: its journal is
+        elsewhere (a state folder, another database), and going on would pay again."""
+        if not traces.job_ids:
+            return
+        known = {r["job_id"] for r in self._run(lambda c: c.execute(
+            "SELECT DISTINCT job_id FROM storyboard.attempts WHERE job_id = ANY(%s)",
+            (sorted(traces.job_ids),)).fetchall())}
+        unknown = traces.job_ids - known
+        if unknown:
+            n = len(unknown)
+            raise JournalLost(
+                f"{self.path}: {traces.manifest or 'the manifest'} lists {n} job "
+                f"id{'s' * (n != 1)} this journal does not know: they were journaled "
+                "elsewhere (a state folder, or another database). Going on would pay again "
+                "for jobs already paid. Run with the state that made them, or rerun with "
+                f"{ACCEPT_LOST_OPTION} to go on knowingly")
+
+    def _still_mine(self, conn: psycopg.Connection[dict[str, Any]], origin: str,
+                    hash: str) -> None:
+        row = conn.execute("SELECT runner FROM storyboard.claims WHERE origin = %s AND "
+                           "hash = %s FOR UPDATE", (origin, hash)).fetchone()
+        if row is None or row["runner"] != self._runner:
+            self._held.discard((origin, hash))
+            by = f" by {row['runner']}" if row else ""
+            raise ClaimLost(f"{self.path}: this runner's claim on {hash[:12]} expired and was "
+                            f"taken over{by}; not sent (the other runner renders it)")
+        conn.execute("UPDATE storyboard.claims SET expires_at = clock_timestamp() + "
+                     "make_interval(secs => %s) WHERE origin = %s AND hash = %s",
+                     (self._lease, origin, hash))
+
+    def _spent_in(self, conn: psycopg.Connection[dict[str, Any]], storyboard: str,
+                  origin: str) -> Spent:
+        row = conn.execute(f"SELECT {_CHARGE} FROM storyboard.attempts WHERE storyboard = %s "
+                           "AND origin = %s", (storyboard, origin)).fetchone()
+        assert row is not None
+        return Spent(Decimal(row["charged"]), Decimal(row["unknown"]))
+
+    def _move(self, attempt_id: int, target: Status, **values: Any) -> None:
+        unknown_columns = set(values) - _COLUMNS
+        if unknown_columns:
+            raise ValueError(f"not journal columns: {sorted(unknown_columns)}")
+        self._writable()
+
+        def write(conn: psycopg.Connection[dict[str, Any]]) -> None:
+            row = conn.execute("SELECT * FROM storyboard.attempts WHERE attempt_id = %s "
+                               "FOR UPDATE", (attempt_id,)).fetchone()
+            if row is None:
+                raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
+            current = _status(self.path, row["status"])
+            if current is target and all(row[k] == v for k, v in values.items()):
+                return  # already written (the connection dropped before the answer)
+            if current not in MOVES[target]:
+                raise StateError(f"{self.path}: attempt {attempt_id} is {current}; "
+                                 f"it cannot become {target}")
+            assignments = ", ".join(f"{column} = %s" for column in values)
+            conn.execute(f"UPDATE storyboard.attempts SET status = %s, {assignments}, "
+                         "updated_at = %s WHERE attempt_id = %s",
+                         (target.value, *values.values(), self._clock(), attempt_id))
+
+        self._run(write)
+
+    def _status_of(self, conn: psycopg.Connection[dict[str, Any]], attempt_id: int) -> Status:
+        row = conn.execute("SELECT status FROM storyboard.attempts WHERE attempt_id = %s",
+                           (attempt_id,)).fetchone()
+        if row is None:
+            raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
+        return _status(self.path, row["status"])
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Attempt]:
+        if not self._state_id:  # a reader of a database no runner has written yet
+            return []
+        rows = self._run(lambda c: c.execute(
+            f"SELECT * FROM storyboard.attempts {where}", params).fetchall())
+        return [self._attempt(row) for row in rows]
+
+    def _attempt(self, row: Mapping[str, Any]) -> Attempt:
+        values = {name: row[name] for name in _COLUMNS}
+        values["status"] = _status(self.path, row["status"])
+        values["attempt_id"] = int(row["attempt_id"])
+        return Attempt(**values)
+
+    def _writable(self) -> None:
+        if not self._exclusive:
+            raise StateError(f"{self.path}: the journal is open read-only "
+                             "(only `storyboard run` writes it)")
+
+    def _failure(self, exc: psycopg.Error) -> StateError:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = urlsplit(self._url).password if "://" in self._url else None
+        if password:
+            text = text.replace(password, "…")
+        return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
+                          "rerun the same command once the database is reachable)")
+
+
+def _has_schema(conn: psycopg.Connection[dict[str, Any]]) -> bool:
+    row = conn.execute("SELECT to_regclass('storyboard.meta') IS NOT NULL AS t").fetchone()
+    return bool(row and row["t"])
+
+
+def _status(where: str, text: Any) -> Status:
+    try:
+        return Status(text)
+    except ValueError:
+        raise JournalCorrupt(f"{where}: an attempt has status {text!r}") from None
+
