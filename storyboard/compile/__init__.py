@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.compile.emit import emit
+from storyboard.compile.engines import engine_for
 from storyboard.compile.load import load_file
-from storyboard.compile.render import TemplateEngine, render_all
+from storyboard.compile.render import render_all
 from storyboard.compile.validate import validate_document
 from storyboard.compile.variants import expand_variants
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
@@ -41,7 +42,7 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
     """
     document = load_file(path, display=display)
     storyboard = validate_document(document, Path(path).resolve().parent)
-    engine = TemplateEngine(Path(storyboard.root))
+    engine = engine_for(storyboard)  # Jinja2 only for a storyboard with templates
     variants = expand_variants(storyboard, engine)
     clips = render_all(storyboard, variants, engine)
     captions = CaptionBook()

@@ -6,7 +6,8 @@ prompt. Each distinct template text is compiled once per storyboard and rendered
 per variant. Values that come from data (matrix values, CSV cells) enter only as
 context, so they are never rendered as templates themselves. ``{% include %}`` and
 ``{% import %}`` resolve inside the storyboard's folder and cannot leave it.
-The engine is in ``templates``; the wording of its failures in ``template_errors``.
+The engine is in ``templates`` (or ``engines.PlainStrings`` for a storyboard without any
+template); the wording of its failures in ``template_errors``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from storyboard.compile.template_sizes import weight
-from storyboard.compile.templates import MAX_VARS_HELD, TemplateEngine
+from storyboard.compile.engines import Engine
+from storyboard.compile.sizes import weight
 from storyboard.errors import Problem, ProblemCollector, SourceLocation, TemplateError
 from storyboard.model import (
     ClipSpec,
@@ -31,6 +32,7 @@ from storyboard.model import (
 )
 
 DEFAULT_SETTINGS = {"mode": "pro", "aspect_ratio": "16:9", "sound": "off"}
+MAX_VARS_HELD = 2_000_000  # characters all vars of one variant render to
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -42,9 +44,13 @@ def fold(text: str) -> str:
 class Renderer:
     """Renders one storyboard's clips for a variant; shares compiled templates across variants."""
 
-    def __init__(self, storyboard: Storyboard, engine: TemplateEngine | None = None) -> None:
+    def __init__(self, storyboard: Storyboard, engine: Engine | None = None) -> None:
         self.storyboard = storyboard
-        self.engine = engine or TemplateEngine(Path(storyboard.root))
+        if engine is None:
+            from storyboard.compile.templates import TemplateEngine
+
+            engine = TemplateEngine(Path(storyboard.root))
+        self.engine: Engine = engine
         self._texts: dict[tuple[str | int, ...], Text] = {}  # var strings, located once
         self._clip_origins: dict[int, Mapping[str, SourceLocation]] = {}
 
@@ -170,7 +176,7 @@ class Renderer:
 
 
 def render_all(storyboard: Storyboard, variants: tuple[Variant, ...],
-               engine: TemplateEngine | None = None) -> Iterator[RenderedClip]:
+               engine: Engine | None = None) -> Iterator[RenderedClip]:
     """Rendered clips in storyboard order, variant by variant; all problems at once
     (until the templates' shared deadline passes: then the problems so far)."""
     renderer = Renderer(storyboard, engine)
@@ -189,4 +195,13 @@ def render_all(storyboard: Storyboard, variants: tuple[Variant, ...],
         raise TemplateError(collector.problems())
 
 
-__all__ = ["Renderer", "TemplateEngine", "fold", "render_all"]
+def __getattr__(name: str) -> Any:
+    """``TemplateEngine`` stays importable from here, loaded (with Jinja2) on first use."""
+    if name == "TemplateEngine":
+        from storyboard.compile.templates import TemplateEngine
+
+        return TemplateEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Renderer", "fold", "render_all"]

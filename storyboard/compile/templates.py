@@ -13,13 +13,12 @@ from jinja2 import meta, nodes
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyboard.compile.engines import is_template
 from storyboard.compile.template_bounds import MAX_SOURCE, BoundedEnvironment, Budget, Exhausted
 from storyboard.compile.template_errors import compile_problem, render_problem
 from storyboard.errors import Problem, TemplateError
 from storyboard.files import Unreadable, read_limited
 from storyboard.model import Text
-
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
 class _RootedLoader(jinja2.BaseLoader):
@@ -61,7 +60,6 @@ _UNMEMOISABLE = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 _MISSING = object()
 MAX_MEMO = 200_000  # rendered strings kept per storyboard
 MAX_MEMO_CHARS = 20_000_000  # and their characters
-MAX_VARS_HELD = 2_000_000  # characters all vars of one variant render to
 
 
 @dataclass
@@ -105,7 +103,7 @@ class TemplateEngine:
         if found is not _MISSING:
             return found  # type: ignore[return-value]
         compiled: _Compiled | None = None
-        if any(marker in source for marker in TEMPLATE_MARKERS):
+        if is_template(source):
             try:
                 self.budget.start()
                 tree = self._env.parse(source)

@@ -15,18 +15,20 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.compile.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe, slug
-from storyboard.compile.render import TemplateEngine
 from storyboard.errors import Problem, SourceLocation, VariantError
 from storyboard.model import Storyboard, Variant, VariantsSpec
+
+if TYPE_CHECKING:
+    from storyboard.compile.engines import Engine
 
 DEFAULT_VARIANT = "default"
 MAX_VARIANTS = 100_000  # a 9-line matrix of 8 keys × 20 values would be 25.6 billion
 
 
-def expand_variants(storyboard: Storyboard, engine: TemplateEngine) -> tuple[Variant, ...]:
+def expand_variants(storyboard: Storyboard, engine: Engine) -> tuple[Variant, ...]:
     spec = storyboard.variants
     if spec is None:
         return (Variant(DEFAULT_VARIANT, {}, None),)
@@ -134,7 +136,7 @@ def _rows(spec: VariantsSpec, sb: Storyboard) -> Rows:
 
 
 def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsSpec,
-          engine: TemplateEngine) -> tuple[Variant, ...]:
+          engine: Engine) -> tuple[Variant, ...]:
     problems: list[Problem] = []
     variants: list[Variant] = []
     makers: dict[str, list[tuple[Mapping[str, Any], SourceLocation]]] = {}
