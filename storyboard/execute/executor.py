@@ -213,7 +213,17 @@ class Executor:
             if not waited:
                 waited = True
                 self.emit(Event(g.id, "waiting", "for another runner"))
-            await self._waiter.wait(g.hash)
+            await self._wait_for_claim(g.hash)
+
+    async def _wait_for_claim(self, hash: str) -> None:
+        """Until no other runner's live claim holds ``hash``, or Ctrl-C."""
+        freed = asyncio.ensure_future(self._waiter.wait(hash))
+        stopped = asyncio.ensure_future(self.stop.event.wait())
+        try:
+            await asyncio.wait({freed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in (freed, stopped):
+                waiting.cancel()
 
     async def _claimed(self, item: PlanItem, slots: asyncio.Semaphore) -> Outcome:
         """Under this runner's claim: what the journal holds now decides (the runner that

@@ -53,7 +53,9 @@ def with_password(url: str) -> str:
 
 
 def runner(root: Path, api: Sandbox, state: str, store: Path, *args: str,
-           lease: str = "2") -> subprocess.Popen[str]:
+           lease: str = "2", mount: bool = True) -> subprocess.Popen[str]:
+    if mount:  # the share every runner mounts
+        store.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SHORTAPI_KEY": FAKE_KEY, "STORYBOARD_STATE": state,
            "STORYBOARD_STORE": str(store)}
     return subprocess.Popen(
@@ -109,6 +111,29 @@ def test_four_runners_create_each_generation_once(
     assert rows(pg_url, "SELECT count(*) FROM storyboard.attempts WHERE "
                 "request_json LIKE '%%" + PASSWORD + "%%' OR api_base LIKE '%%"
                 + PASSWORD + "%%'") == [(0,)]
+    written = [p for root in roots for p in root.rglob("*") if p.is_file()]
+    assert not [p for p in written if PASSWORD.encode() in p.read_bytes()]
+
+
+def test_a_fresh_checkout_plans_and_reads_status_from_the_shared_state(
+        pg_url: str, api: Sandbox, checkouts: Callable[[int], list[Path]],
+        tmp_path: Path) -> None:
+    rendered, fresh = checkouts(2)
+    store = tmp_path / "store"
+    code, out, err = finish(runner(rendered, api, pg_url, store))
+    assert code == 0, out + err
+    env = {**os.environ, "STORYBOARD_STATE": pg_url, "STORYBOARD_STORE": str(store)}
+
+    def storyboard(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "storyboard", *args], env=env,
+                              capture_output=True, text=True)
+
+    plan = storyboard("plan", str(fresh / LAUNCH), "--detailed-exitcode", "--format", "json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr  # nothing left to render
+    assert float(json.loads(plan.stdout)["due_cost_usd"]) == 0
+    status = storyboard("status", str(fresh / LAUNCH))
+    assert status.returncode == 0, status.stderr
+    assert "not rendered" not in status.stdout and "us-wide/hero" in status.stdout, status.stdout
 
 
 def test_a_killed_runner_is_taken_over_and_nothing_is_created_twice(
@@ -222,7 +247,8 @@ def test_a_store_that_is_not_there_is_refused_before_anything_is_sent(
         api: Sandbox, checkouts: Callable[[int], list[Path]], tmp_path: Path) -> None:
     """An unmounted share must not become a local folder that no other runner sees."""
     root, = checkouts(1)
-    code, _, err = finish(runner(root, api, str(tmp_path / "state"), tmp_path / "not-mounted"))
+    code, _, err = finish(runner(root, api, str(tmp_path / "state"), tmp_path / "not-mounted",
+                                 mount=False))
     assert code == 2
     assert err.strip().splitlines()[-1] == (
         f"error: --store: Directory '{tmp_path / 'not-mounted'}' does not exist.")
@@ -244,7 +270,6 @@ def test_moving_to_shared_state_pays_for_nothing_again(
     assert_each_generation_created_once(api)
 
     store = tmp_path / "store"
-    store.mkdir()
     for root in (mine, mine, teammate):  # twice here: importing again copies nothing
         code, out, err = finish(runner(root, api, pg_url, store))
         assert code == 0, out + err
