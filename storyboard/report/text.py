@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard.journal.base import Status
 from storyboard.media.timeline import seconds_text, timeline_text
 from storyboard.plan.diff import Change, PlanDiff
 from storyboard.plan.model import IN_FLIGHT, NEW, REUSED, SHARED, UNKNOWN, Plan, PlanItem, Totals
@@ -183,7 +184,7 @@ def status_table(report: StatusReport) -> str:
             job, charge = "", ""
         else:
             state = "rendered" if row.cached else a.status.value
-            if a.status.value == "failed" and a.refunded:
+            if a.status is Status.FAILED and a.refunded:
                 state += " (refunded)"
             job = a.job_id or ""
             charged += a.charge
