@@ -63,6 +63,9 @@ def candidate_id(generation_id: str, candidate: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
+    """The storyboard's ``budget:`` section: what all its runs may spend, in dollars and
+    in seconds of video, with where each bound was written."""
+
     max_cost_usd: Decimal | None = None
     max_seconds: int | None = None
     cost_location: SourceLocation | None = None
@@ -200,6 +203,8 @@ Setting = Text | Value
 
 @dataclass(frozen=True, slots=True)
 class ShotSpec:
+    """One shot of a clip as written: its prompt and duration templates, and weight."""
+
     prompt: Text
     duration: Setting | None
     weight: Decimal
@@ -209,6 +214,8 @@ class ShotSpec:
 
 @dataclass(frozen=True, slots=True)
 class ClipSpec:
+    """One clip as written, before variants are expanded and templates rendered."""
+
     id: str
     index: int
     kind: str  # single | customize | intelligence
@@ -224,6 +231,8 @@ class ClipSpec:
 
 @dataclass(frozen=True, slots=True)
 class VariantsSpec:
+    """The ``variants:`` section as written: the id template, matrix, rows and edits."""
+
     id: Text | None
     matrix: Mapping[str, tuple[Any, ...]] | None
     include: tuple[Mapping[str, Any], ...]
@@ -273,6 +282,8 @@ class CutSpec:
 
 @dataclass(frozen=True, slots=True)
 class Storyboard:
+    """A validated storyboard: every part typed, every string with where it was written."""
+
     file: str  # as the user named it, for messages
     root: str  # the storyboard's folder: includes and data files resolve here
     name: str

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
+    """What a storyboard compiles to: its variants, generations and final-cut timelines."""
+
     storyboard: Storyboard
     variants: tuple[Variant, ...]
     generations: tuple[Generation, ...]

@@ -63,6 +63,8 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """What a kind of name must match, how long it may be, and the rule as shown."""
+
     pattern: re.Pattern[str]
     max_length: int
     shown: str  # the rule as a user reads it

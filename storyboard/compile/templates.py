@@ -51,6 +51,8 @@ class _RootedLoader(jinja2.BaseLoader):
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
+    """A compiled template, and the variables it reads (when it can be memoised)."""
+
     template: jinja2.Template
     names: tuple[str, ...] | None  # the variables it reads, when its output depends on
     #                                nothing else (no include/import), so it can be memoised

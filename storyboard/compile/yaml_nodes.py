@@ -26,6 +26,8 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class LoadedDocument:
+    """A YAML file's plain data, with where each value and key was written."""
+
     file: str
     data: Any
     source_map: SourceMap

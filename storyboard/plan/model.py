@@ -121,6 +121,8 @@ class Spent:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """A storyboard's generations, priced, with what its state holds and has spent."""
+
     name: str
     source: str
     items: tuple[PlanItem, ...]
