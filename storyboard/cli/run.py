@@ -155,7 +155,7 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
                  before: Callable[[], None] = lambda: None, fail_on_flag: bool = False) -> int:
     """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
     ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
-    from storyboard.execute.executor import execute
+    from storyboard.execute.entry import execute
     from storyboard.execute.options import api_for
     from storyboard.execute.preflight import check_before_creating
     from storyboard.execute.prepare import prepare
