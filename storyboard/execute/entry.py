@@ -1,6 +1,6 @@
-"""Running a plan: ``run`` is the library's entry (an injected HTTP client and journal, as
-STYLE.md promises), ``execute`` the command line's (its own event loop, a pooled client,
-Ctrl-C handling, a manifest even when cancelled outright)."""
+"""Running a plan: ``run`` is the library's entry (the HTTP client and the journal are
+injected), ``execute`` the command line's (its own event loop, a pooled client, Ctrl-C
+handling, a manifest even when cancelled outright)."""
 
 from __future__ import annotations
 
