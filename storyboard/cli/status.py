@@ -26,4 +26,7 @@ def status(target: Path, state: Path | None, out: Path | None, pricing: Path | N
     workspace = workspace_for(plan, state=state, out=out)
     with workspace.open_journal(exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)
+        lost = journal.lost()
     click.echo(status_table(report), nl=False)
+    if lost:
+        click.echo(f"warning: `storyboard run` will refuse this state: {lost}", err=True)

@@ -93,6 +93,7 @@ class PostgresJournal:
         self._runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._state_id: str | None = None
         self.imported = 0  # attempts copied in from a state folder's journal by this runner
+        self._traces: Callable[[], Traces] = Traces
 
     @classmethod
     def open(cls, url: str, *, exclusive: bool = True, lock_dir: Path | None = None,
@@ -111,6 +112,7 @@ class PostgresJournal:
                 "give each runner its own checkout (runners share the journal through the "
                 "database, not a folder)"))
         journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
+        journal._traces = traces
         try:
             journal._state_id = journal._run(
                 lambda c: prepare(c, writer=exclusive, where=journal.path), transaction=False)
@@ -379,6 +381,14 @@ class PostgresJournal:
                 except psycopg.Error as exc:
                     raise self._failure(exc) from None
         raise AssertionError("unreachable")
+
+    def lost(self) -> str | None:
+        """Why ``storyboard run`` would refuse this database (see ``_refuse_if_lost``)."""
+        try:
+            self._refuse_if_lost(self._traces())
+        except JournalLost as exc:
+            return str(exc)
+        return None
 
     def _refuse_if_lost(self, traces: Traces) -> None:
         """Published renders list job ids this database never saw: its journal is

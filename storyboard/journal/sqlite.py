@@ -49,7 +49,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard.errors import StateError
+from storyboard.errors import JournalLost, StateError
 from storyboard.journal.base import (
     ACCEPT_LOST_OPTION,
     API,
@@ -108,6 +108,16 @@ class SqliteJournal:
         self._mark = mark
         self.path = path
         self.state_dir = state_dir
+        self._lost: Callable[[], None] = lambda: None
+
+    def lost(self) -> str | None:
+        """Why ``storyboard run`` would refuse this journal as lost (see ``JournalLost``),
+        for a reader to warn about; None when it would not."""
+        try:
+            self._lost()
+        except JournalLost as exc:
+            return str(exc)
+        return None
 
     @classmethod
     def open(cls, state_dir: Path, *, exclusive: bool = True,
@@ -124,18 +134,24 @@ class SqliteJournal:
         state_dir = Path(state_dir)
         path = state_dir / JOURNAL_FILE
         if not exclusive:
-            if not path.exists():
-                return cls(empty_in_memory(), path=path, state_dir=state_dir, lock_fd=None,
-                           clock=clock)
-            conn = connect(path, writable=False)
-            try:
-                if not prepare(conn, path, writable=False):
+            existed, has_schema = path.exists(), False
+            if not existed:
+                conn = empty_in_memory()
+            else:
+                conn = connect(path, writable=False)
+                try:
+                    has_schema = prepare(conn, path, writable=False)
+                    if not has_schema:
+                        conn.close()
+                        conn = empty_in_memory()
+                except BaseException:
                     conn.close()
-                    conn = empty_in_memory()
-            except BaseException:
-                conn.close()
-                raise
-            return cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+                    raise
+            reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+            reader._lost = lambda: refuse_if_lost(
+                conn if has_schema else None, path, has_schema, existed,
+                read_mark(state_dir, accept_lost=True), traces())
+            return reader
 
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
