@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,8 @@ from run_bench import (  # noqa: E402  (bench/run_bench.py)
     SCALE,
     SEED,
     _env,
+    ideal_makespan,
+    latency_of,
     ledger,
     plan_hashes,
     process_cpu,
@@ -110,6 +113,7 @@ def run_runners(project: Path, folder: Path, runners: int, args: list[str],
     env.pop("STORYBOARD_STATE", None)
     env.pop("STORYBOARD_STORE", None)
     command = [sys.executable, "-m", "storyboard", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sandbox is reaped later
     ended: dict[int, float] = {}
     procs: list[subprocess.Popen[bytes]] = []
     started = time.perf_counter()
@@ -138,6 +142,8 @@ def run_runners(project: Path, folder: Path, runners: int, args: list[str],
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     results = []
     for i, copy in enumerate(copies):
         stdout = (copy / "runner.stdout").read_text(errors="replace")
@@ -153,7 +159,8 @@ def run_runners(project: Path, folder: Path, runners: int, args: list[str],
         })
         print(f"    runner {i + 1}: exit {procs[i].returncode} after "
               f"{ended[i] - started:.1f} s, {len(videos)} videos", file=log, flush=True)
-    return {"makespan_s": max(ended.values()) - started, "runners": results}
+    return {"makespan_s": max(ended.values()) - started, "runners": results,
+            "runners_cpu_s": cpu}
 
 
 def phase(label: str, project: Path, folder: Path, pg: PgCluster, runners: int,
@@ -211,6 +218,9 @@ def measure(n: int, runners: int, concurrency: int, spec: str, seed: int,
                        log)
         shared = phase("shared", project, folder / "shared", pg, runners, concurrency, spec,
                        seed, log)
+    latencies = [latency_of(spec, seed)(h) for h in hashes]
+    single["ideal_makespan_s"] = ideal_makespan(latencies, concurrency)
+    shared["ideal_makespan_s"] = ideal_makespan(latencies, runners * concurrency)
     return {"generations": n, "runners": runners, "single": single, "shared": shared,
             "makespan_ratio": shared["makespan_s"] / single["makespan_s"]}
 
@@ -236,13 +246,6 @@ def report(r: dict[str, Any], checks: list[tuple[str, bool, str]], spec: str, se
            load: tuple[float, float]) -> str:
     one, many = r["single"], r["shared"]
 
-    def counts(p: dict[str, Any]) -> str:
-        merged: dict[str, list[int]] = {}
-        for x in p["runners"]:
-            for result, count in x["summary"].items():
-                merged.setdefault(result, []).append(count)
-        return "; ".join(f"{k} {'/'.join(map(str, v))}" for k, v in merged.items()) or "-"
-
     def calls(p: dict[str, Any]) -> str:
         return " / ".join(f"{v:,}" for v in p["calls"].values())
 
@@ -250,6 +253,8 @@ def report(r: dict[str, Any], checks: list[tuple[str, bool, str]], spec: str, se
         ("", "1 runner", f"{r['runners']} runners"),
         ("makespan (launch → last exit)", f"{one['makespan_s']:.1f} s",
          f"{many['makespan_s']:.1f} s"),
+        ("ideal (list schedule on the slots, no overhead)", *(
+            f"{p['ideal_makespan_s']:.1f} s" for p in (one, many))),
         ("runner wall, min / max", *(
             f"{min(x['seconds'] for x in p['runners']):.1f} / "
             f"{max(x['seconds'] for x in p['runners']):.1f} s" for p in (one, many))),
@@ -258,11 +263,16 @@ def report(r: dict[str, Any], checks: list[tuple[str, bool, str]], spec: str, se
         ("  of which paid twice (hashes)", f"{one['paid_duplicates']}",
          f"{many['paid_duplicates']}"),
         ("API calls create / query / download", calls(one), calls(many)),
+        ("runners' CPU, all together (user + sys)", f"{one['runners_cpu_s']:.1f} s",
+         f"{many['runners_cpu_s']:.1f} s"),
         ("sandbox CPU", f"{one['sandbox_cpu_s']:.1f} s", f"{many['sandbox_cpu_s']:.1f} s"),
         ("exit codes", *(" ".join(str(x["exit_code"]) for x in p["runners"])
                          for p in (one, many))),
         ("videos in renders/ per runner", *(" ".join(str(x["videos"]) for x in p["runners"])
                                             for p in (one, many))),
+        ("delivered (summary), all runners", *(
+            f"{sum(x['summary'].get('delivered', 0) for x in p['runners']):,}"
+            for p in (one, many))),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
@@ -276,10 +286,13 @@ def report(r: dict[str, Any], checks: list[tuple[str, bool, str]], spec: str, se
         "",
     ]
     lines += [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in rows]
+    lines += ["", "per runner: exit code, wall time, its summary's counts, videos in renders/"]
+    for p in (one, many):
+        for x in p["runners"]:
+            counts = ", ".join(f"{k} {v}" for k, v in x["summary"].items()) or "no summary"
+            lines.append(f"  {p['label']} {x['runner']}: exit {x['exit_code']}, "
+                         f"{x['seconds']:.1f} s, {counts}, {x['videos']} videos")
     lines += [
-        "",
-        f"summary counts per runner, 1 runner: {counts(one)}",
-        f"summary counts per runner, {r['runners']} runners: {counts(many)}",
         "",
         f"makespan ratio {r['runners']} runners / 1 runner: {r['makespan_ratio']:.2f}x "
         f"({1 / r['makespan_ratio']:.2f}x faster)",

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import SourceLocation
 from storyboard.source import SourceMap
-
-if TYPE_CHECKING:
-    from storyboard.media.timeline import Timeline
 
 DEFAULT_MODEL = "kwaivgi/kling-o3/text-to-video"
 
@@ -30,6 +27,17 @@ def request_hash(model: str, args: Mapping[str, Any]) -> str:
     """sha256 of canonical ``{model, args}``; ``callback_url`` is deliberately not part of it."""
     payload = canonical_json({"model": model, "args": args}).encode("utf-8")
     return hashlib.sha256(payload).hexdigest()
+
+
+def shots_sum(args: Mapping[str, Any]) -> int | None:
+    """What a request's shot durations add up to when that is not its ``duration`` (the
+    API refuses such a create), else None: the one statement of the rule, for the
+    compiler's request check and the sandbox's alike."""
+    shots = args.get("multi_prompt")
+    if not isinstance(shots, list) or not shots:
+        return None
+    total: int = sum(shot["duration"] for shot in shots)
+    return None if total == args["duration"] else total
 
 
 CANDIDATE_MARK = "~"  # ``us-wide/hero~2``: candidate 2 (``.2`` is already a take's)
@@ -55,6 +63,9 @@ def candidate_id(generation_id: str, candidate: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
+    """The storyboard's ``budget:`` section: what all its runs may spend, in dollars and
+    in seconds of video, with where each bound was written."""
+
     max_cost_usd: Decimal | None = None
     max_seconds: int | None = None
     cost_location: SourceLocation | None = None
@@ -168,143 +179,6 @@ class Generation:
         return {"model": self.model, "args": dict(self.args)}
 
 
-NEW = "new"  # nothing rendered yet: running it creates (and pays for) a job
-REUSED = "reused"  # the cache holds its video: $0
-IN_FLIGHT = "in-flight"  # a paid job exists (pending, or done but not downloaded): $0 more
-UNKNOWN = "unknown"  # a create whose outcome is unknown: not re-sent, $0 unless resubmitted
-SHARED = "shared"  # the same request as an earlier generation of the plan: rendered once
-
-
-@dataclass(frozen=True, slots=True)
-class PlanItem:
-    """One generation of a plan, priced, with what the state already holds of it.
-
-    The figures a report shows for one generation are the properties below, and
-    nothing else computes them (near-copies drift into wrong numbers).
-    """
-
-    generation: Generation
-    rate: Decimal
-    cost: Decimal  # seconds × rate: the price of this request, whoever pays it
-    state: str = NEW
-    same_as: str | None = None  # SHARED: the id of the generation whose render this reuses
-
-    @property
-    def reused(self) -> bool:
-        return self.state == REUSED
-
-    @property
-    def charge(self) -> Decimal:
-        """What this generation adds to the plan's cost: its price, or nothing when it
-        shares an earlier generation's render (one request is paid for once)."""
-        return Decimal(0) if self.state == SHARED else self.cost
-
-    @property
-    def due(self) -> Decimal:
-        """What running this item would spend now: only new generations cost money."""
-        return self.cost if self.state == NEW else Decimal(0)
-
-    @property
-    def rendered_seconds(self) -> int:
-        """Seconds of video this generation has rendered for it: none when it shares
-        another's render. Budgets count these, as they count money."""
-        return 0 if self.state == SHARED else self.generation.seconds
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """The figures of a group of plan items (a variant, or the whole plan)."""
-
-    generations: int = 0
-    seconds: int = 0  # of video: every generation, shared ones included
-    rendered_seconds: int = 0  # distinct requests only: what ``budget.max_seconds`` bounds
-    cost: Decimal = Decimal(0)  # distinct requests at the price table: what the plan costs
-    due: Decimal = Decimal(0)  # what running it now would spend
-    states: Mapping[str, int] = field(default_factory=dict)  # how many items in each state
-    # per state, the items' price: for SHARED what sharing saves, for REUSED what was
-    # paid before, for NEW what is due
-    state_costs: Mapping[str, Decimal] = field(default_factory=dict)
-
-    @property
-    def held(self) -> Decimal:
-        """The part of the cost already rendered, paid or possibly paid (not due again)."""
-        return self.cost - self.due
-
-
-def totals(items: Iterable[PlanItem]) -> Totals:
-    """The one sum of plan items every report shows (rows always add up to it)."""
-    generations = seconds = rendered = 0
-    cost = due = Decimal(0)
-    states: dict[str, int] = {}
-    state_costs: dict[str, Decimal] = {}
-    for item in items:
-        generations += 1
-        seconds += item.generation.seconds
-        rendered += item.rendered_seconds
-        cost += item.charge
-        due += item.due
-        states[item.state] = states.get(item.state, 0) + 1
-        state_costs[item.state] = state_costs.get(item.state, Decimal(0)) + item.cost
-    return Totals(generations, seconds, rendered, cost, due, states, state_costs)
-
-
-@dataclass(frozen=True, slots=True)
-class Spent:
-    """What a storyboard has spent in its state, from the journal's charges.
-
-    ``charged``: creates the API accepted, at the amount it said (the estimate where it
-    said none), refunds excluded. ``unknown``: creates of unknown outcome, at their
-    estimate: they may have been charged. Sandbox jobs are never part of a real spend.
-    """
-
-    charged: Decimal = Decimal(0)
-    unknown: Decimal = Decimal(0)
-
-    @property
-    def at_most(self) -> Decimal:
-        return self.charged + self.unknown
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    name: str
-    source: str
-    items: tuple[PlanItem, ...]
-    budget: Budget
-    pricing_version: str
-    pricing_source: str = ""
-    root: str = ""  # the storyboard's folder: state and renders live beside it
-    spent: Spent = Spent()  # what the state says this storyboard has spent already
-    timelines: tuple[Timeline, ...] = ()  # each variant's final cut (none in a saved plan)
-    # the lock file's pick of each generation (by ``Generation.base_id``) that has one
-    picks: Mapping[str, int] = field(default_factory=dict)
-
-    def totals(self) -> Totals:
-        return totals(self.items)
-
-    def variant_totals(self) -> dict[str, Totals]:
-        return {variant: totals(items) for variant, items in self.by_variant().items()}
-
-    @property
-    def total_seconds(self) -> int:
-        return self.totals().seconds
-
-    @property
-    def due_cost(self) -> Decimal:
-        return self.totals().due
-
-    @property
-    def pending(self) -> bool:
-        """Whether running the plan has anything to do (renders the journal lacks)."""
-        return any(i.state not in (REUSED, SHARED) for i in self.items)
-
-    def by_variant(self) -> dict[str, list[PlanItem]]:
-        grouped: dict[str, list[PlanItem]] = {}
-        for item in self.items:
-            grouped.setdefault(item.generation.variant, []).append(item)
-        return grouped
-
-
 # --- the validated storyboard, before variants are expanded and templates rendered ---
 
 
@@ -329,6 +203,8 @@ Setting = Text | Value
 
 @dataclass(frozen=True, slots=True)
 class ShotSpec:
+    """One shot of a clip as written: its prompt and duration templates, and weight."""
+
     prompt: Text
     duration: Setting | None
     weight: Decimal
@@ -338,6 +214,8 @@ class ShotSpec:
 
 @dataclass(frozen=True, slots=True)
 class ClipSpec:
+    """One clip as written, before variants are expanded and templates rendered."""
+
     id: str
     index: int
     kind: str  # single | customize | intelligence
@@ -353,6 +231,8 @@ class ClipSpec:
 
 @dataclass(frozen=True, slots=True)
 class VariantsSpec:
+    """The ``variants:`` section as written: the id template, matrix, rows and edits."""
+
     id: Text | None
     matrix: Mapping[str, tuple[Any, ...]] | None
     include: tuple[Mapping[str, Any], ...]
@@ -402,6 +282,8 @@ class CutSpec:
 
 @dataclass(frozen=True, slots=True)
 class Storyboard:
+    """A validated storyboard: every part typed, every string with where it was written."""
+
     file: str  # as the user named it, for messages
     root: str  # the storyboard's folder: includes and data files resolve here
     name: str
@@ -414,3 +296,29 @@ class Storyboard:
     source_map: SourceMap  # where every JSON path of the storyboard was written
     cut: CutSpec = CutSpec()
     candidates: int = 1  # defaults.candidates: tries of each generation
+
+
+# The plan's data lives in ``storyboard.plan.model``; these names stay importable from
+# here, loaded on first use: ``storyboard validate`` never builds a plan, and does not
+# pay for defining its classes (issue 9's fast start).
+_PLAN_NAMES = frozenset({"NEW", "REUSED", "IN_FLIGHT", "UNKNOWN", "SHARED", "PlanItem",
+                         "Totals", "totals", "Spent", "Plan"})
+
+if TYPE_CHECKING:
+    from storyboard.plan.model import IN_FLIGHT as IN_FLIGHT
+    from storyboard.plan.model import NEW as NEW
+    from storyboard.plan.model import REUSED as REUSED
+    from storyboard.plan.model import SHARED as SHARED
+    from storyboard.plan.model import UNKNOWN as UNKNOWN
+    from storyboard.plan.model import Plan as Plan
+    from storyboard.plan.model import PlanItem as PlanItem
+    from storyboard.plan.model import Spent as Spent
+    from storyboard.plan.model import Totals as Totals
+    from storyboard.plan.model import totals as totals
+else:
+    def __getattr__(name: str) -> Any:
+        if name in _PLAN_NAMES:
+            from storyboard.plan import model
+
+            return getattr(model, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from storyboard.execute.workspace import Workspace
     from storyboard.media.cut import Cutter
-    from storyboard.model import Plan
+    from storyboard.plan.model import Plan
 
 
 def load_plan(target: Path, pricing: Path | None, *, to_run: bool = False) -> Plan:

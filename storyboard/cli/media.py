@@ -17,7 +17,7 @@ from storyboard.errors import UsageError
 
 if TYPE_CHECKING:
     from storyboard.execute.workspace import Workspace
-    from storyboard.model import Plan
+    from storyboard.plan.model import Plan
 
 
 @click.command()
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @reports_errors
 def cut(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Assemble each variant's final cut from the renders already made: no API, no key, $0."""
-    from storyboard.report.reporters import cut_report
+    from storyboard.report.text import cut_report
 
     plan, workspace = renders_of(file, "storyboard cut", sandbox, state, out)
     reasons, attempts = _journaled(plan, workspace)
@@ -66,7 +66,7 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
          out: Path | None) -> None:
     """Pin candidate N as ID's keeper in FILE.lock (commit it), then re-cut: no API, $0."""
     from storyboard.media import require
-    from storyboard.report.reporters import cut_report
+    from storyboard.report.text import cut_report
 
     plan, workspace, attempts = _rendered(file, sandbox, state, out)
     _pin(plan, file, attempts, workspace, generation_id, candidate)
@@ -114,7 +114,7 @@ def _pin(plan: Plan, file: Path, attempts: dict[str, Any], workspace: Workspace,
 def report(file: Path, sandbox: bool, state: Path | None, out: Path | None) -> None:
     """Write the offline HTML review (renders/<name>/report/index.html) and print its path."""
     from storyboard.report.html import build_report
-    from storyboard.report.reporters import flag_lines
+    from storyboard.report.text import flag_lines
 
     plan, workspace = renders_of(file, "storyboard report", sandbox, state, out)
     _require_renders(workspace, file, sandbox)

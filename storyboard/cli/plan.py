@@ -29,8 +29,8 @@ from storyboard.errors import BudgetExceeded, SourceError, UsageError
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from storyboard.model import Plan
     from storyboard.plan.diff import Increase, PlanDiff
+    from storyboard.plan.model import Plan
     from storyboard.plan.pricing import PriceTable
 
 
@@ -126,7 +126,7 @@ def _show_diff(file: Path, ref: str, the_plan: Plan, prices: PriceTable, *, fmt:
 
 
 def _save_plan(the_plan: Plan, limit: Decimal | None, out: Path) -> None:
-    from storyboard.report.reporters import plan_as_json
+    from storyboard.report.json import plan_as_json
     from storyboard.store import write_atomic
 
     write_atomic(out, plan_as_json(the_plan, limit, base=out.parent).encode("utf-8"))
@@ -137,7 +137,7 @@ def _diff_against(file: Path, ref: str, new: Plan, prices: PriceTable) -> PlanDi
     from storyboard.compile import plan_file
     from storyboard.plan.diff import diff_plans
     from storyboard.plan.gitref import checkout
-    from storyboard.report.reporters import plural
+    from storyboard.report.table import plural
 
     note = ""
     with checkout(file, ref) as snapshot:

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     from storyboard.execute.workspace import Workspace
     from storyboard.media.cut import Cutter
-    from storyboard.model import Plan
     from storyboard.plan.lock import Lock
+    from storyboard.plan.model import Plan
 
 
 @click.command()
@@ -138,7 +138,7 @@ def _with_candidates(file: Path, pricing: Path | None,
     from storyboard.execute.candidates import reroll as add_candidates
     from storyboard.plan.lock import lock_path, read_lock
     from storyboard.plan.pricing import load_price_table
-    from storyboard.report.reporters import plural
+    from storyboard.report.table import plural
 
     prices = load_price_table(pricing)
     lock, added = add_candidates(plan_file(file, prices=prices), read_lock(lock_path(file)),
@@ -155,12 +155,12 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
                  before: Callable[[], None] = lambda: None, fail_on_flag: bool = False) -> int:
     """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
     ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
-    from storyboard.execute.executor import execute
+    from storyboard.execute.entry import execute
     from storyboard.execute.options import api_for
     from storyboard.execute.preflight import check_before_creating
     from storyboard.execute.prepare import prepare
     from storyboard.report.progress import progress_for
-    from storyboard.report.reporters import run_summary
+    from storyboard.report.text import run_summary
 
     workspace, placeholders = _workspace(plan, sandbox=sandbox, api_base=api_base,
                                          state=state, out=out)
@@ -203,7 +203,8 @@ def _workspace(plan: Plan, *, sandbox: bool, api_base: str | None, state: Path |
 def _show_prepared(prepared: Any, limit: Decimal | None, workspace: Workspace, *,
                    placeholders: bool, sandbox: bool) -> None:
     """The plan as this run will do it, and notes on what the journal found."""
-    from storyboard.report.reporters import plan_as_table, plural
+    from storyboard.report.table import plural
+    from storyboard.report.text import plan_as_table
 
     click.echo(plan_as_table(prepared.plan, limit), nl=False)
     if placeholders:
@@ -231,7 +232,7 @@ def _agree(prepared: Any, limit: Decimal | None, *, yes: bool, placeholders: boo
     """Keep the budget, then ask (unless --yes) before anything is created."""
     from storyboard.plan.price import check_budget
     from storyboard.plan.pricing import format_usd
-    from storyboard.report.reporters import plural
+    from storyboard.report.table import plural
 
     check_budget(prepared.plan, limit)
     if prepared.creates and not yes:
@@ -272,7 +273,7 @@ def _after_run(plan: Plan, workspace: Workspace, summary: Any, attempts: Any, *,
 def _report_after_run(plan: Plan, workspace: Any) -> int:
     """Refresh the HTML review; say where it is and list the quality flags (how many)."""
     from storyboard.report.html import build_report
-    from storyboard.report.reporters import flag_lines
+    from storyboard.report.text import flag_lines
 
     with workspace.open_journal(exclusive=False) as journal:
         page, review = build_report(plan, journal, workspace)
@@ -284,7 +285,7 @@ def _report_after_run(plan: Plan, workspace: Any) -> int:
 def _cut_after_run(the_cutter: Cutter, summary: Any) -> int:
     """Cut every variant whose renders are all there; say which got none and why."""
     from storyboard.media.cut import outcome_reasons
-    from storyboard.report.reporters import cut_report
+    from storyboard.report.text import cut_report
 
     cuts = the_cutter.cut_all(outcome_reasons(summary.outcomes))
     click.echo(cut_report(cuts), nl=False)

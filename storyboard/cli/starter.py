@@ -61,7 +61,9 @@ def write_starter(directory: Path, *, name: str | None = None, force: bool = Fal
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it, or choose "
                          "another folder")
-    slug = name or _slug(directory.resolve().name)
+    from storyboard.compile.names import slug as make_slug
+
+    slug = name or make_slug(directory.resolve().name, "name", "my-storyboard")
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
         raise UsageError(f"--name {slug!r}: use lowercase letters, digits, '-' and '_'")
     schema_copy = directory / STORYBOARD_SCHEMA
@@ -84,8 +86,3 @@ def _ignore_state(path: Path) -> Path | None:
         text += "\n"
     write_atomic(path, (text + "\n".join([IGNORE_NOTE, *missing]) + "\n").encode("utf-8"))
     return path
-
-
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
-    return slug or "my-storyboard"

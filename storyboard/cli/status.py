@@ -20,10 +20,13 @@ from storyboard.cli.options import out_option, pricing_option, state_option, tar
 def status(target: Path, state: Path | None, out: Path | None, pricing: Path | None) -> None:
     """Show what the journal knows about each generation."""
     from storyboard.execute.status import status as journal_status
-    from storyboard.report.reporters import status_table
+    from storyboard.report.text import status_table
 
     plan = load_plan(target, pricing)
     workspace = workspace_for(plan, state=state, out=out)
     with workspace.open_journal(exclusive=False) as journal:
         report = journal_status(plan, journal, workspace)
+        lost = journal.lost()
     click.echo(status_table(report), nl=False)
+    if lost:
+        click.echo(f"warning: `storyboard run` will refuse this state: {lost}", err=True)

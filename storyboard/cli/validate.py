@@ -29,7 +29,8 @@ def validate(files: tuple[Path, ...], fmt: str) -> None:
 def _validate_one(file: Path, fmt: str) -> bool:
     """Compile one storyboard; print its problems (or, as text, that it is ok)."""
     from storyboard.compile import compile_file
-    from storyboard.report.reporters import PROBLEM_REPORTERS, plural
+    from storyboard.report.problems import PROBLEM_REPORTERS
+    from storyboard.report.table import plural
 
     try:
         compiled = compile_file(file)
@@ -53,7 +54,7 @@ def compile_command(file: Path, pricing: Path | None) -> None:
     """Print the exact API requests, one JSON object a line per generation."""
     from storyboard.compile import plan_file
     from storyboard.plan.pricing import load_price_table
-    from storyboard.report.reporters import compile_lines
+    from storyboard.report.json import compile_lines
 
     plan = plan_file(file, prices=load_price_table(pricing))
     click.echo(compile_lines(plan), nl=False)

@@ -11,21 +11,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.compile.emit import emit
+from storyboard.compile.engines import engine_for
 from storyboard.compile.load import load_file
-from storyboard.compile.render import TemplateEngine, render_all
+from storyboard.compile.render import render_all
 from storyboard.compile.validate import validate_document
 from storyboard.compile.variants import expand_variants
 from storyboard.media.timeline import CaptionBook, Timeline, build_timelines
-from storyboard.model import Generation, Plan, Storyboard, Variant
+from storyboard.model import Generation, Storyboard, Variant
 from storyboard.perf import fewer_collections
-from storyboard.plan.pricing import PriceTable, load_price_table
 
 if TYPE_CHECKING:
     from storyboard.plan.lock import Lock
+    from storyboard.plan.model import Plan
+    from storyboard.plan.pricing import PriceTable
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
+    """What a storyboard compiles to: its variants, generations and final-cut timelines."""
+
     storyboard: Storyboard
     variants: tuple[Variant, ...]
     generations: tuple[Generation, ...]
@@ -40,7 +44,7 @@ def compile_file(path: str | Path, *, display: str | None = None) -> Compiled:
     """
     document = load_file(path, display=display)
     storyboard = validate_document(document, Path(path).resolve().parent)
-    engine = TemplateEngine(Path(storyboard.root))
+    engine = engine_for(storyboard)  # Jinja2 only for a storyboard with templates
     variants = expand_variants(storyboard, engine)
     clips = render_all(storyboard, variants, engine)
     captions = CaptionBook()
@@ -59,6 +63,7 @@ def plan_file(path: str | Path, *, prices: PriceTable | None = None,
     lock file (``lock``: one about to be written instead, e.g. by ``reroll``)."""
     from storyboard.plan.lock import lock_path, read_lock, with_rerolls
     from storyboard.plan.price import price  # plan imports compile's request check
+    from storyboard.plan.pricing import load_price_table
 
     compiled = compile_file(path, display=display)
     sb = compiled.storyboard

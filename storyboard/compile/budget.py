@@ -95,12 +95,21 @@ def _too_short(clip: str, seconds: int) -> str:
 
 
 def _budget_shots(clip: RenderedClip) -> tuple[Take, ...]:
+    if not clip.shots:
+        raise BudgetError([Problem(f"clip '{clip.clip}' has no shots; give it at least one",
+                                   clip.location)])
+    problems, fixed_seconds, budgeted = _fixed_shots(clip)
+    durations = _shared_durations(clip, fixed_seconds, budgeted, problems)
+    if problems:
+        raise BudgetError(problems)
+    return _takes(clip, tuple(d for d in durations if d is not None))
+
+
+def _fixed_shots(clip: RenderedClip) -> tuple[list[Problem], int, list[int]]:
+    """The problems of the shots as written, the seconds of those with a duration, and the
+    indexes of those without one (which share what the clip's total leaves)."""
     name = clip.clip
     problems: list[Problem] = []
-    if not clip.shots:
-        raise BudgetError([Problem(f"clip '{name}' has no shots; give it at least one",
-                                   clip.location)])
-
     fixed_seconds = 0
     budgeted: list[int] = []  # indexes of the shots without a duration
     for number, shot in enumerate(clip.shots, start=1):
@@ -124,27 +133,35 @@ def _budget_shots(clip: RenderedClip) -> tuple[Take, ...]:
             problems.append(Problem(
                 f"shot {number} of clip '{name}' is {shot.duration} s; a shot needs at "
                 f"least {MIN_SHOT_SECONDS} s", shot.location))
+    return problems, fixed_seconds, budgeted
 
+
+def _shared_durations(clip: RenderedClip, fixed_seconds: int, budgeted: list[int],
+                      problems: list[Problem]) -> list[int | None]:
+    """Each shot's seconds: its own, or its weighted share of what the clip's total
+    leaves (appending to ``problems`` what keeps the total from being shared)."""
     durations = [shot.duration for shot in clip.shots]
-    if clip.duration is not None:
-        shortfall = _shortfall(name, clip.duration, fixed_seconds, len(budgeted))
-        if shortfall is not None:
-            problems.append(Problem(shortfall, _duration_location(clip)))
-        elif budgeted and not problems:  # shares need valid weights and fixed shots
-            shares = _apportion(clip.duration - fixed_seconds,
-                                tuple(clip.shots[i].weight for i in budgeted))
-            for i, share in zip(budgeted, shares, strict=True):
-                durations[i] = share
-                if share > MAX_TAKE_SECONDS:
-                    problems.append(_shot_too_long(name, i + 1, share, budgeted=True,
-                                                   location=clip.shots[i].location))
-    if problems:
-        raise BudgetError(problems)
+    if clip.duration is None:
+        return durations
+    shortfall = _shortfall(clip.clip, clip.duration, fixed_seconds, len(budgeted))
+    if shortfall is not None:
+        problems.append(Problem(shortfall, _duration_location(clip)))
+    elif budgeted and not problems:  # shares need valid weights and fixed shots
+        shares = _apportion(clip.duration - fixed_seconds,
+                            tuple(clip.shots[i].weight for i in budgeted))
+        for i, share in zip(budgeted, shares, strict=True):
+            durations[i] = share
+            if share > MAX_TAKE_SECONDS:
+                problems.append(_shot_too_long(clip.clip, i + 1, share, budgeted=True,
+                                               location=clip.shots[i].location))
+    return durations
 
-    seconds = tuple(d for d in durations if d is not None)
+
+def _takes(clip: RenderedClip, seconds: tuple[int, ...]) -> tuple[Take, ...]:
+    """The shots, in as few takes (generations) as hold them."""
     total = sum(seconds)
     if total < MIN_TAKE_SECONDS:
-        raise BudgetError([Problem(_too_short(name, total), _duration_location(clip))])
+        raise BudgetError([Problem(_too_short(clip.clip, total), _duration_location(clip))])
     if total <= MAX_TAKE_SECONDS and len(seconds) <= MAX_TAKE_SHOTS:  # the common case
         return (Take(index=None, duration=total, shot_durations=seconds),)
     cuts = _split(seconds)

@@ -8,9 +8,7 @@ billion-laughs document is refused after one read, without expanding anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, NoReturn, Protocol, TypeAlias
+from typing import NoReturn, Protocol
 
 from yaml.events import (
     AliasEvent,
@@ -24,6 +22,21 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from storyboard.compile.yaml_nodes import (
+    DEFAULT_LIMITS,
+    Alias,
+    Collection,
+    Limits,
+    LoadedDocument,
+    Map,
+    Node,
+    Scalar,
+    Seq,
+    build_document,
+    describe,
+    height,
+    size,
+)
 from storyboard.compile.yaml_scalars import (
     _MAP,
     _SEQ,
@@ -35,95 +48,7 @@ from storyboard.compile.yaml_scalars import (
     _unknown_tag,
 )
 from storyboard.errors import Problem, SourceLocation
-from storyboard.source import JsonPath, Position, SourceMap, format_json_path
-
-_MIB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on untrusted input; a storyboard is far below all of them."""
-
-    max_bytes: int = 5 * _MIB
-    max_depth: int = 64
-    max_nodes: int = 100_000
-
-
-DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True)
-class LoadedDocument:
-    file: str
-    data: Any
-    source_map: SourceMap
-
-
-class _Scalar:
-    __slots__ = ("column", "line", "raw", "value")
-
-    def __init__(self, value: Any, raw: str, line: int, column: int) -> None:
-        self.value = value
-        self.raw = raw
-        self.line = line
-        self.column = column
-
-
-class _Collection:
-    """A list or mapping; ``size`` is None while its events are still being read."""
-
-    __slots__ = ("column", "height", "line", "size")
-
-    def __init__(self, line: int, column: int) -> None:
-        self.line = line
-        self.column = column
-        self.size: int | None = None
-        self.height = 1
-
-
-class _Seq(_Collection):
-    __slots__ = ("items",)
-
-    def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.items: list[_Node] = []
-
-
-class _Map(_Collection):
-    __slots__ = ("entries",)
-
-    def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.entries: list[tuple[str, Position, _Node]] = []
-
-
-class _Alias:
-    __slots__ = ("column", "line", "target")
-
-    def __init__(self, target: _Scalar | _Collection, line: int, column: int) -> None:
-        self.target = target
-        self.line = line
-        self.column = column
-
-
-_Node: TypeAlias = _Scalar | _Collection | _Alias
-
-
-def _size(node: _Node) -> int:
-    """Values this node stands for once every alias in it is expanded."""
-    if isinstance(node, _Alias):
-        node = node.target
-    if isinstance(node, _Scalar):
-        return 1
-    assert node.size is not None
-    return node.size
-
-
-def _height(node: _Node) -> int:
-    """Collection levels this node adds once every alias in it is expanded."""
-    if isinstance(node, _Alias):
-        node = node.target
-    return 0 if isinstance(node, _Scalar) else node.height
+from storyboard.source import JsonPath, Position, format_json_path
 
 
 class _Frame:
@@ -131,7 +56,7 @@ class _Frame:
 
     __slots__ = ("key", "key_position", "node", "path", "seen")
 
-    def __init__(self, node: _Seq | _Map, path: JsonPath) -> None:
+    def __init__(self, node: Seq | Map, path: JsonPath) -> None:
         self.node = node
         self.path = path
         self.key: str | None = None
@@ -152,12 +77,6 @@ def _position(event: Event) -> Position:
     return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
 
 
-def _describe(node: _Node) -> str:
-    if isinstance(node, _Alias):
-        node = node.target
-    return "a list" if isinstance(node, _Seq) else "a mapping"
-
-
 class _Composer:
     """Turns one parser's events into nodes, checking bounds as each event arrives."""
 
@@ -165,10 +84,10 @@ class _Composer:
         self.file = file
         self.limits = limits
         self.problems: list[Problem] = []
-        self.anchors: dict[str, _Scalar | _Collection] = {}
+        self.anchors: dict[str, Scalar | Collection] = {}
         self.stack: list[_Frame] = []
         self.values = 0
-        self.root: _Node | None = None
+        self.root: Node | None = None
 
     # -- problems
 
@@ -182,7 +101,7 @@ class _Composer:
 
     # -- the event loop
 
-    def compose(self, parser: _Parser) -> _Node | None:
+    def compose(self, parser: _Parser) -> Node | None:
         get_event = parser.get_event
         get_event()  # StreamStartEvent
         event = get_event()
@@ -219,7 +138,7 @@ class _Composer:
         if not self.stack:
             return ()
         frame = self.stack[-1]
-        if isinstance(frame.node, _Seq):
+        if isinstance(frame.node, Seq):
             return (*frame.path, len(frame.node.items))
         if frame.key is None:
             return frame.path
@@ -229,7 +148,7 @@ class _Composer:
         """Keys are not counted: a mapping's size is its values, as ``_close`` adds it up."""
         return (
             bool(self.stack)
-            and isinstance(self.stack[-1].node, _Map)
+            and isinstance(self.stack[-1].node, Map)
             and (self.stack[-1].key is None)
         )
 
@@ -252,7 +171,7 @@ class _Composer:
             path,
         )
 
-    def _scalar(self, event: ScalarEvent) -> _Scalar:
+    def _scalar(self, event: ScalarEvent) -> Scalar:
         position = _position(event)
         path = self._child_path()
         if not self._at_key():
@@ -270,7 +189,7 @@ class _Composer:
         except _ScalarProblem as exc:
             self._add(str(exc), position, path)
             value = text
-        node = _Scalar(value, text, *position)
+        node = Scalar(value, text, *position)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
         return node
@@ -287,7 +206,7 @@ class _Composer:
             )
         self._count(1, position, path, alias=False)
         is_map = isinstance(event, MappingStartEvent)
-        node: _Seq | _Map = _Map(*position) if is_map else _Seq(*position)
+        node: Seq | Map = Map(*position) if is_map else Seq(*position)
         if event.tag not in (None, "!", _MAP if is_map else _SEQ):
             assert event.tag is not None
             self._add(str(_unknown_tag(event.tag)), position, path)
@@ -295,23 +214,23 @@ class _Composer:
             self.anchors[event.anchor] = node
         self.stack.append(_Frame(node, path))
 
-    def _close(self) -> _Seq | _Map:
+    def _close(self) -> Seq | Map:
         frame = self.stack.pop()
         node = frame.node
-        if isinstance(node, _Seq):
-            children: Iterable[_Node] = node.items
+        if isinstance(node, Seq):
+            children: Iterable[Node] = node.items
         else:
             children = (value for _, _, value in node.entries)
-        size = 1
-        height = 0
+        total = 1
+        tallest = 0
         for child in children:
-            size += _size(child)
-            height = max(height, _height(child))
-        node.size = size
-        node.height = height + 1
+            total += size(child)
+            tallest = max(tallest, height(child))
+        node.size = total
+        node.height = tallest + 1
         return node
 
-    def _alias(self, event: AliasEvent) -> _Node:
+    def _alias(self, event: AliasEvent) -> Node:
         position = _position(event)
         path = self._child_path()
         name = event.anchor
@@ -322,31 +241,31 @@ class _Composer:
                 position,
                 path,
             )
-            return _Scalar(None, "", *position)
-        if isinstance(target, _Collection) and target.size is None:
+            return Scalar(None, "", *position)
+        if isinstance(target, Collection) and target.size is None:
             self._add(
                 f"alias *{name} is inside the value anchored as &{name}, so it would contain "
                 "itself forever; copy the values you need instead",
                 position,
                 path,
             )
-            return _Scalar(None, "", *position)
-        self._count(_size(target), position, path, alias=True)
-        if len(self.stack) + _height(target) > self.limits.max_depth:
+            return Scalar(None, "", *position)
+        self._count(size(target), position, path, alias=True)
+        if len(self.stack) + height(target) > self.limits.max_depth:
             self._stop(
                 f"alias *{name} nests lists and mappings more than {self.limits.max_depth} "
                 "levels deep; a storyboard does not need this — flatten the structure",
                 position,
                 path,
             )
-        return _Alias(target, *position)
+        return Alias(target, *position)
 
-    def _attach(self, node: _Node) -> None:
+    def _attach(self, node: Node) -> None:
         if not self.stack:
             self.root = node
             return
         frame = self.stack[-1]
-        if isinstance(frame.node, _Seq):
+        if isinstance(frame.node, Seq):
             frame.node.items.append(node)
         elif frame.key is None:
             frame.key = self._key_name(node, frame)
@@ -355,13 +274,13 @@ class _Composer:
             frame.node.entries.append((frame.key, frame.key_position, node))
             frame.key = None
 
-    def _key_name(self, node: _Node, frame: _Frame) -> str:
+    def _key_name(self, node: Node, frame: _Frame) -> str:
         """The key as a string; anything else is reported, then stood in for by its text."""
         position = (node.line, node.column)
-        target = node.target if isinstance(node, _Alias) else node
-        if not isinstance(target, _Scalar):
+        target = node.target if isinstance(node, Alias) else node
+        if not isinstance(target, Scalar):
             self._add(
-                f"a key must be a name, not {_describe(node)}; write a plain name before ':'",
+                f"a key must be a name, not {describe(node)}; write a plain name before ':'",
                 position,
                 frame.path,
             )
@@ -393,31 +312,4 @@ class _Composer:
         return key
 
 
-def _build(root: _Node | None, file: str) -> LoadedDocument:
-    """Plain data plus positions; every alias becomes its own copy, within the node budget."""
-    values: dict[JsonPath, Position] = {}
-    keys: dict[JsonPath, Position] = {}
-
-    def build(node: _Node, path: JsonPath) -> Any:
-        values[path] = (node.line, node.column)
-        if isinstance(node, _Alias):
-            node = node.target
-        if isinstance(node, _Scalar):
-            return node.value
-        if isinstance(node, _Seq):
-            return [build(item, (*path, index)) for index, item in enumerate(node.items)]
-        assert isinstance(node, _Map)
-        mapping: dict[str, Any] = {}
-        for key, key_position, value in node.entries:
-            child = (*path, key)
-            keys[child] = key_position
-            mapping[key] = build(value, child)
-        return mapping
-
-    if root is None:
-        values[()] = (1, 1)
-        data = None
-    else:
-        data = build(root, ())
-    source_map = SourceMap(file, MappingProxyType(values), MappingProxyType(keys))
-    return LoadedDocument(file=file, data=data, source_map=source_map)
+__all__ = ["DEFAULT_LIMITS", "Limits", "LoadedDocument", "Node", "build_document"]

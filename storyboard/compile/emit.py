@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from storyboard import precompiled
 from storyboard.compile.budget import budget_clip
 from storyboard.errors import BudgetError, Problem, ProblemCollector, RequestError
-from storyboard.model import Generation, RenderedClip, Take, candidate_key, request_hash
+from storyboard.model import (
+    Generation,
+    RenderedClip,
+    Take,
+    candidate_key,
+    request_hash,
+    shots_sum,
+)
 from storyboard.resources import REQUEST_SCHEMA, load_schema
 
 if TYPE_CHECKING:
@@ -110,8 +117,7 @@ def request_is_valid(model: str, args: Mapping[str, Any]) -> bool:
     """Whether ``{model, args}`` keeps the API's input contract, shot sums included."""
     if not _schema_valid({"model": model, "args": args}):
         return False
-    shots = args.get("multi_prompt")  # valid by the schema: dicts with int durations
-    return not isinstance(shots, list) or sum(s["duration"] for s in shots) == args["duration"]
+    return shots_sum(args) is None  # valid by the schema: shots are dicts with int durations
 
 
 @cache
@@ -200,10 +206,10 @@ def check_request(model: str, args: Mapping[str, Any], clip: RenderedClip) -> li
         for error in _full_check().iter_errors(request):
             problems.append(_request_problem(list(error.absolute_path), error.message,
                                              error.instance, clip))
-    shots = args.get("multi_prompt")
-    if isinstance(shots, list) and sum(s["duration"] for s in shots) != args["duration"]:
+    total = shots_sum(args)
+    if total is not None:
         problems.append(Problem(
-            f"shot durations of clip '{clip.clip}' sum to {sum(s['duration'] for s in shots)} "
+            f"shot durations of clip '{clip.clip}' sum to {total} "
             f"but the take is {args['duration']} s", clip.location))
     return problems
 

@@ -23,11 +23,11 @@ from storyboard.compile.compose import (
     DEFAULT_LIMITS,
     Limits,
     LoadedDocument,
-    _build,
+    Node,
     _Composer,
-    _Node,
     _Parser,
     _Stop,
+    build_document,
 )
 from storyboard.errors import LoadError, Problem, SourceLocation
 from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
@@ -179,7 +179,7 @@ def _opens_past_bound(text: str, exc: yaml.MarkedYAMLError, limits: Limits) -> b
 
 def _compose(
     text: str, file: str, limits: Limits, parser: Callable[[str], _Parser]
-) -> _Node | None:
+) -> Node | None:
     composer = _Composer(file, limits)
     try:
         root = composer.compose(parser(text))
@@ -218,7 +218,7 @@ def _load(text: str, file: str, limits: Limits) -> LoadedDocument:
             ):
                 raise
             root = _compose(text, file, limits, _python_parser)
-        return _build(root, file)
+        return build_document(root, file)
     except RecursionError as exc:
         message = "the file nests too deeply to read; flatten the structure"
         raise LoadError([_file_problem(file, message)]) from exc

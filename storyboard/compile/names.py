@@ -12,6 +12,7 @@ template, add ``.`` but never start with it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -21,6 +22,19 @@ Kind = Literal["name", "variant", "clip"]
 VARIANT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
 VARIANT_ID_MAX = 128  # a folder name, well under the 255 bytes a file system allows
 VARIANT_RULE = "[a-z0-9][a-z0-9_.-]*"
+
+
+# What a slug keeps, and what it trims from its ends, for each kind of name it makes.
+_SLUGS = {"variant": ("a-z0-9_.", "-."), "name": ("a-z0-9_-", "-_")}
+
+
+def slug(text: str, kind: Literal["variant", "name"], fallback: str) -> str:
+    """``text`` as a name: lowercase ASCII (accents folded: é is e), every run of other
+    characters one '-', trimmed at both ends; ``fallback`` when nothing is left. Default
+    variant ids and ``storyboard init``'s default name are made here."""
+    keep, trim = _SLUGS[kind]
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(f"[^{keep}]+", "-", ascii_text.lower()).strip(trim) or fallback
 
 
 @cache
@@ -49,6 +63,8 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """What a kind of name must match, how long it may be, and the rule as shown."""
+
     pattern: re.Pattern[str]
     max_length: int
     shown: str  # the rule as a user reads it

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from jinja2.exceptions import SecurityError
-from jinja2.utils import Namespace
 
-MAX_VALUE = 100_000  # characters (items, digits) in any one value; prompts are ≤ 2,500
+from storyboard.compile.sizes import MAX_VALUE, weight
+
 MAX_DIGITS = 4_300  # in a number: as many as Python will print (sys.get_int_max_str_digits)
 
 
@@ -27,42 +27,6 @@ def too_large(what: str, size: int | None = None) -> Exhausted:
     amount = f" ({size:,})" if size is not None and size < 10**12 else ""
     return Exhausted(f"{what} would be too large for a template{amount}; the limit is "
                      f"{MAX_VALUE:,} characters or items")
-
-
-# ------------------------------------------------------------------------------- size
-
-
-def weight(value: Any, limit: int = MAX_VALUE) -> int:
-    """About how many characters ``str(value)`` takes (a container: its items'), counted
-    only until ``limit`` is passed, so measuring a huge value costs no more than a small
-    one. Shared items count each time they appear: ``[s] * 1000`` weighs 1,000 ``s``."""
-    total = 0
-    pending: list[Any] = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str | bytes):
-            total += len(item)
-        elif isinstance(item, bool) or item is None or isinstance(item, float):
-            total += 24  # the longest float repr
-        elif isinstance(item, int):
-            total += item.bit_length() // 3 + 1  # decimal digits, rounded up
-        elif isinstance(item, dict):
-            total += 2 + 4 * len(item)  # braces, then quotes and separators per item
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            total += 2 + 4 * len(item)
-            pending.extend(item)
-        elif isinstance(item, Namespace):
-            attrs = object.__getattribute__(item, "_Namespace__attrs")
-            total += 12 + 4 * len(attrs)
-            pending.extend(attrs.keys())
-            pending.extend(attrs.values())
-        else:  # a range, a macro, a loop, an undefined name: a short repr
-            total += 16
-        if total > limit:
-            return total
-    return total
 
 
 def _int(value: Any, default: int = 0) -> int:

@@ -12,30 +12,23 @@ safe as folder names.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storyboard.compile.load import load_file
-from storyboard.compile.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe
-from storyboard.compile.render import TemplateEngine
-from storyboard.errors import LoadError, Problem, SourceLocation, VariantError
-from storyboard.files import TooLarge, Unreadable, describe_size, read_limited
+from storyboard.compile.names import VARIANT_ID_MAX, VARIANT_RULE, is_safe, slug
+from storyboard.errors import Problem, SourceLocation, VariantError
 from storyboard.model import Storyboard, Variant, VariantsSpec
 
-KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+if TYPE_CHECKING:
+    from storyboard.compile.engines import Engine
+
 DEFAULT_VARIANT = "default"
-MAX_ROWS_BYTES = 20 * 1024 * 1024
 MAX_VARIANTS = 100_000  # a 9-line matrix of 8 keys × 20 values would be 25.6 billion
 
 
-def expand_variants(storyboard: Storyboard, engine: TemplateEngine) -> tuple[Variant, ...]:
+def expand_variants(storyboard: Storyboard, engine: Engine) -> tuple[Variant, ...]:
     spec = storyboard.variants
     if spec is None:
         return (Variant(DEFAULT_VARIANT, {}, None),)
@@ -53,51 +46,14 @@ def expand_variants(storyboard: Storyboard, engine: TemplateEngine) -> tuple[Var
     return _name(rows, spec, engine)
 
 
-def _combine(base: list[tuple[dict[str, Any], SourceLocation]], spec: VariantsSpec,
-             sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
+Rows = list[tuple[dict[str, Any], SourceLocation]]
+
+
+def _combine(base: Rows, spec: VariantsSpec, sb: Storyboard) -> Rows:
     """Rows × matrix combinations, minus ``exclude``, plus ``include``."""
     matrix = spec.matrix or {}
-    keys = list(matrix)
-    clashes = sorted({k for values, _ in base for k in values} & set(keys))
-    if clashes:
-        raise VariantError([Problem(
-            f"'{clashes[0]}' is both a rows column and a matrix key; rename one of them",
-            sb.source_map.locate_key(("variants", "matrix", clashes[0])))])
-    count = len(base) * math.prod(len(matrix[k]) for k in keys)
-    if count > MAX_VARIANTS:
-        raise VariantError([Problem(
-            f"variants would expand to {count:,} combinations, over the limit of "
-            f"{MAX_VARIANTS:,}; split the campaign into several storyboards",
-            sb.source_map.locate(("variants",)))])
-    known = {k for values, _ in base for k in values} | set(keys)
-    problems = []
-    for n, entry in enumerate(spec.exclude):
-        unknown = sorted(set(entry) - known)
-        if unknown:
-            problems.append(Problem(
-                f"exclude names '{unknown[0]}', which is not a matrix key or rows column "
-                f"(those are: {', '.join(sorted(known))})",
-                sb.source_map.locate_key(("variants", "exclude", n, unknown[0]))))
-    if problems:
-        raise VariantError(problems)
-    used = [False] * len(spec.exclude)
-    rows: list[tuple[dict[str, Any], SourceLocation]] = []
-    for values, location in base:
-        for combo in itertools.product(*(matrix[k] for k in keys)):
-            merged = {**values, **dict(zip(keys, combo, strict=True))}
-            hits = [n for n, ex in enumerate(spec.exclude) if _matches(merged, ex)]
-            for n in hits:
-                used[n] = True
-            if not hits:
-                rows.append((merged, location))
-    for n, hit in enumerate(used):
-        if not hit:  # a typo in a value would otherwise silently pay for what it meant
-            problems.append(Problem(
-                f"exclude entry {_show(spec.exclude[n])} matches no combination; check its "
-                "values (they must match exactly, as written in the matrix or rows)",
-                sb.source_map.locate(("variants", "exclude", n))))
-    if problems:
-        raise VariantError(problems)
+    _check_matrix(base, matrix, sb)
+    rows = _without_excluded(base, matrix, spec, sb)
     known = {k for values, _ in rows for k in values}
     for n, entry in enumerate(spec.include):
         where = sb.source_map.locate(("variants", "include", n))
@@ -113,128 +69,74 @@ def _combine(base: list[tuple[dict[str, Any], SourceLocation]], spec: VariantsSp
     return rows
 
 
+def _check_matrix(base: Rows, matrix: Mapping[str, tuple[Any, ...]], sb: Storyboard) -> None:
+    """No key both a rows column and a matrix key; no more than ``MAX_VARIANTS``."""
+    clashes = sorted({k for values, _ in base for k in values} & set(matrix))
+    if clashes:
+        raise VariantError([Problem(
+            f"'{clashes[0]}' is both a rows column and a matrix key; rename one of them",
+            sb.source_map.locate_key(("variants", "matrix", clashes[0])))])
+    count = len(base) * math.prod(len(values) for values in matrix.values())
+    if count > MAX_VARIANTS:
+        raise VariantError([Problem(
+            f"variants would expand to {count:,} combinations, over the limit of "
+            f"{MAX_VARIANTS:,}; split the campaign into several storyboards",
+            sb.source_map.locate(("variants",)))])
+
+
+def _without_excluded(base: Rows, matrix: Mapping[str, tuple[Any, ...]], spec: VariantsSpec,
+                      sb: Storyboard) -> Rows:
+    """Every combination no ``exclude`` entry matches; an entry naming an unknown key, or
+    matching nothing, is a problem (a typo would otherwise pay for what it meant)."""
+    keys = list(matrix)
+    known = {k for values, _ in base for k in values} | set(keys)
+    problems = []
+    for n, entry in enumerate(spec.exclude):
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            problems.append(Problem(
+                f"exclude names '{unknown[0]}', which is not a matrix key or rows column "
+                f"(those are: {', '.join(sorted(known))})",
+                sb.source_map.locate_key(("variants", "exclude", n, unknown[0]))))
+    if problems:
+        raise VariantError(problems)
+    used = [False] * len(spec.exclude)
+    rows: Rows = []
+    for values, location in base:
+        for combo in itertools.product(*(matrix[k] for k in keys)):
+            merged = {**values, **dict(zip(keys, combo, strict=True))}
+            hits = [n for n, ex in enumerate(spec.exclude) if _matches(merged, ex)]
+            for n in hits:
+                used[n] = True
+            if not hits:
+                rows.append((merged, location))
+    problems = [Problem(
+        f"exclude entry {_show(spec.exclude[n])} matches no combination; check its "
+        "values (they must match exactly, as written in the matrix or rows)",
+        sb.source_map.locate(("variants", "exclude", n))) for n, hit in enumerate(used) if not hit]
+    if problems:
+        raise VariantError(problems)
+    return rows
+
+
 def _matches(values: Mapping[str, Any], pattern: Mapping[str, Any]) -> bool:
     """Every key of ``pattern`` has the same value, of the same type (1 is not true)."""
     return all(k in values and type(values[k]) is type(v) and values[k] == v
                for k, v in pattern.items())
 
 
-def _rows(spec: VariantsSpec, sb: Storyboard) -> list[tuple[dict[str, Any], SourceLocation]]:
+def _rows(spec: VariantsSpec, sb: Storyboard) -> Rows:
     if isinstance(spec.rows, tuple):
         return [(dict(row), sb.source_map.locate(("variants", "rows", n)))
                 for n, row in enumerate(spec.rows)]
+    from storyboard.compile.variant_rows import file_rows
+
     assert isinstance(spec.rows, str)
-    where = sb.source_map.locate(("variants", "rows"))
-    path = Path(sb.root) / spec.rows
-    display = _display(path, spec.rows, sb)
-    if not path.resolve().is_relative_to(Path(sb.root).resolve()):
-        # like includes: what a storyboard reads travels with it (and is in its git tree)
-        raise VariantError([Problem(
-            f"rows file '{spec.rows}' is outside the storyboard's folder; keep data files "
-            "beside the storyboard or below it", where)])
-    if not path.is_file():
-        raise VariantError([Problem(
-            f"rows file '{spec.rows}' not found; paths are relative to the storyboard's "
-            f"folder ({Path(sb.file).parent})", where)])
-    if path.suffix.lower() == ".csv":
-        return _csv_rows(path, display, where)
-    return _data_rows(path, display, where)
-
-
-def _display(path: Path, given: str, sb: Storyboard) -> str:
-    """The rows file as the user would name it: beside the storyboard's own name."""
-    return str(Path(sb.file).parent / given)
-
-
-def _csv_rows(path: Path, display: str,
-              where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
-    try:
-        data = read_limited(path, MAX_ROWS_BYTES, kind="rows file")
-    except TooLarge:
-        raise VariantError([Problem(f"rows file {display} is over "
-                                    f"{describe_size(MAX_ROWS_BYTES)}", where)]) from None
-    except Unreadable as exc:
-        raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
-    # newline="" keeps quoted line breaks inside their cell; strict rejects a stray quote;
-    # decoded as it is read, so 20 MiB is never also held as text (4 bytes a character)
-    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(lines, strict=True)
-    problems: list[Problem] = []
-    try:
-        header = next(reader, None)
-        if not header:
-            raise VariantError([Problem(f"rows file {display} is empty; it needs a header row "
-                                        "naming the columns", where)])
-        header = [h.strip() for h in header]
-        for col, name in enumerate(header, 1):
-            if not KEY.match(name):
-                problems.append(Problem(
-                    f"column name {name!r} is not usable in templates; use letters, digits "
-                    "and '_'", SourceLocation(display, 1, col, "$")))
-        if len(set(header)) != len(header):
-            problems.append(Problem("duplicate column names in the header row",
-                                    SourceLocation(display, 1, 1, "$")))
-        rows = []
-        line_no = reader.line_num + 1  # where the next record starts
-        for index, record in enumerate(reader):
-            start, line_no = line_no, reader.line_num + 1
-            if index >= MAX_VARIANTS:  # 20 MiB of "1\n" would be 10 million dicts
-                raise VariantError([Problem(
-                    f"rows file {display} has over {MAX_VARIANTS:,} rows, the limit of "
-                    "variants; split the campaign into several storyboards",
-                    SourceLocation(display, start, 1, f"$[{index}]"))])
-            if not any(cell.strip() for cell in record):
-                continue
-            loc = SourceLocation(display, start, 1, f"$[{index}]")
-            if len(record) != len(header):
-                problems.append(Problem(
-                    f"row has {len(record)} cells but the header has {len(header)} columns",
-                    loc))
-                continue
-            rows.append((dict(zip(header, record, strict=True)), loc))
-    except csv.Error as exc:
-        raise VariantError([Problem(
-            f"{exc} (a quote that is never closed?)", SourceLocation(
-                display, reader.line_num, 1, "$"))]) from None
-    except UnicodeDecodeError as exc:
-        raise VariantError([Problem(f"cannot read rows file {display}: {exc}", where)]) from None
-    if problems:
-        raise VariantError(problems)
-    return rows
-
-
-def _data_rows(path: Path, display: str,
-               where: SourceLocation) -> list[tuple[dict[str, Any], SourceLocation]]:
-    try:
-        doc = load_file(path, display=display)
-    except LoadError as exc:
-        raise VariantError(exc.problems) from None
-    if not isinstance(doc.data, list) or not doc.data:
-        raise VariantError([Problem(
-            f"rows file {display} must hold a non-empty list of mappings, one per variant",
-            doc.source_map.locate(()))])
-    problems: list[Problem] = []
-    rows = []
-    for n, row in enumerate(doc.data):
-        loc = doc.source_map.locate((n,))
-        if not isinstance(row, dict) or not row:
-            problems.append(Problem("each row must be a non-empty mapping of column: value", loc))
-            continue
-        for key, value in row.items():
-            if not isinstance(key, str) or not KEY.match(key):
-                problems.append(Problem(f"key {key!r} is not usable in templates; use letters, "
-                                        "digits and '_'", doc.source_map.locate_key((n, key))))
-            elif value is None or isinstance(value, dict | list):
-                problems.append(Problem(f"value of '{key}' must be a string, number or boolean",
-                                        doc.source_map.locate((n, key))))
-        rows.append((row, loc))
-    if problems:
-        raise VariantError(problems)
-    return rows
+    return file_rows(spec.rows, sb)
 
 
 def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsSpec,
-          engine: TemplateEngine) -> tuple[Variant, ...]:
+          engine: Engine) -> tuple[Variant, ...]:
     problems: list[Problem] = []
     variants: list[Variant] = []
     makers: dict[str, list[tuple[Mapping[str, Any], SourceLocation]]] = {}
@@ -245,7 +147,7 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
             vid = engine.render(spec.id, context).strip()
             where = spec.id.location
         else:
-            vid = slug("-".join(str(v) for v in values.values()))
+            vid = slug("-".join(str(v) for v in values.values()), "variant", "variant")
             where = location
         if not is_safe("variant", vid):
             first_key = next(iter(values), "value")
@@ -267,12 +169,6 @@ def _name(rows: Iterable[tuple[dict[str, Any], SourceLocation]], spec: VariantsS
     if problems:
         raise VariantError(problems)
     return tuple(variants)
-
-
-def slug(text: str) -> str:
-    """A default variant id from values: lowercase ASCII, other runs of characters as '-'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9_.]+", "-", ascii_text.lower()).strip("-.") or "variant"
 
 
 def _show(values: Mapping[str, Any]) -> str:

@@ -7,6 +7,6 @@ generation needs), ``preflight`` (before the first paid create), ``executor``,
 ``manifest``, ``status`` and ``rescue`` (job ids the journal could not take).
 """
 
-from storyboard.execute.executor import run
+from storyboard.execute.entry import run
 
 __all__ = ["run"]

@@ -12,23 +12,21 @@ The promise is that no paid job is ever lost and none is paid for twice:
 * resume is the same command: pending job ids are polled again, finished videos
   whose files went missing are downloaded again from a freshly queried URL.
 
-``prepare`` decides what each generation needs (under the journal's lock); ``execute``
-does it with bounded concurrency and reports progress as events.
+``prepare`` decides what each generation needs (under the journal's lock); the
+``Executor`` does it with bounded concurrency and reports progress as events
+(``SharedExecutor``, in ``shared``, when runners share the journal); ``entry`` runs it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from storyboard.api.client import ShortAPIClient
 from storyboard.api.contract import STATUS_GENERATING, Created, JobState
@@ -44,18 +42,14 @@ from storyboard.errors import (
     StoryboardError,
 )
 from storyboard.execute.latency import Expected, expected_for
-from storyboard.execute.manifest import write_manifest
-from storyboard.execute.options import Api, RunOptions
-from storyboard.execute.prepare import Action, Prepared, Task, decide, prepare
+from storyboard.execute.options import RunOptions
+from storyboard.execute.prepare import Action, Prepared, Task
 from storyboard.execute.rescue import Kept, keep
+from storyboard.execute.stop import Stop
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
 from storyboard.model import (
-    IN_FLIGHT,
-    NEW,
-    REUSED,
     Generation,
-    Plan,
     PlanItem,
 )
 from storyboard.results import Event, Outcome, Result, RunSummary
@@ -65,25 +59,10 @@ JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed jour
 _ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
 
 
-class _Stop:
-    """Ctrl-C once: submit nothing new, stop polling, keep the journal. Twice: quit now."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-        self.auth_failed = False
-        self.journal_failed: str | None = None  # submit nothing more: it cannot be recorded
-        self.over_budget: str | None = None  # submit nothing more: the shared budget is spent
-
-    @property
-    def requested(self) -> bool:
-        return self.event.is_set()
-
-    async def sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.event.wait(), timeout=seconds)
-
-
 class Executor:
+    """Creates, polls and downloads a prepared plan's generations, journaled at every step
+    (one runner; ``SharedExecutor`` is the one for a journal runners share)."""
+
     def __init__(self, prepared: Prepared, *, client: ShortAPIClient, journal: Journal,
                  workspace: Workspace, options: RunOptions,
                  on_event: Callable[[Event], None] = lambda e: None,
@@ -96,14 +75,12 @@ class Executor:
         self.options = options
         self.emit = on_event
         self.clock = clock
-        self.stop = _Stop()
+        self.stop = Stop()
         self._renders: dict[str, asyncio.Future[Outcome]] = {}
         self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
         self._hash_of: dict[int, str] = {}
         self.kept: list[str] = []  # what happened to each held job id, for the summary
         self._began: set[str] = set()  # hashes whose attempt this runner journaled
-        self.started = clock()
-        self._waiter = Waiter(journal, workspace.origin, interval=min(1.0, journal.lease / 4))
         self.expected = expected or expected_for(prepared.tasks, client)  # sets poll times
 
     async def run(self) -> RunSummary:
@@ -112,18 +89,19 @@ class Executor:
         order = sorted(self.prepared.tasks, key=lambda t: t.action is Action.CREATE)
         for task in order:
             self.emit(Event(task.item.generation.id, "queued"))
-        beat = asyncio.create_task(self._heartbeat()) if self.journal.shared else None
-        try:
-            outcomes = await asyncio.gather(*(self._one(task, slots) for task in order))
-        finally:
-            if beat is not None:
-                beat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beat
+        outcomes = await self._all(order, slots)
         by_id = {o.item.generation.id: o for o in outcomes}
         ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
         return RunSummary(ordered, self.workspace, interrupted=self.stop.requested,
                           kept=tuple(self.kept))
+
+    async def _all(self, order: list[Task], slots: asyncio.Semaphore) -> list[Outcome]:
+        return await asyncio.gather(*(self._one(task, slots) for task in order))
+
+    async def _render(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
+        """Reuse, resume, download or create one generation (``SharedExecutor`` claims it
+        first)."""
+        return await self._work(task, slots)
 
     def request_stop(self) -> None:
         self.stop.event.set()
@@ -135,10 +113,7 @@ class Executor:
             outcome = self._shared(task.item, await asyncio.shield(render))
         else:
             try:
-                if self.journal.shared and task.action is not Action.REUSE:
-                    outcome = self._as_made_here(await self._shared_work(task, slots))
-                else:
-                    outcome = await self._work(task, slots)
+                outcome = await self._render(task, slots)
             except (StoryboardError, OSError) as exc:
                 # a local failure (disk full, a folder where a render should go, the
                 # journal) fails this generation only, never the jobs in flight beside it
@@ -177,105 +152,6 @@ class Executor:
                            file=self._publish(item.generation, cached))
         return replace(leader, item=item, charged=None, reason=(
             f"same request as {leader.item.generation.id}: {leader.reason or leader.result}"))
-
-    def _as_made_here(self, outcome: Outcome) -> Outcome:
-        """A generation this runner planned to create but another runner created: not this
-        run's spend (its runner's summary counts it)."""
-        item = outcome.item
-        if item.state != NEW or item.generation.hash in self._began:
-            return outcome
-        state = REUSED if outcome.result is Result.REUSED else IN_FLIGHT
-        return replace(outcome, item=replace(item, state=state), charged=None)
-
-    async def _shared_work(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
-        """A generation other runners may render too (a shared journal): its job is created,
-        or taken over from a runner that stopped, only under this runner's claim; while
-        another runner's claim is live, wait — holding no slot — for what it journals."""
-        item, g, origin = task.item, task.item.generation, self.workspace.origin
-        waited = False
-        while True:
-            latest = self.journal.latest(g.hash, origin)
-            if latest is not None:  # another runner's render, from a bucket store
-                await asyncio.to_thread(self.workspace.from_store, latest)
-            settled = self._settled(item, latest)
-            if isinstance(settled, Outcome):
-                return settled
-            if settled is not None:  # done by now: reuse, or download by its job id
-                return await self._work(settled, slots)
-            async with slots:
-                if self.stop.requested:
-                    return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
-                if self.journal.claim(g.hash, origin):
-                    try:
-                        return await self._claimed(item, slots)
-                    except ClaimLost:
-                        pass  # another runner took it over while this one was away
-                    finally:
-                        with contextlib.suppress(StoryboardError):
-                            self.journal.release(g.hash, origin)
-            if not waited:
-                waited = True
-                self.emit(Event(g.id, "waiting", "for another runner"))
-            await self._wait_for_claim(g.hash)
-
-    async def _wait_for_claim(self, hash: str) -> None:
-        """Until no other runner's live claim holds ``hash``, or Ctrl-C."""
-        freed = asyncio.ensure_future(self._waiter.wait(hash))
-        stopped = asyncio.ensure_future(self.stop.event.wait())
-        try:
-            await asyncio.wait({freed, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in (freed, stopped):
-                waiting.cancel()
-
-    async def _claimed(self, item: PlanItem, slots: asyncio.Semaphore) -> Outcome:
-        """Under this runner's claim: what the journal holds now decides (the runner that
-        held it before may have finished it, or stopped while sending its create)."""
-        g = item.generation
-        latest = self.journal.latest(g.hash, self.workspace.origin)
-        if latest is not None and latest.status is Status.SUBMITTING:
-            # its runner stopped (its claim lapsed) while sending the create: it may
-            # exist and be charged, so it is never sent again blindly
-            self.journal.unknown(latest.attempt_id, (
-                f"runner {latest.runner or '?'} stopped while sending the create"))
-            latest = self.journal.get(latest.attempt_id)
-        settled = self._settled(item, latest)
-        if isinstance(settled, Outcome):
-            return settled
-        task = settled or Task(item, decide(latest, self.workspace.cache_file(g.hash),
-                                             self.options, verify=True), latest)
-        return await self._work(task, _HELD)
-
-    def _settled(self, item: PlanItem, latest: Attempt | None) -> Task | Outcome | None:
-        """What needs no claim: a finished job (reused, or downloaded again by its id), a
-        create of unknown outcome (reported), a failure another runner saw during this run
-        (reported; the next run tries again). None: it needs the claim."""
-        if latest is None:
-            return None
-        if latest.status is Status.DONE:
-            cached = self.workspace.cache_file(item.generation.hash)
-            return Task(item, decide(latest, cached, self.options, verify=True), latest)
-        if latest.status is Status.UNKNOWN and not self.options.resubmit_unknown:
-            return Outcome(item, Result.UNKNOWN, latest.job_id,
-                           reason=unknown_reason(latest.error or "the create was sent"))
-        if (latest.status in (Status.FAILED, Status.REJECTED) and latest.updated_at >= self.started
-                and latest.runner != self.journal.runner):
-            return Outcome(item, Result.FAILED, latest.job_id, latest.charge,
-                           refunded=latest.refunded, reason=(
-                               f"{latest.error or latest.status} (in runner {latest.runner}; "
-                               "a rerun tries again)"))
-        return None
-
-    async def _heartbeat(self) -> None:
-        """Keep this runner's claims alive; a runner that stops renewing them loses them
-        after a lease, and another runner takes its generations over. A renewal that
-        fails is tried again at the next beat: should the claims lapse meanwhile, ``begin``
-        refuses to create what another runner took over, and the journal writes that
-        failed say so themselves."""
-        while True:
-            await asyncio.sleep(self.journal.lease / 3)
-            with contextlib.suppress(StoryboardError):
-                await asyncio.to_thread(self.journal.renew)
 
     async def _work(self, task: Task, slots: contextlib.AbstractAsyncContextManager[Any]
                     ) -> Outcome:
@@ -370,11 +246,9 @@ class Executor:
         return found
 
     def _within(self) -> Decimal | None:
-        """The budget a shared journal checks each create against, as it is written: what
-        every runner has spent on this storyboard (one runner's plan checked it before)."""
-        if not self.journal.shared or self.workspace.sandbox:
-            return None
-        return self.prepared.plan.budget.max_cost_usd
+        """The budget the journal checks each create against as it is written (a shared
+        journal's: ``SharedExecutor``); one runner's plan was checked before it ran."""
+        return None
 
     async def _journal_retrying(self, write: Callable[[], None]) -> None:
         """A journal write that failed is tried again a few times (a full disk may clear)."""
@@ -508,41 +382,6 @@ class Executor:
         return target
 
 
-_HELD = contextlib.nullcontext()  # for work done in a slot its caller holds already
-
-
-class Waiter:
-    """Generations waiting for other runners' claims, looked up together: one query per
-    interval for all of them, however many wait."""
-
-    def __init__(self, journal: Journal, origin: str, *, interval: float) -> None:
-        self.journal = journal
-        self.origin = origin
-        self.interval = interval
-        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    async def wait(self, hash: str) -> None:
-        """Return once no other runner's live claim holds ``hash``."""
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(hash, []).append(future)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._look())
-        await future
-
-    async def _look(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(self.interval)
-            try:
-                free = self.journal.free(list(self._waiting), self.origin)
-            except StoryboardError:
-                free = set(self._waiting)  # let them try: the error reaches them there
-            for hash in free:
-                for future in self._waiting.pop(hash, []):
-                    if not future.done():
-                        future.set_result(None)
-
-
 def unknown_reason(what_happened: str) -> str:
     """The one sentence for a create of unknown outcome: what happened (as the journal keeps
     it), that it may have been charged, and what to do."""
@@ -555,77 +394,3 @@ def _local_failure(exc: StoryboardError | OSError) -> str:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where} (nothing more was charged; a rerun resumes)"
     return str(exc)
-
-
-@contextlib.contextmanager
-def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
-                 main: asyncio.Task[Any], on_stop: Callable[[], None]) -> Iterator[None]:
-    """First Ctrl-C stops submitting (in-flight creates still get their job ids
-    journaled); a second one cancels everything at once."""
-
-    def handler() -> None:
-        if executor.stop.requested:
-            main.cancel()
-        else:
-            executor.request_stop()
-            on_stop()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, handler)
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-
-
-async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, workspace: Workspace,
-              api: Api, options: RunOptions | None = None, prepared: Prepared | None = None,
-              on_event: Callable[[Event], None] = lambda e: None,
-              on_stop: Callable[[], None] | None = None) -> RunSummary:
-    """Render ``plan`` through the job API at ``api`` over ``client``, journaled in
-    ``journal``, and write its manifest: the library's way to run.
-
-    The HTTP client is injected: the CLI hands in a pooled one (``Api.http``), a test an
-    ``httpx.AsyncClient(transport=httpx.MockTransport(handler))``. ``prepared`` is the
-    plan as ``prepare`` saw it (default: prepared here; ``--only`` prepares a part of the
-    plan, while the manifest covers all of it). With ``on_stop``, the first Ctrl-C stops
-    submitting (``on_stop`` says so) and a second cancels at once.
-    """
-    options = options or RunOptions()
-    prepared = prepared or prepare(plan, journal, workspace, options)
-    executor = Executor(prepared, client=api.speak(client), journal=journal,
-                        workspace=workspace, options=options, on_event=on_event)
-    if on_stop is None:
-        summary = await executor.run()
-    else:
-        task = asyncio.current_task()
-        assert task is not None
-        with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
-            summary = await executor.run()
-    write_manifest(summary, journal, plan)
-    return summary
-
-
-def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
-            options: RunOptions, api: Api, plan: Plan | None = None,
-            on_event: Callable[[Event], None] = lambda e: None,
-            on_stop: Callable[[], None] = lambda: None) -> RunSummary:
-    """``run`` on its own event loop with a pooled client, for the command line: Ctrl-C
-    stops it, and a run cancelled outright still leaves a manifest."""
-    whole = plan or prepared.plan
-
-    async def main() -> RunSummary:
-        async with api.http() as http:
-            return await run(whole, client=http, journal=journal, workspace=workspace, api=api,
-                             options=options, prepared=prepared, on_event=on_event,
-                             on_stop=on_stop)
-
-    try:
-        return asyncio.run(main())
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        summary = RunSummary((), workspace, interrupted=True)
-        write_manifest(summary, journal, whole)
-        return summary

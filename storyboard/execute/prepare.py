@@ -127,13 +127,16 @@ def _remove_partial_downloads(workspace: Workspace) -> None:
 
 
 def _remove_stale_temporaries(workspace: Workspace, started: float) -> None:
-    """A run killed while publishing leaves ``.<clip>.mp4.<pid>.tmp`` beside the render and
-    ``.manifest.json.<pid>.….tmp`` beside the manifest. Only ours (these names, in this
-    storyboard's folders), only stale ones (a dead writer, or older than this run)."""
+    """A run killed while publishing leaves ``.<clip>.mp4.<pid>.tmp`` beside the render,
+    ``.manifest.json.<pid>.….tmp`` beside the manifest, ``.<variant>.mp4.<pid>.tmp`` (and
+    ``.srt``) beside a final cut, and a half-encoded cut in the state folder's ``cuts/``.
+    Only ours (these names, in this storyboard's folders), only stale ones (a dead writer,
+    or older than this run)."""
     base = workspace.out_dir / workspace.name
-    ours = [*workspace.state_dir.glob(".*.tmp")]
+    ours = [*workspace.state_dir.glob(".*.tmp"), *workspace.state_dir.glob("cuts/*/.*.tmp")]
     if not workspace.published_by_another():
-        ours += [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp")]
+        ours += [*base.glob(".manifest.json.*.tmp"), *base.glob("*/.*.mp4.*.tmp"),
+                 *base.glob(".*.mp4.*.tmp"), *base.glob(".*.srt.*.tmp")]  # final cuts
     for path in ours:
         if path.is_file() and is_stale(path, started):
             path.unlink(missing_ok=True)

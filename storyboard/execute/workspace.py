@@ -96,7 +96,7 @@ class Workspace:
         """Where the journal is, as messages name it (a URL never with its password)."""
         if self.journal_url is None:
             return str(self.state_dir)
-        from storyboard.journal.postgres import redact_url
+        from storyboard.journal.postgres_schema import redact_url
 
         return redact_url(self.journal_url)
 

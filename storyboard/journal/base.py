@@ -159,6 +159,7 @@ class Journal(Protocol):
     def release(self, hash: str, origin: str) -> None: ...
     def renew(self) -> None: ...
     def free(self, hashes: Iterable[str], origin: str) -> set[str]: ...  # no live claim
+    def lost(self) -> str | None: ...  # why a writer would refuse it as lost (JournalLost)
 
 
 def spent_by(attempts: Iterable[Attempt], origin: str) -> Spent:

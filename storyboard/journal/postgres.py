@@ -30,17 +30,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
 
-from storyboard.errors import ClaimLost, JournalCorrupt, JournalLost, StateError
+from storyboard.errors import ClaimLost, JournalLost, StateError
 from storyboard.journal.base import (
     ACCEPT_LOST_OPTION,
     API,
@@ -54,72 +53,23 @@ from storyboard.journal.base import (
     money_text,
 )
 from storyboard.journal.lock import lock_folder
+from storyboard.journal.postgres_schema import (
+    COLUMNS,
+    attempt_from_row,
+    prepare,
+    redact_url,
+    status_text,
+)
 from storyboard.model import Spent, canonical_json
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1  # of the tables in the ``storyboard`` schema
 DEFAULT_LEASE = 30.0  # seconds a claim outlives a runner that stopped renewing it
 CONNECT_TIMEOUT = 10  # seconds
-_STATUSES = ", ".join(f"'{s.value}'" for s in Status)
-_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS storyboard;
-CREATE TABLE storyboard.meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE storyboard.attempts (
-    attempt_id    bigserial PRIMARY KEY,
-    token         text UNIQUE,
-    hash          text NOT NULL,
-    generation_id text NOT NULL,
-    storyboard    text NOT NULL,
-    request_json  text NOT NULL,
-    status        text NOT NULL CHECK (status IN ({_STATUSES})),
-    job_id        text,
-    estimated_usd numeric,
-    charged_usd   numeric,
-    refunded      boolean NOT NULL DEFAULT false,
-    job_status    integer,
-    url           text,
-    file          text,
-    sha256        text,
-    error         text,
-    created_at    double precision NOT NULL,
-    updated_at    double precision NOT NULL,
-    origin        text NOT NULL CHECK (origin IN ('api', 'sandbox')),
-    api_base      text,
-    runner        text
-);
-CREATE INDEX attempts_by_hash ON storyboard.attempts (hash, attempt_id);
-CREATE INDEX attempts_by_storyboard ON storyboard.attempts (storyboard);
-CREATE INDEX attempts_by_status ON storyboard.attempts (status);
-CREATE TABLE storyboard.claims (
-    origin     text NOT NULL,
-    hash       text NOT NULL,
-    runner     text NOT NULL,
-    expires_at timestamptz NOT NULL,
-    PRIMARY KEY (origin, hash)
-);
-CREATE INDEX claims_by_runner ON storyboard.claims (runner);
-"""
-_SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # advisory lock id ("STORYBOA") while creating tables
-_COLUMNS = frozenset(f.name for f in fields(Attempt))
 _LIVE = "expires_at > clock_timestamp()"
 _CHARGE = """COALESCE(SUM(CASE WHEN job_id IS NULL OR refunded OR status = 'rejected' THEN 0
                           ELSE COALESCE(charged_usd, estimated_usd, 0) END), 0) AS charged,
              COALESCE(SUM(CASE WHEN job_id IS NULL AND status IN ('unknown', 'submitting')
                           THEN COALESCE(estimated_usd, 0) ELSE 0 END), 0) AS unknown"""
-
-
-def redact_url(url: str) -> str:
-    """The URL as messages show it: no password, no query (it may hold one)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return f"{url.split('://', 1)[0]}://…"
-    user = f"{parts.username}@" if parts.username else ""
-    if ":" in host:
-        host = f"[{host}]"
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
 
 
 class PostgresJournal:
@@ -143,6 +93,7 @@ class PostgresJournal:
         self._runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._state_id: str | None = None
         self.imported = 0  # attempts copied in from a state folder's journal by this runner
+        self._traces: Callable[[], Traces] = Traces
 
     @classmethod
     def open(cls, url: str, *, exclusive: bool = True, lock_dir: Path | None = None,
@@ -161,8 +112,10 @@ class PostgresJournal:
                 "give each runner its own checkout (runners share the journal through the "
                 "database, not a folder)"))
         journal = cls(url, exclusive=exclusive, lease=lease, clock=clock, lock_fd=lock_fd)
+        journal._traces = traces
         try:
-            journal._state_id = journal._run(journal._prepare, transaction=False)
+            journal._state_id = journal._run(
+                lambda c: prepare(c, writer=exclusive, where=journal.path), transaction=False)
             if exclusive and adopt is not None:
                 adopt(journal)
             if exclusive and not accept_lost:
@@ -429,42 +382,13 @@ class PostgresJournal:
                     raise self._failure(exc) from None
         raise AssertionError("unreachable")
 
-    def _prepare(self, conn: psycopg.Connection[dict[str, Any]]) -> str:
-        """Create the tables in a new database (once, whoever comes first); check the
-        version of an existing one. Returns the database's state id."""
-        if not _has_schema(conn):
-            if not self._exclusive:
-                return ""
-            # whoever comes first creates the tables; the others wait, then see them (a
-            # session lock, so that the next transaction's catalog snapshot is fresh)
-            conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
-            try:
-                with conn.transaction():
-                    if not _has_schema(conn):
-                        conn.execute(_DDL)
-                        conn.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), "
-                                     "('state_id', %s)", (str(SCHEMA_VERSION),
-                                                          uuid.uuid4().hex))
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
-        meta = {r["key"]: r["value"] for r in conn.execute(
-            "SELECT key, value FROM storyboard.meta").fetchall()}
-        version = int(meta.get("schema", "0") or 0)
-        if version > SCHEMA_VERSION:
-            raise JournalCorrupt(
-                f"{self.path}: written by a newer storyboard (journal schema {version}; this "
-                f"one reads up to {SCHEMA_VERSION}): upgrade storyboard on this runner")
-        if version < 1 or "state_id" not in meta:
-            raise JournalCorrupt(f"{self.path}: the schema 'storyboard' is there but is not a "
-                                 "storyboard journal; use another database")
-        columns = {r["column_name"] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-            "'storyboard' AND table_name = 'attempts'").fetchall()}
-        missing = (_COLUMNS | {"token"}) - columns
-        if missing:
-            raise JournalCorrupt(f"{self.path}: its attempts table is missing columns "
-                                 f"{sorted(missing)}; use another database")
-        return str(meta["state_id"])
+    def lost(self) -> str | None:
+        """Why ``storyboard run`` would refuse this database (see ``_refuse_if_lost``)."""
+        try:
+            self._refuse_if_lost(self._traces())
+        except JournalLost as exc:
+            return str(exc)
+        return None
 
     def _refuse_if_lost(self, traces: Traces) -> None:
         """Published renders list job ids this database never saw: its journal is
@@ -505,7 +429,7 @@ class PostgresJournal:
         return Spent(Decimal(row["charged"]), Decimal(row["unknown"]))
 
     def _move(self, attempt_id: int, target: Status, **values: Any) -> None:
-        unknown_columns = set(values) - _COLUMNS
+        unknown_columns = set(values) - COLUMNS
         if unknown_columns:
             raise ValueError(f"not journal columns: {sorted(unknown_columns)}")
         self._writable()
@@ -515,7 +439,7 @@ class PostgresJournal:
                                "FOR UPDATE", (attempt_id,)).fetchone()
             if row is None:
                 raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
-            current = _status(self.path, row["status"])
+            current = status_text(self.path, row["status"])
             if current is target and all(row[k] == v for k, v in values.items()):
                 return  # already written (the connection dropped before the answer)
             if current not in MOVES[target]:
@@ -533,7 +457,7 @@ class PostgresJournal:
                            (attempt_id,)).fetchone()
         if row is None:
             raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
-        return _status(self.path, row["status"])
+        return status_text(self.path, row["status"])
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Attempt]:
         if not self._state_id:  # a reader of a database no runner has written yet
@@ -543,10 +467,7 @@ class PostgresJournal:
         return [self._attempt(row) for row in rows]
 
     def _attempt(self, row: Mapping[str, Any]) -> Attempt:
-        values = {name: row[name] for name in _COLUMNS}
-        values["status"] = _status(self.path, row["status"])
-        values["attempt_id"] = int(row["attempt_id"])
-        return Attempt(**values)
+        return attempt_from_row(self.path, row)
 
     def _writable(self) -> None:
         if not self._exclusive:
@@ -560,16 +481,3 @@ class PostgresJournal:
             text = text.replace(password, "…")
         return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
                           "rerun the same command once the database is reachable)")
-
-
-def _has_schema(conn: psycopg.Connection[dict[str, Any]]) -> bool:
-    row = conn.execute("SELECT to_regclass('storyboard.meta') IS NOT NULL AS t").fetchone()
-    return bool(row and row["t"])
-
-
-def _status(where: str, text: Any) -> Status:
-    try:
-        return Status(text)
-    except ValueError:
-        raise JournalCorrupt(f"{where}: an attempt has status {text!r}") from None
-

@@ -44,13 +44,12 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard.errors import JournalCorrupt, JournalLost, StateError
+from storyboard.errors import JournalLost, StateError
 from storyboard.journal.base import (
     ACCEPT_LOST_OPTION,
     API,
@@ -68,6 +67,18 @@ from storyboard.journal.base import (
     spent_by,
 )
 from storyboard.journal.lock import LOCK_FILE, lock_folder
+from storyboard.journal.sqlite_file import (
+    COLUMNS,
+    JOURNAL_FILE,
+    SCHEMA_VERSION,
+    attempt_from_row,
+    connect,
+    empty_in_memory,
+    failure,
+    prepare,
+    status_text,
+)
+from storyboard.journal.sqlite_mark import MARK_FILE, Mark, read_mark, refuse_if_lost, state_id_of
 from storyboard.model import Spent, canonical_json
 from storyboard.store import write_atomic
 
@@ -77,53 +88,6 @@ __all__ = [  # what callers imported from here before the interface moved to jou
     "state_id_of",
 ]
 
-SCHEMA_VERSION = 2  # 2: origin and api_base (1 is migrated on open)
-JOURNAL_FILE = "journal.sqlite3"
-MARK_FILE = "journal.mark"
-BUSY_TIMEOUT_MS = 10_000
-
-
-_SCHEMA = f"""
-CREATE TABLE attempts (
-    attempt_id    INTEGER PRIMARY KEY AUTOINCREMENT,
-    hash          TEXT NOT NULL,
-    generation_id TEXT NOT NULL,
-    storyboard    TEXT NOT NULL,
-    request_json  TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ({", ".join(repr(s.value) for s in Status)})),
-    job_id        TEXT,
-    estimated_usd TEXT,
-    charged_usd   TEXT,
-    refunded      INTEGER NOT NULL DEFAULT 0 CHECK (refunded IN (0, 1)),
-    job_status    INTEGER,
-    url           TEXT,
-    file          TEXT,
-    sha256        TEXT,
-    error         TEXT,
-    created_at    REAL NOT NULL,
-    updated_at    REAL NOT NULL,
-    origin        TEXT NOT NULL DEFAULT 'api' CHECK (origin IN ('api', 'sandbox')),
-    api_base      TEXT
-);
-CREATE INDEX attempts_by_hash ON attempts (hash, attempt_id);
-CREATE INDEX attempts_by_status ON attempts (status);
-"""
-_COLUMNS = frozenset(f.name for f in fields(Attempt)) - {"runner"}  # one writer: no runner
-_V1_COLUMNS = _COLUMNS - {"origin", "api_base"}
-_MIGRATE_V1 = f"""
-ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL DEFAULT 'api'
-    CHECK (origin IN ('api', 'sandbox'));
-ALTER TABLE attempts ADD COLUMN api_base TEXT;
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """``journal.mark``: the journal's high-water mark and the state folder's id."""
-
-    state_id: str
-    attempts: int  # the highest attempt id ever written to the journal
 
 
 class SqliteJournal:
@@ -144,6 +108,16 @@ class SqliteJournal:
         self._mark = mark
         self.path = path
         self.state_dir = state_dir
+        self._lost: Callable[[], None] = lambda: None
+
+    def lost(self) -> str | None:
+        """Why ``storyboard run`` would refuse this journal as lost (see ``JournalLost``),
+        for a reader to warn about; None when it would not."""
+        try:
+            self._lost()
+        except JournalLost as exc:
+            return str(exc)
+        return None
 
     @classmethod
     def open(cls, state_dir: Path, *, exclusive: bool = True,
@@ -160,18 +134,24 @@ class SqliteJournal:
         state_dir = Path(state_dir)
         path = state_dir / JOURNAL_FILE
         if not exclusive:
-            if not path.exists():
-                return cls(_empty_in_memory(), path=path, state_dir=state_dir, lock_fd=None,
-                           clock=clock)
-            conn = _connect(path, writable=False)
-            try:
-                if not _prepare(conn, path, writable=False):
+            existed, has_schema = path.exists(), False
+            if not existed:
+                conn = empty_in_memory()
+            else:
+                conn = connect(path, writable=False)
+                try:
+                    has_schema = prepare(conn, path, writable=False)
+                    if not has_schema:
+                        conn.close()
+                        conn = empty_in_memory()
+                except BaseException:
                     conn.close()
-                    conn = _empty_in_memory()
-            except BaseException:
-                conn.close()
-                raise
-            return cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+                    raise
+            reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+            reader._lost = lambda: refuse_if_lost(
+                conn if has_schema else None, path, has_schema, existed,
+                read_mark(state_dir, accept_lost=True), traces())
+            return reader
 
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -180,18 +160,18 @@ class SqliteJournal:
                              f"{exc.strerror or exc}") from None
         lock_fd = lock_folder(state_dir)
         try:
-            mark = _read_mark(state_dir, accept_lost=accept_lost)
+            mark = read_mark(state_dir, accept_lost=accept_lost)
             existed = path.exists()
 
             def whole(conn: sqlite3.Connection | None, has_schema: bool) -> None:
                 if not accept_lost:
-                    _refuse_if_lost(conn, path, has_schema, existed, mark, traces())
+                    refuse_if_lost(conn, path, has_schema, existed, mark, traces())
 
             if not existed:
                 whole(None, False)  # before connecting creates the file
-            conn = _connect(path, writable=True)
+            conn = connect(path, writable=True)
             try:
-                _prepare(conn, path, writable=True, check=whole)
+                prepare(conn, path, writable=True, check=whole)
                 journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd,
                               clock=clock, mark=mark)
                 journal._write_mark(journal._high_water())
@@ -338,7 +318,7 @@ class SqliteJournal:
 
     def _spent_in(self, conn: sqlite3.Connection, storyboard: str, origin: str) -> Spent:
         rows = conn.execute("SELECT * FROM attempts WHERE storyboard = ?", (storyboard,))
-        return spent_by((_attempt(self.path, row) for row in rows), origin)
+        return spent_by((attempt_from_row(self.path, row) for row in rows), origin)
 
     # ------------------------------------------------------------ claims (one writer)
 
@@ -367,7 +347,7 @@ class SqliteJournal:
             row = self._conn.execute("SELECT COALESCE(MAX(attempt_id), 0) FROM attempts")
             return int(row.fetchone()[0])
         except sqlite3.Error as exc:
-            raise _failure(self.path, exc) from exc
+            raise failure(self.path, exc) from exc
 
     def _write_mark(self, attempts: int) -> None:
         """Keep ``journal.mark`` at the journal's high-water mark (written durably)."""
@@ -398,10 +378,10 @@ class SqliteJournal:
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise _failure(self.path, exc) from exc
+            raise failure(self.path, exc) from exc
 
     def _move(self, attempt_id: int, target: Status, **fields: Any) -> None:
-        unknown_columns = set(fields) - _COLUMNS
+        unknown_columns = set(fields) - COLUMNS
         if unknown_columns:
             raise ValueError(f"not journal columns: {sorted(unknown_columns)}")
         with self._writing() as conn:
@@ -420,7 +400,7 @@ class SqliteJournal:
                            (attempt_id,)).fetchone()
         if row is None:
             raise StateError(f"{self.path}: no attempt {attempt_id} in the journal")
-        return _status(self.path, row["status"])
+        return status_text(self.path, row["status"])
 
     def _get(self, attempt_id: int) -> Attempt:
         attempt = self.get(attempt_id)
@@ -432,226 +412,10 @@ class SqliteJournal:
         try:
             rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
         except sqlite3.Error as exc:
-            raise _failure(self.path, exc) from exc
-        return [_attempt(self.path, row) for row in rows]
+            raise failure(self.path, exc) from exc
+        return [attempt_from_row(self.path, row) for row in rows]
 
 
-# ------------------------------------------------------------------------------ helpers
-
-
-def state_id_of(state_dir: Path) -> str | None:
-    """The state folder's id from its ``journal.mark`` (None without a readable one)."""
-    mark = _read_mark(state_dir, accept_lost=True)
-    return mark.state_id if mark else None
-
-
-def _read_mark(state_dir: Path, *, accept_lost: bool) -> Mark | None:
-    path = state_dir / MARK_FILE
-    try:
-        with path.open("rb") as f:
-            raw = json.loads(f.read(4096))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        raw = None
-    attempts = raw.get("attempts") if isinstance(raw, dict) else None
-    if not (isinstance(raw, dict) and isinstance(raw.get("state"), str)
-            and isinstance(attempts, int) and not isinstance(attempts, bool)
-            and attempts >= 0):
-        if accept_lost:
-            return None
-        raise JournalCorrupt(f"{path}: the journal's mark is damaged; put back the one this "
-                             f"folder had, or rerun with {ACCEPT_LOST_OPTION} to write a new one")
-    return Mark(raw["state"], raw["attempts"])
-
-
-def _refuse_if_lost(conn: sqlite3.Connection | None, path: Path, has_schema: bool,
-                    existed: bool, mark: Mark | None, traces: Traces) -> None:
-    """Raise ``JournalLost`` when the journal knows less than its mark or the state folder
-    show it held; checked before anything is written to it."""
-    high, known = 0, set()
-    if conn is not None and has_schema:
-        high = int(conn.execute("SELECT COALESCE(MAX(attempt_id), 0) FROM attempts")
-                   .fetchone()[0])
-        known = {row[0] for row in conn.execute(
-            "SELECT DISTINCT job_id FROM attempts WHERE job_id IS NOT NULL")}
-    seen = []
-    if mark is not None and mark.attempts > high:
-        ends = f"ends at attempt {high}" if high else "holds none"
-        seen.append(f"{MARK_FILE} says attempt {mark.attempts} was written and the journal {ends}")
-    if not has_schema and traces.cached:
-        seen.append(f"the cache holds {traces.cached} video{'s' * (traces.cached != 1)}")
-    if not has_schema and traces.published:
-        seen.append(f"{traces.renders or 'the renders folder'} holds {traces.published} "
-                    f"published video{'s' * (traces.published != 1)}")
-    unknown = traces.job_ids - known
-    if unknown:
-        seen.append(f"{traces.manifest or 'the manifest'} lists {len(unknown)} job "
-                    f"id{'s' * (len(unknown) != 1)} it does not know")
-    if not seen:
-        return
-    state = ("empty" if existed else "missing") if not has_schema else \
-        "older than its state folder"
-    raise JournalLost(
-        f"{path}: the journal is {state}: {'; '.join(seen)}. Going on would pay again for "
-        f"jobs already paid. Put back the journal this folder had ({JOURNAL_FILE} together "
-        f"with its {JOURNAL_FILE}-wal file, from where they were moved or backed up), or "
-        f"rerun with {ACCEPT_LOST_OPTION} to go on with this one knowingly (jobs it does "
-        "not list may be created and charged again)")
-
-
-def _connect(path: Path, *, writable: bool) -> sqlite3.Connection:
-    try:
-        if writable:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        else:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                   isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
-        raise _failure(path, exc) from exc
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def _empty_in_memory() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.executescript(_SCHEMA)
-    return conn
-
-
-def _prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
-             check: Callable[[sqlite3.Connection, bool], None] | None = None) -> bool:
-    """Check the file is a sound journal of a version we read; create the schema in a
-    new one (writable). Returns False for a reader of a file with no schema yet.
-
-    ``check(conn, has_schema)`` runs after the integrity check and before anything is
-    written (the WAL switch, the schema): it may refuse a journal that lost what it held.
-    """
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
-        if version > SCHEMA_VERSION:
-            raise JournalCorrupt(
-                f"{path}: written by a newer storyboard (journal schema {version}; this one "
-                f"reads up to {SCHEMA_VERSION}): upgrade storyboard, or move it aside (the "
-                "jobs it lists may still be queryable)")
-        report = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
-        if report != ["ok"]:
-            lines = [line.strip() for text in report for line in text.splitlines()]
-            found = [line for line in lines if line and not line.startswith("***")]
-            more = f" and {len(found) - 2} more" if len(found) > 2 else ""
-            raise _corrupt(path, f"integrity check failed: {'; '.join(found[:2])}{more}")
-        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            # a run may have created the schema between the two reads (one
-            # transaction sets both, so a second look at the version settles it)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                raise _corrupt(path, "it is an SQLite database but not a storyboard journal")
-        has_schema = version != 0
-        if has_schema:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
-            missing = (_V1_COLUMNS if version == 1 else _COLUMNS) - columns
-            if missing:
-                raise _corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
-        if check is not None:
-            check(conn, has_schema)
-        if writable:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StateError(f"{path}: cannot switch the journal to WAL mode (got {mode})")
-            conn.execute("PRAGMA synchronous = FULL")
-        if not has_schema:
-            if not writable:
-                return False
-            # One script, one transaction: a crash leaves either no schema or all of it.
-            conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\n"
-                               f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-        elif version == 1 and writable:
-            _migrate_v1(conn)
-        return True
-    except sqlite3.Error as exc:
-        raise _failure(path, exc) from exc
-
-
-def _migrate_v1(conn: sqlite3.Connection) -> None:
-    """Schema 1 → 2 in one transaction: add where each job was made (see the module doc)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in _MIGRATE_V1.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        sandbox = [(row[0],) for row in conn.execute(
-            "SELECT attempt_id, job_id FROM attempts WHERE job_id IS NOT NULL")
-            if _legacy_origin(row[1]) == SANDBOX]
-        conn.executemany("UPDATE attempts SET origin = 'sandbox' WHERE attempt_id = ?", sandbox)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _legacy_origin(job_id: str | None) -> str:
-    """Where a job journaled before origins were recorded was made, as far as its id says."""
-    from storyboard.api.sandbox.jobids import read_job_id  # only old journals need it
-
-    return SANDBOX if job_id and read_job_id(job_id) is not None else API
-
-
-def _failure(path: Path, exc: sqlite3.Error) -> StateError:
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return _corrupt(path, str(exc))
-    return StateError(f"{path}: cannot use the journal: {exc}")
-
-
-def _corrupt(path: Path, why: str) -> JournalCorrupt:
-    return JournalCorrupt(f"{path}: the journal is damaged ({why}); move it aside (do not "
-                          "delete it: the jobs it lists may still be queryable) and run again")
-
-
-def _decimal(path: Path, text: Any) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(str(text))
-    except InvalidOperation:
-        raise _corrupt(path, f"an amount reads {text!r}") from None
-    return value
-
-
-def _status(path: Path, text: Any) -> Status:
-    try:
-        return Status(text)
-    except ValueError:
-        raise _corrupt(path, f"an attempt has status {text!r}") from None
-
-
-def _attempt(path: Path, row: sqlite3.Row) -> Attempt:
-    columns = set(row.keys())  # (``in row`` would look among the values)
-    return Attempt(
-        attempt_id=row["attempt_id"],
-        hash=row["hash"],
-        generation_id=row["generation_id"],
-        storyboard=row["storyboard"],
-        request_json=row["request_json"],
-        status=_status(path, row["status"]),
-        job_id=row["job_id"],
-        estimated_usd=_decimal(path, row["estimated_usd"]),
-        charged_usd=_decimal(path, row["charged_usd"]),
-        refunded=bool(row["refunded"]),
-        url=row["url"],
-        file=row["file"],
-        sha256=row["sha256"],
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        job_status=row["job_status"],
-        # a schema-1 journal read without migrating it (a reader never writes)
-        origin=row["origin"] if "origin" in columns else _legacy_origin(row["job_id"]),
-        api_base=row["api_base"] if "api_base" in columns else None,
-    )
 
 
 Journal = SqliteJournal  # the name it had before the PostgreSQL backend came

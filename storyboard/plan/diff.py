@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from storyboard.errors import UsageError
-from storyboard.model import Plan, PlanItem
+from storyboard.plan.model import Plan, PlanItem
 from storyboard.plan.price import parse_usd
 from storyboard.plan.pricing import format_usd
 

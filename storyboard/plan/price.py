@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,8 @@ from typing import Any
 from storyboard.compile.emit import request_is_valid
 from storyboard.errors import BudgetExceeded, SourceLocation, UsageError
 from storyboard.media.timeline import timeline_json
-from storyboard.model import (
-    NEW,
-    SHARED,
-    Budget,
-    Generation,
-    Plan,
-    PlanItem,
-    Spent,
-    Totals,
-    candidate_key,
-    request_hash,
-)
+from storyboard.model import Budget, Generation, candidate_key, request_hash
+from storyboard.plan.model import SHARED, FirstRequests, Plan, PlanItem, Spent, Totals
 from storyboard.plan.pricing import PriceTable, format_usd, load_price_table
 from storyboard.plan.saved import PLAN_FORMAT, REGENERATE, read_plan, storyboard_name
 
@@ -37,32 +26,15 @@ from storyboard.plan.saved import PLAN_FORMAT, REGENERATE, read_plan, storyboard
 def price(name: str, source: str, generations: Iterable[Generation], budget: Budget,
           prices: PriceTable, root: str = "") -> Plan:
     items = []
-    first: dict[str, str] = {}
+    firsts = FirstRequests()  # identical requests (a clip that does not vary) render once
     for g in generations:
         rate = prices.rate(g.model, g.mode, g.sound)
-        if g.hash in first:  # identical requests (a clip that does not vary) render once
-            items.append(PlanItem(g, rate, rate * g.seconds, SHARED, first[g.hash]))
-        else:
-            first[g.hash] = g.id
-            items.append(PlanItem(g, rate, rate * g.seconds))
+        same_as = firsts.same_as(g)
+        items.append(PlanItem(g, rate, rate * g.seconds, SHARED, same_as) if same_as
+                     else PlanItem(g, rate, rate * g.seconds))
     return Plan(name=name, source=source, items=tuple(items), budget=budget,
                 pricing_version=prices.version, pricing_source=prices.source,
                 root=root)
-
-
-def with_states(plan: Plan, states: Mapping[str, str]) -> Plan:
-    """The plan with each generation's state (by hash) from the journal and cache; later
-    generations with the same request as an earlier one stay shared."""
-    items: list[PlanItem] = []
-    first: dict[str, str] = {}
-    for i in plan.items:
-        h = i.generation.hash
-        if h in first:  # identical requests (a clip that does not vary) render once
-            items.append(replace(i, state=SHARED, same_as=first[h]))
-        else:
-            first[h] = i.generation.id
-            items.append(replace(i, state=states.get(h, NEW), same_as=None))
-    return replace(plan, items=tuple(items))
 
 
 def budget_problems(plan: Plan, max_cost: Decimal | None = None) -> list[str]:

@@ -39,9 +39,6 @@ class PriceTable:
                 "add it to the price table or pass --pricing FILE"
             ) from None
 
-    def cost(self, model: str, mode: str, sound: str, seconds: int) -> Decimal:
-        return self.rate(model, mode, sound) * seconds
-
 
 def load_price_table(path: str | Path | None = None) -> PriceTable:
     """The shipped table, or the user's ``--pricing FILE`` (same JSON shape)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from storyboard.journal import Journal
-from storyboard.model import Plan
+from storyboard.plan.model import Plan
 from storyboard.plan.pricing import format_usd
 from storyboard.report.review import Review, gather, report_folder, shot_lines
 from storyboard.store import write_atomic

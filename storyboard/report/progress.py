@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from storyboard.model import Plan
+from storyboard.plan.model import Plan
 from storyboard.plan.pricing import format_usd
 from storyboard.results import Event, Result
 
@@ -81,7 +81,6 @@ class PlainProgress:
     """One line per meaningful step, for logs and CI."""
 
     def __init__(self, plan: Plan, stream: IO[str]) -> None:
-        self.state = ProgressState(plan)
         self.stream = stream
         self.total = len(plan.items)
         self.finished = 0
@@ -93,7 +92,6 @@ class PlainProgress:
         self.stream.flush()
 
     def __call__(self, event: Event) -> None:
-        self.state.update(event)
         if event.phase not in SHOWN_IN_PLAIN:
             return
         if event.phase in FINAL:

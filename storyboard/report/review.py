@@ -23,8 +23,9 @@ from storyboard.execute.candidates import Keepers
 from storyboard.journal import Attempt, Journal, Status, charged_to
 from storyboard.media.flags import Flag, judge, measure
 from storyboard.media.frames import SPRITE_FRAMES, Thumbnails, thumbnail_files, thumbnails
-from storyboard.model import Generation, Plan, PlanItem
+from storyboard.model import Generation
 from storyboard.plan.lock import lock_path, read_lock
+from storyboard.plan.model import Plan, PlanItem
 from storyboard.plan.price import relative_path
 from storyboard.store import write_atomic
 

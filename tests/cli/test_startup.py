@@ -49,3 +49,13 @@ def test_validating_a_valid_file_loads_no_schema_library() -> None:
     loaded = imported_after(["validate", str(REPO / "examples" / "launch.yaml")])
     assert loaded >= COMPILER  # it did compile the storyboard
     assert loaded & HEAVY == set()
+
+
+def test_validating_a_storyboard_without_templates_loads_no_jinja2(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("storyboard: 1\nname: plain\nclips:\n"
+                     "  - {id: hero, prompt: A lighthouse at dawn, duration: 5}\n",
+                     encoding="utf-8")
+    loaded = imported_after(["validate", str(plain)])
+    assert "yaml" in loaded  # it did read the storyboard
+    assert loaded & (HEAVY | {"jinja2"}) == set()

@@ -28,7 +28,7 @@ import pytest
 from storyboard.api.policies import RetryPolicy, Timeouts
 from storyboard.api.sandbox import CreateRecord, Faults, Sandbox
 from storyboard.compile import plan_file
-from storyboard.execute.executor import execute
+from storyboard.execute.entry import execute
 from storyboard.execute.options import Api, PollPolicy, RunOptions
 from storyboard.execute.prepare import Action, prepare
 from storyboard.execute.workspace import Workspace

@@ -57,6 +57,15 @@ def test_an_emptied_journal_without_its_wal_is_refused_and_nothing_is_paid_twice
                            "Going on would pay again for jobs already paid.")
     assert "--accept-lost-journal" in line
     assert len(sandbox.ledger.creates) == 0
+    # status reads the same journal: it shows what it can and says run will refuse
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+
+    shown = CliRunner().invoke(cli, ["status", str(project.storyboard(STORYBOARD))])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.splitlines() == [
+        f"warning: `storyboard run` will refuse this state: {line.removeprefix('error: ')}"]
     assert run_cli(sandbox, monkeypatch, project.storyboard(STORYBOARD)).exit_code == 1
     assert len(sandbox.ledger.creates) == 0  # refused again: the refusal changed nothing
 

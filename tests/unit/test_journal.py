@@ -295,8 +295,9 @@ def test_a_reader_racing_the_schema_creation_sees_a_journal_not_damage(tmp_path:
         def fetchall(self) -> list:  # type: ignore[type-arg]
             return list(self)
 
-    assert journal_module._prepare(RacingConnection(), path,  # type: ignore[arg-type]
-                                   writable=False) is True
+    from storyboard.journal.sqlite_file import prepare
+
+    assert prepare(RacingConnection(), path, writable=False) is True  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------- where each job was made

@@ -14,7 +14,8 @@ import time
 import psycopg
 from pgserver import PgCluster
 
-from storyboard.journal.postgres import _DDL, _SCHEMA_LOCK, SCHEMA_VERSION, PostgresJournal
+from storyboard.journal.postgres import PostgresJournal
+from storyboard.journal.postgres_schema import DDL, SCHEMA_LOCK, SCHEMA_VERSION
 
 
 def _waiting_for_advisory_lock(pg_cluster: PgCluster, dbname: str) -> bool:
@@ -40,14 +41,14 @@ def test_a_runner_waiting_on_the_schema_lock_uses_the_tables_the_holder_made(
             outcome.append(str(exc))
 
     with psycopg.connect(pg_url) as first:  # the first runner, creating the tables
-        first.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        first.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         second = threading.Thread(target=second_runner)
         second.start()
         deadline = time.monotonic() + 60
         while not _waiting_for_advisory_lock(pg_cluster, dbname):  # it saw no tables
             assert time.monotonic() < deadline, "the second runner never waited for the lock"
             time.sleep(0.01)
-        first.execute(_DDL)
+        first.execute(DDL)
         first.execute("INSERT INTO storyboard.meta VALUES ('schema', %s), ('state_id', 'x')",
                       (str(SCHEMA_VERSION),))
     second.join(60)

@@ -24,7 +24,7 @@ def test_built_in_rates_are_the_published_rates_with_version_and_source() -> Non
 
 
 def test_the_published_example_costs_exactly_1_785() -> None:
-    assert format_usd(load_price_table().cost(DEFAULT_MODEL, "pro", "on", 15)) == "1.785"
+    assert format_usd(load_price_table().rate(DEFAULT_MODEL, "pro", "on") * 15) == "1.785"
 
 
 @pytest.mark.parametrize(("amount", "text"), [

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import storyboard.compile as compile_module
+import storyboard.compile.templates as templates_module
 from storyboard.compile import compile_file
-from storyboard.compile.render import TemplateEngine
 from storyboard.compile.template_bounds import MAX_SOURCE, Budget
+from storyboard.compile.templates import TemplateEngine
 from storyboard.errors import TemplateError
 
 
@@ -140,7 +140,7 @@ def fake_clock(step: float) -> Budget:
 def test_one_deadline_for_all_variants(tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # every look at the clock finds 1 s more gone: variant 11 is past the 10 s
-    monkeypatch.setattr(compile_module, "TemplateEngine",
+    monkeypatch.setattr(templates_module, "TemplateEngine",
                         lambda root: TemplateEngine(root, budget=fake_clock(1.0)))
     path = prompt(tmp_path, "{{ n }}", "variants:\n  matrix: {n: [" +
                   ", ".join(str(n) for n in range(100)) + "]}\n")
@@ -152,7 +152,7 @@ def test_one_deadline_for_all_variants(tmp_path: Path,
 
 def test_the_deadline_passing_while_compiling_is_a_line(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compile_module, "TemplateEngine",
+    monkeypatch.setattr(templates_module, "TemplateEngine",
                         lambda root: TemplateEngine(root, budget=fake_clock(6.0)))
     path = write(tmp_path, "vars:\n  a: \"{{ 1 }}\"\n  b: \"{{ 2 }}\"\n"
                            "clips:\n  - {id: a, prompt: x}\n")

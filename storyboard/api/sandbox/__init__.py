@@ -44,17 +44,12 @@ The modules, by concern: ``faults`` and ``latency`` (what a sandbox varies on pu
 """
 
 from storyboard.api.contract import CREATE_PATH, QUERY_PATH
+from storyboard.api.sandbox.checks import request_problem
 from storyboard.api.sandbox.faults import Faults, fault_draw
 from storyboard.api.sandbox.jobids import make_job_id, read_job_id
 from storyboard.api.sandbox.latency import LATENCY_FORMS, parse_latency
 from storyboard.api.sandbox.ledger import CreateRecord, Ledger, SandboxConfig
-from storyboard.api.sandbox.service import (
-    FILES_PREFIX,
-    LEDGER_PATH,
-    Sandbox,
-    request_problem,
-    serve,
-)
+from storyboard.api.sandbox.service import FILES_PREFIX, LEDGER_PATH, Sandbox, serve
 
 __all__ = [
     "CREATE_PATH",

@@ -14,13 +14,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import cache, lru_cache
 from types import TracebackType
 from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from storyboard.api.contract import (
     CODE_OK,
@@ -31,90 +26,29 @@ from storyboard.api.contract import (
     STATUS_QUEUED,
     STATUS_SUCCEEDED,
 )
+from storyboard.api.sandbox.checks import reject_constant, request_problem, validator
 from storyboard.api.sandbox.faults import fault_draw
 from storyboard.api.sandbox.http import _Reply, _Request, _Server
 from storyboard.api.sandbox.jobids import make_job_id, read_job_id
+from storyboard.api.sandbox.jobs import Job, placeholder_video
 from storyboard.api.sandbox.ledger import CreateRecord, Ledger, SandboxConfig
+from storyboard.api.sandbox.replies import (
+    DROP,
+    JOB_NOT_FOUND,
+    UNAUTHORIZED,
+    fault_reply,
+    json_reply,
+)
 from storyboard.errors import UsageError
 from storyboard.media import placeholder
 from storyboard.media import require as require_media
 from storyboard.model import request_hash
 from storyboard.plan.pricing import format_usd, load_price_table
-from storyboard.resources import REQUEST_SCHEMA, load_schema
 
 LEDGER_PATH = "/_sandbox/ledger"
 FILES_PREFIX = "/files/"
 POLL_INTERVAL_S = 0.01  # how soon stop() is noticed (an idle loop costs ~nothing)
 _FILE_PATH = re.compile(r"/files/([A-Za-z0-9_-]+)\.mp4")
-
-
-def _json(status: int, payload: Mapping[str, Any], **kwargs: Any) -> _Reply:
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    return _Reply(status=status, body=body, **kwargs)
-
-
-_UNAUTHORIZED = _json(401, {"code": 401, "message": "unauthorized: missing or invalid API key"})
-# HTTP 200 with a non-zero code, and the text under "msg": ShortAPI's errors come every way.
-_JOB_NOT_FOUND = _json(200, {"code": 404, "msg": "job not found"})
-_DROP = _Reply(drop=True)
-
-
-@dataclass(slots=True)
-class _Job:
-    """Server-side state of one job (guarded by the sandbox's lock)."""
-
-    job_id: str
-    key: str  # fault-draw key: request hash + ordinal (stable across runs), or a restored id
-    request_hash: str
-    duration: int
-    created: float  # time.monotonic()
-    latency: float
-    fails: bool
-    expire_first_url: bool
-    look: placeholder.Placeholder  # what its video shows
-    token: str | None = None  # the result URL's token handed out now
-    expired_tokens: set[str] = field(default_factory=set)
-    queries: int = 0
-    downloads: int = 0
-
-
-@lru_cache(maxsize=16)  # a job's retried downloads, and jobs of the same request
-def _video(look: placeholder.Placeholder) -> bytes:
-    return placeholder.render(look)
-
-
-@cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema(REQUEST_SCHEMA))
-
-
-def request_problem(body: Any) -> str | None:
-    """Why the API would reject this create body (``$.path: message``), or None.
-
-    The sandbox checks on its own, as the real service would, rather than trusting
-    the client's compile-time check: that is the point of a stand-in.
-    """
-    error = best_match(_validator().iter_errors(body))
-    if error is not None:
-        return f"{error.json_path}: {error.message}"
-    args = body["args"]
-    shots = args.get("multi_prompt") or []
-    durations = {"$.args.duration": args["duration"]}
-    durations.update(
-        (f"$.args.multi_prompt[{i}].duration", shot["duration"]) for i, shot in enumerate(shots)
-    )
-    for path, value in durations.items():
-        # JSON Schema counts 5.0 as an integer; the API wants whole seconds written as such.
-        if isinstance(value, float):
-            return f"{path}: {value!r} is not an integer (write whole seconds as {int(value)})"
-    if shots:
-        total = sum(shot["duration"] for shot in shots)
-        if total != args["duration"]:
-            return (
-                f"$.args.multi_prompt: shot durations sum to {total} s, "
-                f"but duration is {args['duration']} s"
-            )
-    return None
 
 
 class Sandbox:
@@ -130,12 +64,12 @@ class Sandbox:
         self.ledger = Ledger()
         self._prices = self.config.prices or load_price_table()
         self._lock = threading.Lock()
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, Job] = {}
         self._attempts: Counter[tuple[str, str]] = Counter()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
-        _validator()  # compile the schema now, not in the first request
+        validator()  # compile the schema now, not in the first request
 
     # Lifecycle.
 
@@ -202,11 +136,11 @@ class Sandbox:
             return self._download(request)
         if request.path == LEDGER_PATH and request.method == "GET":
             self.ledger.count_call("ledger")
-            return _json(200, self.ledger.snapshot())
+            return json_reply(200, self.ledger.snapshot())
         self.ledger.count_call("other")
         if request.path in (CREATE_PATH, QUERY_PATH, LEDGER_PATH):
-            return _json(405, {"code": 405, "message": f"method {request.method} not allowed"})
-        return _json(404, {"code": 404, "message": f"no such endpoint: {request.path}"})
+            return json_reply(405, {"code": 405, "message": f"method {request.method} not allowed"})
+        return json_reply(404, {"code": 404, "message": f"no such endpoint: {request.path}"})
 
     def _guarded(
         self, endpoint: str, request: _Request, handler: Callable[[_Request], _Reply]
@@ -214,7 +148,7 @@ class Sandbox:
         self.ledger.count_call(endpoint)
         if not self._authorized(request.headers.get("Authorization")):
             self.ledger.count_rejection("unauthorized")
-            return _UNAUTHORIZED
+            return UNAUTHORIZED
         return handler(request)
 
     def _authorized(self, header: str | None) -> bool:
@@ -227,28 +161,28 @@ class Sandbox:
 
     def _create(self, request: _Request) -> _Reply:
         try:
-            body = json.loads(request.body, parse_constant=_reject_constant)
+            body = json.loads(request.body, parse_constant=reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             self.ledger.count_rejection("bad-json")
-            return _json(400, {"code": 400, "message": f"invalid JSON body: {exc}"})
+            return json_reply(400, {"code": 400, "message": f"invalid JSON body: {exc}"})
         problem = request_problem(body)
         if problem is not None:
             self.ledger.count_rejection("invalid")
-            return _json(400, {"code": 400, "message": problem})
+            return json_reply(400, {"code": 400, "message": problem})
         model, args = body["model"], body["args"]
         digest = request_hash(model, args)
         duration = int(args["duration"])
         try:
             amount = self._prices.rate(model, args["mode"], args["sound"]) * duration
         except UsageError as exc:
-            return _json(500, {"code": 500, "message": f"sandbox: {exc}"})
+            return json_reply(500, {"code": 500, "message": f"sandbox: {exc}"})
 
         attempt = self._next_attempt("create", digest)
         delay = self._slow("create", digest, attempt)
         for fault in ("drop_before", "http429", "http503", "http500", "code3000"):
             if self._faulted(fault, digest, attempt):
                 self.ledger.count_fault("create", fault)
-                return self._fault_reply(fault).after(delay)
+                return fault_reply(fault, self.config.faults.retry_after).after(delay)
 
         job = self._new_job(digest, duration, args)
         self.ledger.record_create(CreateRecord(
@@ -259,11 +193,11 @@ class Sandbox:
             self.ledger.count_fault("create", "fail")
         if self._faulted("drop_after", digest, attempt):
             self.ledger.count_fault("create", "drop_after")
-            return _DROP.after(delay)
+            return DROP.after(delay)
         data = {"amount": format_usd(amount), "job_id": job.job_id}
-        return _json(200, {"code": CODE_OK, "data": data}).after(delay)
+        return json_reply(200, {"code": CODE_OK, "data": data}).after(delay)
 
-    def _new_job(self, digest: str, duration: int, args: Mapping[str, Any]) -> _Job:
+    def _new_job(self, digest: str, duration: int, args: Mapping[str, Any]) -> Job:
         latency = self.config.latency
         seconds = latency(digest) if callable(latency) else latency  # per request hash
         with self._lock:
@@ -274,7 +208,7 @@ class Sandbox:
             look = placeholder.Placeholder.for_request(
                 digest if ordinal == 0 else f"{digest}#{ordinal}", args)
             fails = self._faulted("fail", digest, ordinal)
-            job = _Job(
+            job = Job(
                 job_id=make_job_id(duration, fails),
                 key=f"{digest}#{ordinal}",
                 request_hash=digest,
@@ -288,7 +222,7 @@ class Sandbox:
             self._jobs[job.job_id] = job
         return job
 
-    def _job(self, job_id: str) -> _Job | None:
+    def _job(self, job_id: str) -> Job | None:
         """The job with this id; one made by an earlier sandbox is restored, finished.
 
         Call with the lock held. A restored job knows only what its id says: its
@@ -302,7 +236,7 @@ class Sandbox:
         if known is None:
             return None
         duration, fails = known
-        job = _Job(
+        job = Job(
             job_id=job_id,
             key=job_id,
             request_hash="",
@@ -322,7 +256,7 @@ class Sandbox:
         job_id = _param(request, "id")
         if not job_id:
             self.ledger.count_rejection("missing-id")
-            return _json(400, {"code": 400, "message": "missing query parameter: id"})
+            return json_reply(400, {"code": 400, "message": "missing query parameter: id"})
         with self._lock:
             job = self._job(job_id)
             if job is not None:
@@ -330,7 +264,7 @@ class Sandbox:
                 job.queries += 1
         if job is None:
             self.ledger.count_rejection("unknown-job")
-            return _JOB_NOT_FOUND
+            return JOB_NOT_FOUND
         delay = self._slow("query", job.key, attempt)
         fault_reply = self._transient_fault("query", job.key, attempt)
         if fault_reply is not None:
@@ -349,9 +283,9 @@ class Sandbox:
             data = {"status": STATUS_SUCCEEDED, "result": {"videos": [{"url": url}]}}
         else:
             data = {"status": status}
-        return _json(200, {"code": CODE_OK, "data": data}).after(delay)
+        return json_reply(200, {"code": CODE_OK, "data": data}).after(delay)
 
-    def _status(self, job: _Job) -> int:
+    def _status(self, job: Job) -> int:
         elapsed = time.monotonic() - job.created
         if elapsed < job.latency * self.config.queued_fraction:
             return STATUS_QUEUED
@@ -359,7 +293,7 @@ class Sandbox:
             return STATUS_GENERATING
         return STATUS_FAILED if job.fails else STATUS_SUCCEEDED
 
-    def _token(self, job: _Job) -> str:
+    def _token(self, job: Job) -> str:
         with self._lock:
             if job.token is None:
                 job.token = secrets.token_urlsafe(12)
@@ -376,12 +310,12 @@ class Sandbox:
                 job.downloads += 1
         if job is None or job.fails:
             self.ledger.count_rejection("unknown-file")
-            return _json(404, {"code": 404, "message": "no such file"})
+            return json_reply(404, {"code": 404, "message": "no such file"})
         if stale:
             # Its token came from a sandbox that is gone: like an expired URL, a
             # re-query hands out a fresh one.
             self.ledger.count_rejection("stale-url")
-            return _json(410, {"code": 410, "message": "url expired"})
+            return json_reply(410, {"code": 410, "message": "url expired"})
         delay = self._slow("download", job.key, attempt)
         if attempt == 0 and self.config.first_download_stall > 0:
             self.ledger.count_fault("download", "stall")
@@ -400,11 +334,12 @@ class Sandbox:
                 expired = True
             valid = token is not None and token == job.token
         if expired:
-            return _json(410, {"code": 410, "message": "url expired"}).after(delay)
+            return json_reply(410, {"code": 410, "message": "url expired"}).after(delay)
         if not valid:
             self.ledger.count_rejection("bad-token")
-            return _json(403, {"code": 403, "message": "invalid or missing token"}).after(delay)
-        video = _video(job.look)
+            return json_reply(403, {"code": 403, "message": "invalid or missing token"}
+                              ).after(delay)
+        video = placeholder_video(job.look)
         reply = _Reply(status=200, body=video, content_type="video/mp4", delay=delay)
         if self._faulted("truncate", job.key, attempt):
             self.ledger.count_fault("download", "truncate")
@@ -435,32 +370,12 @@ class Sandbox:
         for fault in ("http429", "http503", "http500"):
             if self._faulted(fault, key, attempt):
                 self.ledger.count_fault(endpoint, fault)
-                return self._fault_reply(fault)
+                return fault_reply(fault, self.config.faults.retry_after)
         return None
-
-    def _fault_reply(self, fault: str) -> _Reply:
-        if fault == "drop_before":
-            return _DROP
-        if fault == "http429":
-            retry_after = f"{self.config.faults.retry_after:g}"
-            return _json(429, {"code": 429, "message": "too many requests"},
-                         headers=(("Retry-After", retry_after),))
-        if fault == "http503":
-            return _json(503, {"code": 503, "info": "service unavailable"})
-        if fault == "http500":
-            return _json(500, {"code": 500, "message": "sandbox: injected internal error"})
-        if fault == "code3000":
-            return _json(200, {"code": 3000, "message": "model temporarily unavailable"})
-        raise AssertionError(f"no reply for fault {fault}")
-
 
 def _param(request: _Request, name: str) -> str | None:
     values = request.query.get(name)
     return values[0] if values else None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def serve(config: SandboxConfig, *, ready: Callable[[str], None] | None = None) -> None:
