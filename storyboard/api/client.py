@@ -87,6 +87,7 @@ class JobWatch(Protocol):
     def seen(self, job_id: str, state: JobState, at: float) -> None: ...
 
 
+API_CALLS_AT_ONCE = 4  # creates and queries in flight at least (half the pool at most)
 _QUERY_URLS_KEPT = 4096  # job ids whose query URL is kept built (one per job in flight)
 
 
@@ -135,13 +136,16 @@ class ShortAPIClient:
         self._query_prefix = self._base_url + QUERY_PATH + "?id="
         self._query_urls: dict[str, httpx.URL] = {}
         self._api_timeout = timeouts.api()
-        # No more exchanges at once than the pool has connections: httpcore's pool looks
-        # at every connection for every waiting request, so a queue there costs CPU.
-        self._gate = asyncio.Semaphore(max(1, limits.max_connections))
+        # Few API calls at once: they are short, and httpcore's pool looks at every
+        # connection for every waiting request, so a queue there (or a pool grown for
+        # it) costs CPU on every call. Downloads are not held back: a stalled one must
+        # not stop the polls, and the pool has a connection for each job in flight.
+        self._gate = asyncio.Semaphore(max(1, min(limits.max_connections, max(
+            API_CALLS_AT_ONCE, limits.max_connections // 2))))
         self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
                                                          "Accept": "video/mp4, */*"}),
                             timeout=timeouts.download(), max_bytes=limits.max_download_bytes,
-                            gate=self._gate, redact=self.redact)
+                            redact=self.redact)
 
     def __repr__(self) -> str:
         return f"ShortAPIClient(base_url={self._base_url!r})"

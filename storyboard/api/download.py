@@ -3,7 +3,6 @@ checked as an MP4 of about the expected length, then renamed into place."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import os
@@ -23,17 +22,15 @@ from storyboard.store import fsync_dir, new_file_mode
 
 
 class Fetch:
-    """How downloads are made: over ``http``, with these headers, timeout and size cap,
-    at most as many at once as ``gate`` lets through with the API's calls."""
+    """How downloads are made: over ``http``, with these headers, timeout and size cap."""
 
     def __init__(self, http: httpx.AsyncClient, *, headers: httpx.Headers,
-                 timeout: httpx.Timeout, max_bytes: int, gate: asyncio.Semaphore,
+                 timeout: httpx.Timeout, max_bytes: int,
                  redact: Callable[[str], str]) -> None:
         self._http = http
         self._headers = headers
         self._timeout = timeout
         self._max_bytes = max_bytes
-        self._gate = gate
         self._redact = redact
 
     async def once(self, what: str, url: str, dest: Path,
@@ -72,7 +69,7 @@ class Fetch:
         digest = hashlib.sha256()
         size = 0
         try:
-            async with self._gate, self._http.stream(
+            async with self._http.stream(
                     "GET", url, headers=self._headers, timeout=self._timeout,
                     follow_redirects=True) as response:
                 status = response.status_code

@@ -130,11 +130,11 @@ def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping
     """The API to run against: an in-process sandbox on loopback, or ShortAPI with the key."""
     if rate is not None and not rate > 0:
         raise UsageError("--rate must be a positive number of requests per second")
-    # httpcore's pool looks at every connection for every request (a socket check per
-    # idle one), so its CPU per call grows with its size: ~0.8 ms with 4 connections,
-    # ~1.4 ms with 20 (bench/run_bench.py). Eight carry 100 jobs in flight: polls are
-    # short, and the client lets no more calls out at once than there are connections.
-    connections = min(concurrency, 4) + 4
+    # httpcore's pool bookkeeping grows with its size: a few connections beyond the
+    # jobs in flight serve creates, polls and downloads (see bench/run_bench.py); the
+    # client lets only a few API calls out at once, so the pool opens no more than the
+    # downloads in flight need besides
+    connections = min(concurrency, 16) + 4
     if sandbox is not None:
         from storyboard.api.sandbox import Sandbox
 
