@@ -3,8 +3,8 @@
 A job's latency is set by its mode and duration, and spread by the provider's load. So
 this account's latencies are kept per ``(mode, seconds)``: the journal's finished
 attempts to start with, then every job this run sees finish. ``Expected`` turns them
-into an ``Estimate`` (median and log-normal spread); with none, the prior is what
-API.md reports (a 5 s std clip ~1.5 min, a 5 s pro clip ~5 min, longer clips in
+into an ``Estimate`` (median and log-normal spread); with none, the prior is the timing
+seen for this model (a 5 s std clip ~1.5 min, a 5 s pro clip ~5 min, longer clips in
 proportion). Jobs still running count too (Kaplan–Meier): the first jobs to finish are
 the fast ones, and a median of those alone would be too short.
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from storyboard.execute.prepare import Task
     from storyboard.journal import Attempt
 
-# API.md, Timing [seen]: a 5-second clip takes ~1.5 min on std and ~5 min on pro
+# seen for this model (other gateways, public clients): a 5 s clip ~1.5 min std, ~5 min pro
 PRIOR_SECONDS_PER_SECOND = {"std": 90.0 / 5, "pro": 300.0 / 5}
 PRIOR_SIGMA = 0.5  # spread of log-latency assumed before any is seen
 PRIOR_WEIGHT = 3.0  # the prior spread counts as this many observations
@@ -59,7 +59,7 @@ def key_of(args: Mapping[str, Any]) -> Key:
 
 
 def prior(key: Key) -> Estimate:
-    """What API.md says a job of this mode and duration takes."""
+    """What a job of this mode and duration is seen to take elsewhere."""
     mode, seconds = key
     per_second = PRIOR_SECONDS_PER_SECOND.get(mode, PRIOR_SECONDS_PER_SECOND["pro"])
     return Estimate(per_second * max(1, seconds), PRIOR_SIGMA)

@@ -35,7 +35,7 @@ def attempt(seconds: float, *, status: str = "done", args: Any = STD5) -> Simple
                            request_json=json.dumps({"model": "m", "args": args}))
 
 
-def test_the_prior_is_api_md_timing_per_mode_and_second() -> None:
+def test_the_prior_is_the_timing_seen_per_mode_and_second() -> None:
     assert prior(("std", 5)) == Estimate(90.0, 0.5)  # "about 1.5 minutes on std"
     assert prior(("pro", 5)) == Estimate(300.0, 0.5)  # "about 5 minutes on pro"
     assert prior(("pro", 15)) == Estimate(900.0, 0.5)
