@@ -91,6 +91,16 @@ API_CALLS_AT_ONCE = 4  # creates and queries in flight at least (half the pool a
 _QUERY_URLS_KEPT = 4096  # job ids whose query URL is kept built (one per job in flight)
 
 
+def _check_credentials(http: httpx.AsyncClient, api_key: str) -> None:
+    if not api_key:
+        raise AuthError(f"no API key: set {API_KEY_ENV}")
+    if not api_key.isascii() or not api_key.isprintable() or any(c.isspace() for c in api_key):
+        raise AuthError(f"{API_KEY_ENV} holds characters that cannot be sent in a header")
+    if "authorization" in http.headers:
+        raise ValueError("the injected httpx client must not carry an Authorization header: "
+                         "downloads from other hosts would leak it")
+
+
 class ShortAPIClient:
     """Create, query and download ShortAPI jobs; retry only what certainly did not run."""
 
@@ -108,13 +118,7 @@ class ShortAPIClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not api_key:
-            raise AuthError(f"no API key: set {API_KEY_ENV}")
-        if not api_key.isascii() or not api_key.isprintable() or any(c.isspace() for c in api_key):
-            raise AuthError(f"{API_KEY_ENV} holds characters that cannot be sent in a header")
-        if "authorization" in http.headers:
-            raise ValueError("the injected httpx client must not carry an Authorization header: "
-                             "downloads from other hosts would leak it")
+        _check_credentials(http, api_key)
         self._http = http
         self._base_url = _checked_base_url(base_url, "base URL")
         self._api_key = api_key
@@ -127,19 +131,18 @@ class ShortAPIClient:
         # Built once, not per call: a run makes thousands of calls, and httpx parses
         # every URL given as text and merges every header mapping anew.
         user_agent = f"storyboard/{__version__}"
-        self._query_headers = httpx.Headers({
-            "Authorization": f"Bearer {api_key}", "Accept": "application/json",
-            "User-Agent": user_agent})
-        self._create_headers = httpx.Headers(
-            {**self._query_headers, "Content-Type": "application/json"})
+        self._query_headers = httpx.Headers({"Authorization": f"Bearer {api_key}",
+                                             "Accept": "application/json",
+                                             "User-Agent": user_agent})
+        self._create_headers = httpx.Headers({**self._query_headers,
+                                              "Content-Type": "application/json"})
         self._create_url = httpx.URL(self._base_url + CREATE_PATH)
         self._query_prefix = self._base_url + QUERY_PATH + "?id="
         self._query_urls: dict[str, httpx.URL] = {}
         self._api_timeout = timeouts.api()
-        # Few API calls at once: they are short, and httpcore's pool looks at every
-        # connection for every waiting request, so a queue there (or a pool grown for
-        # it) costs CPU on every call. Downloads are not held back: a stalled one must
-        # not stop the polls, and the pool has a connection for each job in flight.
+        # Few API calls at once (httpcore's pool looks at every connection for every
+        # waiting request: a queue there costs CPU per call); never downloads, so that a
+        # stalled one cannot stop the polls.
         self._gate = asyncio.Semaphore(max(1, min(limits.max_connections, max(
             API_CALLS_AT_ONCE, limits.max_connections // 2))))
         self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
