@@ -7,7 +7,7 @@ client's CPU time and memory are the client's alone. Then:
 * **storyboard** — a generated storyboard of N distinct single-shot 5 s clips (a
   ``rows:`` CSV, one variant per row) is run through the real command,
   ``storyboard run FILE --yes --api-base URL --concurrency C --poll-start …``, in a
-  fresh child process (``cli.main`` in-process there, so ``storyboard.execute.executor.execute``
+  fresh child process (``cli.main`` in-process there, so ``storyboard.execute.entry.execute``
   can be wrapped to timestamp every executor event; nothing else is changed).
 * **baseline** — the API usage example's approach on 20 other generations from the
   same distribution: create, poll at a fixed interval until done, download, then the
@@ -212,8 +212,13 @@ def ledger(http: Any, base_url: str) -> dict[str, Any]:
 def child(spec_file: Path) -> None:
     """Run ``storyboard run`` through the CLI, timestamping every executor event."""
     spec = json.loads(spec_file.read_text())
-    import storyboard.execute.executor as run_mod
+    import storyboard.execute.executor as executor_mod
     from storyboard.cli import cli
+
+    try:  # where the command line finds ``execute`` (executor.py before it was split)
+        import storyboard.execute.entry as run_mod
+    except ImportError:
+        run_mod = executor_mod
 
     startup = time.perf_counter() - _STARTED
     events: list[tuple[str, str, str, float]] = []
@@ -252,7 +257,7 @@ def child(spec_file: Path) -> None:
 
     run_mod.execute = traced
     journal_time = _time_journal_writes()
-    lags = _watch_event_loop(run_mod)
+    lags = _watch_event_loop(executor_mod)
     try:
         cli.main(args=spec["args"], prog_name="storyboard", standalone_mode=False)
         code: Any = 0
