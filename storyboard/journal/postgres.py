@@ -387,5 +387,10 @@ class PostgresJournal(Claims):
         password = urlsplit(self._url).password if "://" in self._url else None
         if password:
             text = text.replace(password, "…")
-        return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
-                          "rerun the same command once the database is reachable)")
+        if "does not exist" in text and "database" in text:
+            todo = "create the database (e.g. `createdb`) or fix the URL"
+        elif "authentication failed" in text or "no password supplied" in text:
+            todo = "check the user and password (in the URL, PGPASSWORD or ~/.pgpass)"
+        else:
+            todo = "nothing is lost: rerun the same command once the database is reachable"
+        return StateError(f"{self.path}: cannot use the journal: {text} ({todo})")
