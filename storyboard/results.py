@@ -106,6 +106,7 @@ class StatusReport:
     others: int  # generations of earlier versions of the storyboard in the journal
     spent: Spent  # what the storyboard has spent in this state (real jobs only)
     picks: Mapping[str, int] = field(default_factory=dict)  # the lock file's (Plan.picks)
+    sandbox: bool = False  # the sandbox's placeholders: charges simulated
 
     def keepers(self) -> set[str]:
         """The candidate ids the final cut takes, of generations with several: the pick,

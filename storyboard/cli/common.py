@@ -77,3 +77,18 @@ def cutter(plan: Plan, workspace: Any, attempts: Any) -> Cutter:
     keepers = Keepers(plan, workspace, lock, attempts)
     publish_keepers(keepers)
     return Cutter(plan, workspace, render_of=keepers.render_of)
+
+
+def refresh_report(plan: Plan, workspace: Any) -> int:
+    """Refresh the HTML review (after a run or a pick); say where it is and list the
+    quality flags. Returns how many clips are flagged."""
+    import click
+
+    from storyboard.report.html import build_report
+    from storyboard.report.text import flag_lines
+
+    with workspace.open_journal(exclusive=False) as journal:
+        page, review = build_report(plan, journal, workspace)
+    click.echo(flag_lines(review.flagged), nl=False)
+    click.echo(f"report: {page}")
+    return len(review.flagged)

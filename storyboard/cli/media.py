@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import cutter, renders_of, sandbox_has_them, workspace_for
+from storyboard.cli.common import (
+    cutter,
+    refresh_report,
+    renders_of,
+    sandbox_has_them,
+    workspace_for,
+)
 from storyboard.cli.errors import EXIT_OK, EXIT_PROBLEMS, reports_errors
 from storyboard.cli.options import file_argument, out_option, state_option
 from storyboard.cli.types import Bounded
@@ -73,6 +79,7 @@ def pick(file: Path, generation_id: str, candidate: int, sandbox: bool, state: P
     require("storyboard pick")
     summary = cutter(plan, workspace, attempts).cut_all()
     click.echo(cut_report(summary), nl=False)
+    refresh_report(plan, workspace)  # the review shows the new pick at once
     sys.exit(EXIT_OK if summary.complete else EXIT_PROBLEMS)
 
 

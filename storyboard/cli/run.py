@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import cutter, load_plan, workspace_for
+from storyboard.cli.common import cutter, load_plan, refresh_report, workspace_for
 from storyboard.cli.errors import EXIT_FLAGGED, fail, reports_errors
 from storyboard.cli.options import (
     api_base_option,
@@ -266,20 +266,8 @@ def _after_run(plan: Plan, workspace: Workspace, summary: Any, attempts: Any, *,
         the_cutter = cutter(plan, workspace, attempts)  # publishes each generation's keeper
         if not no_cut:
             cuts = _cut_after_run(the_cutter, summary)
-            flagged = _report_after_run(plan, workspace)
+            flagged = refresh_report(plan, workspace)
     return summary.exit_code or cuts or (EXIT_FLAGGED if fail_on_flag and flagged else 0)
-
-
-def _report_after_run(plan: Plan, workspace: Any) -> int:
-    """Refresh the HTML review; say where it is and list the quality flags (how many)."""
-    from storyboard.report.html import build_report
-    from storyboard.report.text import flag_lines
-
-    with workspace.open_journal(exclusive=False) as journal:
-        page, review = build_report(plan, journal, workspace)
-    click.echo(flag_lines(review.flagged), nl=False)
-    click.echo(f"report: {page}")
-    return len(review.flagged)
 
 
 def _cut_after_run(the_cutter: Cutter, summary: Any) -> int:

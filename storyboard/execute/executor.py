@@ -44,6 +44,7 @@ from storyboard.errors import (
 from storyboard.execute.latency import Expected, expected_for
 from storyboard.execute.options import RunOptions
 from storyboard.execute.prepare import Action, Prepared, Task
+from storyboard.execute.reasons import local_failure, unknown_reason
 from storyboard.execute.rescue import Kept, keep
 from storyboard.execute.stop import Stop
 from storyboard.execute.workspace import Workspace
@@ -120,7 +121,7 @@ class Executor:
                 held = self._held_for(g.hash)
                 outcome = Outcome(task.item, Result.FAILED,
                                   held.job_id if held else self._job_id(g.hash),
-                                  held.amount if held else None, reason=_local_failure(exc))
+                                  held.amount if held else None, reason=local_failure(exc))
             except BaseException:
                 render.cancel()
                 raise
@@ -191,9 +192,36 @@ class Executor:
                        sha256=attempt.sha256 if attempt else None)
 
     async def _create(self, item: PlanItem) -> Attempt | Outcome:
+        """Journal the attempt, send the create, journal its job id: a paid job is never
+        without a record (see the module's promise)."""
         g = item.generation
         if self.stop.auth_failed:
             return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
+        attempt_id = self._begin(item)
+        if isinstance(attempt_id, Outcome):
+            return attempt_id
+        created = await self._send(item, attempt_id)
+        if isinstance(created, Outcome):
+            return created
+        origin = SANDBOX if created.sandbox else API
+        self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+        try:
+            await self._journal_retrying(
+                lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
+            found = self.journal.get(attempt_id)
+        except StoryboardError as exc:
+            return self._hold(item, attempt_id, created, origin, exc)
+        if created.sandbox != self.workspace.sandbox:
+            return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
+                f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
+                f"renders with {_ORIGIN_NAMES[self.workspace.origin]}; job {created.job_id} "
+                f"is journaled as {_ORIGIN_NAMES[origin]}'s and not used here — rerun"))
+        assert found is not None
+        return found
+
+    def _begin(self, item: PlanItem) -> int | Outcome:
+        """The attempt, journaled before anything is sent; or why nothing is sent."""
+        g = item.generation
         try:
             attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
                                             storyboard=self.workspace.name,
@@ -211,10 +239,16 @@ class Executor:
             return Outcome(item, Result.NOT_STARTED, reason=(
                 f"not sent: the journal cannot be written ({exc})"))
         self._began.add(g.hash)
+        return attempt_id
+
+    async def _send(self, item: PlanItem, attempt_id: int) -> Created | Outcome:
+        """The create itself; a failure is journaled as what it certainly is (refused) or
+        may be (unknown: it may exist and be charged)."""
+        g = item.generation
         self.emit(Event(g.id, "creating"))
         try:
-            created = await self.client.create(g.model, g.args,
-                                               callback_url=self.options.callback_url)
+            return await self.client.create(g.model, g.args,
+                                            callback_url=self.options.callback_url)
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
             self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
@@ -229,21 +263,6 @@ class Executor:
         except (RetryableAPIError, APIError) as exc:
             self.journal.rejected(attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
-        origin = SANDBOX if created.sandbox else API
-        self.emit(Event(g.id, "submitted", created.job_id, created.amount))
-        try:
-            await self._journal_retrying(
-                lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
-            found = self.journal.get(attempt_id)
-        except StoryboardError as exc:
-            return self._hold(item, attempt_id, created, origin, exc)
-        if created.sandbox != self.workspace.sandbox:
-            return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
-                f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
-                f"renders with {_ORIGIN_NAMES[self.workspace.origin]}; job {created.job_id} "
-                f"is journaled as {_ORIGIN_NAMES[origin]}'s and not used here — rerun"))
-        assert found is not None
-        return found
 
     def _within(self) -> Decimal | None:
         """The budget the journal checks each create against as it is written (a shared
@@ -380,17 +399,3 @@ class Executor:
         target = self.workspace.render_file(g)
         link_atomic(cached, target)
         return target
-
-
-def unknown_reason(what_happened: str) -> str:
-    """The one sentence for a create of unknown outcome: what happened (as the journal keeps
-    it), that it may have been charged, and what to do."""
-    return (f"{what_happened}, so the job may exist and be charged; not sent again — check "
-            "with the provider, then rerun with --resubmit-unknown to render it")
-
-
-def _local_failure(exc: StoryboardError | OSError) -> str:
-    if isinstance(exc, OSError):
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror or exc}{where} (nothing more was charged; a rerun resumes)"
-    return str(exc)

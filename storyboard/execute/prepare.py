@@ -27,6 +27,7 @@ from storyboard.model import (
     Plan,
     PlanItem,
 )
+from storyboard.plan.model import FirstRequests
 from storyboard.store import file_sha256, is_stale
 
 
@@ -76,7 +77,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
     latest = journal.latest_all(workspace.origin)  # a sandbox's jobs are not a run's
     tasks = []
     damaged: list[str] = []
-    leaders: dict[str, str] = {}  # hash -> the id of the first generation in scope
+    first = FirstRequests()  # of generations in scope with one request, the first renders
     for item in plan.items:
         g = item.generation
         if options.only and not any(fnmatch.fnmatchcase(g.id, p) for p in options.only):
@@ -84,7 +85,8 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
         attempt = latest.get(g.hash)
         if attempt is not None and journal.exclusive:
             workspace.from_store(attempt)  # a bucket store's copy, if the cache lacks it
-        if g.hash in leaders:  # one render serves every generation with this request
+        same_as = first.same_as(g)
+        if same_as is not None:  # one render serves every generation with this request
             action = Action.SHARE
         else:
             action = decide(attempt, workspace.cache_file(g.hash), options,
@@ -93,9 +95,7 @@ def prepare(plan: Plan, journal: Journal, workspace: Workspace,
                 action = Action.RESUME  # a live runner sends it (a stopped one's is unknown now)
             if action is Action.REFETCH and workspace.cache_file(g.hash).is_file():
                 damaged.append(g.id)
-            leaders[g.hash] = g.id
-        tasks.append(Task(replace(item, state=_STATE_OF[action],
-                                  same_as=leaders[g.hash] if action is Action.SHARE else None),
+        tasks.append(Task(replace(item, state=_STATE_OF[action], same_as=same_as),
                           action, attempt))
     if options.only and not tasks:
         raise UsageError(_matches_nothing(options.only, plan))

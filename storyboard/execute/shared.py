@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from storyboard.errors import ClaimLost, StoryboardError
-from storyboard.execute.executor import Executor, unknown_reason
+from storyboard.execute.executor import Executor
 from storyboard.execute.prepare import Action, Task, decide
+from storyboard.execute.reasons import unknown_reason
 from storyboard.journal import Attempt, Journal, Status
 from storyboard.model import IN_FLIGHT, NEW, REUSED, PlanItem
 from storyboard.results import Event, Outcome, Result

@@ -5,6 +5,14 @@ runners on several machines, each generation claimed before its create).
 The rules are the backend's, not the executor's: an attempt is written *before* its create
 is sent and again the moment its job id is known, durably, before the call returns; its
 status moves only as ``MOVES`` allows; money is Decimal; no API key is ever stored.
+A row still ``submitting`` after a crash may or may not have reached the API: it becomes
+``unknown`` and is reported, never re-sent blindly. Statuses and the only moves between
+them (anything else is a bug and raises)::
+
+    submitting ──created──▶ pending ──done──▶ done ◀─┐ (re-download)
+        │  │                   └──failed──▶ failed   │
+        │  └──rejected──▶ rejected         done ─────┘
+        └──unknown──▶ unknown ──created──▶ pending (its job id found later)
 """
 
 from __future__ import annotations
@@ -160,6 +168,27 @@ class Journal(Protocol):
     def renew(self) -> None: ...
     def free(self, hashes: Iterable[str], origin: str) -> set[str]: ...  # no live claim
     def lost(self) -> str | None: ...  # why a writer would refuse it as lost (JournalLost)
+
+
+class OneWriter:
+    """What a journal with one writer at a time (its folder's lock) says of claims: every
+    claim is granted, none needs renewing, nothing is shared."""
+
+    shared = False
+    lease = 30.0  # (no claims to renew)
+    imported = 0  # (nothing is copied in)
+
+    def claim(self, hash: str, origin: str) -> bool:
+        return True
+
+    def release(self, hash: str, origin: str) -> None:
+        pass
+
+    def renew(self) -> None:
+        pass
+
+    def free(self, hashes: Iterable[str], origin: str) -> set[str]:
+        return set(hashes)
 
 
 def spent_by(attempts: Iterable[Attempt], origin: str) -> Spent:

@@ -1,24 +1,16 @@
 """The shared journal: PostgreSQL, so that runners on several machines (CI jobs, teammates)
 never pay twice for one generation.
 
-The attempts are the SQLite journal's, with the same statuses and moves, plus which runner
-wrote each. What sharing adds is the *claim*: before a runner creates a generation's job
-(or takes over one a stopped runner left), it claims the generation's hash with a lease
-that it renews while it works (``renew``, from a heartbeat on its own connection). A
-runner killed at any point stops renewing: its lease expires and the next runner takes the
-generation over automatically — it polls a job id the first one journaled, and never
-re-sends a create whose outcome is unknown. No lock is ever removed by hand.
+The attempts are the folder journal's, with the same statuses and moves, plus which runner
+wrote each; what sharing adds is the claim (``postgres_claims``). ``begin`` re-checks the
+claim under a row lock in the same transaction that writes the attempt, so a runner whose
+lease lapsed while it was away cannot create what another took over, and checks the
+storyboard's budget against what *every* runner has spent, under an advisory lock.
 
-Time is the server's (``clock_timestamp()``), so runners' clocks need not agree. ``begin``
-re-checks the claim under a row lock in the same transaction that writes the attempt, so a
-runner whose lease lapsed while it was away cannot create what another runner took over,
-and it checks the storyboard's budget against what *every* runner has spent, under an
-advisory lock, so runners cannot overspend together.
-
-A dropped connection is reconnected once per call and the call retried (every write is
+A dropped connection is made again once per call and the call retried (every write is
 idempotent: ``begin`` carries a token, a move to the status an attempt already has with the
 same values does nothing); a server that stays away is a ``StateError`` naming the URL,
-never its password. Tables live in their own schema, ``storyboard``.
+never its password. Tables live in their own schema, ``storyboard`` (``postgres_schema``).
 """
 
 from __future__ import annotations
@@ -39,7 +31,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from storyboard.errors import ClaimLost, JournalLost, StateError
+from storyboard.errors import JournalLost, StateError
 from storyboard.journal.base import (
     ACCEPT_LOST_OPTION,
     API,
@@ -53,11 +45,15 @@ from storyboard.journal.base import (
     money_text,
 )
 from storyboard.journal.lock import lock_folder
+from storyboard.journal.postgres_claims import LIVE, Claims
 from storyboard.journal.postgres_schema import (
     COLUMNS,
+    INSERT_IMPORTED,
     attempt_from_row,
+    import_rows,
     prepare,
     redact_url,
+    spent_in,
     status_text,
 )
 from storyboard.model import Spent, canonical_json
@@ -65,14 +61,7 @@ from storyboard.model import Spent, canonical_json
 T = TypeVar("T")
 DEFAULT_LEASE = 30.0  # seconds a claim outlives a runner that stopped renewing it
 CONNECT_TIMEOUT = 10  # seconds
-_LIVE = "expires_at > clock_timestamp()"
-_CHARGE = """COALESCE(SUM(CASE WHEN job_id IS NULL OR refunded OR status = 'rejected' THEN 0
-                          ELSE COALESCE(charged_usd, estimated_usd, 0) END), 0) AS charged,
-             COALESCE(SUM(CASE WHEN job_id IS NULL AND status IN ('unknown', 'submitting')
-                          THEN COALESCE(estimated_usd, 0) ELSE 0 END), 0) AS unknown"""
-
-
-class PostgresJournal:
+class PostgresJournal(Claims):
     """A journal in PostgreSQL, shared by every runner that names the same database."""
 
     shared = True
@@ -188,7 +177,7 @@ class PostgresJournal:
             if within is not None:
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                              (f"budget:{origin}:{storyboard}",))
-                check_within(self._spent_in(conn, storyboard, origin), estimated_usd, within)
+                check_within(spent_in(conn, storyboard, origin), estimated_usd, within)
             now = self._clock()
             row = conn.execute(
                 "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
@@ -240,7 +229,7 @@ class PostgresJournal:
         rows = self._run(lambda c: c.execute(
             "UPDATE storyboard.attempts AS a SET status = %s, error = %s, updated_at = %s "
             "WHERE status = %s AND NOT EXISTS (SELECT 1 FROM storyboard.claims AS c WHERE "
-            f"c.origin = a.origin AND c.hash = a.hash AND c.{_LIVE}) RETURNING *",
+            f"c.origin = a.origin AND c.hash = a.hash AND c.{LIVE}) RETURNING *",
             (Status.UNKNOWN.value, INTERRUPTED, self._clock(), Status.SUBMITTING.value),
         ).fetchall())
         return sorted((self._attempt(r) for r in rows), key=lambda a: a.attempt_id)
@@ -268,7 +257,7 @@ class PostgresJournal:
     def spent(self, storyboard: str, origin: str = API) -> Spent:
         if not self._state_id:
             return Spent()
-        return self._run(lambda c: self._spent_in(c, storyboard, origin))
+        return self._run(lambda c: spent_in(c, storyboard, origin))
 
     def attempts(self, hash: str | None = None) -> list[Attempt]:
         if hash is None:
@@ -281,75 +270,14 @@ class PostgresJournal:
         however often this runs (its token names ``source`` and its id there); a create
         it was still sending becomes one of unknown outcome. Returns how many were new."""
         self._writable()
-        rows = [(f"import:{source}:{a.attempt_id}", a.hash, a.generation_id, a.storyboard,
-                 a.request_json,
-                 (Status.UNKNOWN if a.status is Status.SUBMITTING else a.status).value,
-                 a.job_id, a.estimated_usd, a.charged_usd, a.refunded, a.job_status, a.url,
-                 a.file, a.sha256, INTERRUPTED if a.status is Status.SUBMITTING else a.error,
-                 a.created_at, a.updated_at, a.origin, a.api_base, a.runner or f"import:{source}")
-                for a in attempts]
+        rows = import_rows(attempts, source)
 
         def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
-            new = 0
-            for row in rows:
-                cursor = conn.execute(
-                    "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, "
-                    "request_json, status, job_id, estimated_usd, charged_usd, refunded, "
-                    "job_status, url, file, sha256, error, created_at, updated_at, origin, "
-                    "api_base, runner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token) DO NOTHING", row)
-                new += cursor.rowcount
-            return new
+            return sum(conn.execute(INSERT_IMPORTED, row).rowcount for row in rows)
 
         added = self._run(write) if rows else 0
         self.imported += added
         return added
-
-    def claim(self, hash: str, origin: str) -> bool:
-        """Claim a generation for this runner (taking over an expired claim); False while
-        another runner's claim is live."""
-        self._writable()
-        row = self._run(lambda c: c.execute(
-            "INSERT INTO storyboard.claims AS c (origin, hash, runner, expires_at) "
-            "VALUES (%s, %s, %s, clock_timestamp() + make_interval(secs => %s)) "
-            "ON CONFLICT (origin, hash) DO UPDATE SET runner = EXCLUDED.runner, "
-            f"expires_at = EXCLUDED.expires_at WHERE NOT c.{_LIVE} OR c.runner = EXCLUDED.runner "
-            "RETURNING runner", (origin, hash, self._runner, self._lease)).fetchone())
-        if row is None:
-            return False
-        self._held.add((origin, hash))
-        return True
-
-    def release(self, hash: str, origin: str) -> None:
-        self._held.discard((origin, hash))
-        self._run(lambda c: c.execute(
-            "DELETE FROM storyboard.claims WHERE origin = %s AND hash = %s AND runner = %s",
-            (origin, hash, self._runner)))
-
-    def renew(self) -> None:
-        """Extend every claim this runner holds (the heartbeat; its own connection, so a
-        long statement on the main one never lets a lease lapse)."""
-        if not self._held:
-            return
-        with self._beat_mutex:
-            try:
-                if self._beat is None or self._beat.closed or self._beat.broken:
-                    self._beat = self._connect()
-                self._beat.execute(
-                    "UPDATE storyboard.claims SET expires_at = clock_timestamp() + "
-                    "make_interval(secs => %s) WHERE runner = %s", (self._lease, self._runner))
-            except psycopg.Error as exc:
-                if self._beat is not None and (self._beat.closed or self._beat.broken):
-                    self._beat = None
-                raise self._failure(exc) from None
-
-    def free(self, hashes: Iterable[str], origin: str) -> set[str]:
-        """Those of ``hashes`` that no other runner's live claim holds."""
-        wanted = list(hashes)
-        rows = self._run(lambda c: c.execute(
-            f"SELECT hash FROM storyboard.claims WHERE origin = %s AND hash = ANY(%s) AND {_LIVE} "
-            "AND runner <> %s", (origin, wanted, self._runner)).fetchall())
-        return set(wanted) - {r["hash"] for r in rows}
 
     # -------------------------------------------------------------- internals
 
@@ -408,26 +336,6 @@ class PostgresJournal:
                 "for jobs already paid. Run with the state that made them, or rerun with "
                 f"{ACCEPT_LOST_OPTION} to go on knowingly")
 
-    def _still_mine(self, conn: psycopg.Connection[dict[str, Any]], origin: str,
-                    hash: str) -> None:
-        row = conn.execute("SELECT runner FROM storyboard.claims WHERE origin = %s AND "
-                           "hash = %s FOR UPDATE", (origin, hash)).fetchone()
-        if row is None or row["runner"] != self._runner:
-            self._held.discard((origin, hash))
-            by = f" by {row['runner']}" if row else ""
-            raise ClaimLost(f"{self.path}: this runner's claim on {hash[:12]} expired and was "
-                            f"taken over{by}; not sent (the other runner renders it)")
-        conn.execute("UPDATE storyboard.claims SET expires_at = clock_timestamp() + "
-                     "make_interval(secs => %s) WHERE origin = %s AND hash = %s",
-                     (self._lease, origin, hash))
-
-    def _spent_in(self, conn: psycopg.Connection[dict[str, Any]], storyboard: str,
-                  origin: str) -> Spent:
-        row = conn.execute(f"SELECT {_CHARGE} FROM storyboard.attempts WHERE storyboard = %s "
-                           "AND origin = %s", (storyboard, origin)).fetchone()
-        assert row is not None
-        return Spent(Decimal(row["charged"]), Decimal(row["unknown"]))
-
     def _move(self, attempt_id: int, target: Status, **values: Any) -> None:
         unknown_columns = set(values) - COLUMNS
         if unknown_columns:
@@ -479,5 +387,10 @@ class PostgresJournal:
         password = urlsplit(self._url).password if "://" in self._url else None
         if password:
             text = text.replace(password, "…")
-        return StateError(f"{self.path}: cannot use the journal: {text} (nothing is lost: "
-                          "rerun the same command once the database is reachable)")
+        if "does not exist" in text and "database" in text:
+            todo = "create the database (e.g. `createdb`) or fix the URL"
+        elif "authentication failed" in text or "no password supplied" in text:
+            todo = "check the user and password (in the URL, PGPASSWORD or ~/.pgpass)"
+        else:
+            todo = "nothing is lost: rerun the same command once the database is reachable"
+        return StateError(f"{self.path}: cannot use the journal: {text} ({todo})")

@@ -5,14 +5,17 @@ attempts. ``postgres`` is the journal built on them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import fields
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from storyboard.errors import JournalCorrupt
-from storyboard.journal.base import Attempt, Status
+from storyboard.journal.base import INTERRUPTED, Attempt, Status
+from storyboard.model import Spent
 
 Connection = psycopg.Connection[dict[str, Any]]
 SCHEMA_VERSION = 1  # of the tables in the ``storyboard`` schema
@@ -121,6 +124,42 @@ def status_text(where: str, text: Any) -> Status:
         return Status(text)
     except ValueError:
         raise JournalCorrupt(f"{where}: an attempt has status {text!r}") from None
+
+
+INSERT_IMPORTED = (
+    "INSERT INTO storyboard.attempts (token, hash, generation_id, storyboard, request_json, "
+    "status, job_id, estimated_usd, charged_usd, refunded, job_status, url, file, sha256, "
+    "error, created_at, updated_at, origin, api_base, runner) VALUES (%s, %s, %s, %s, %s, "
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (token) DO NOTHING")
+
+
+def import_rows(attempts: Iterable[Attempt], source: str) -> list[tuple[Any, ...]]:
+    """Another journal's attempts as ``INSERT_IMPORTED`` rows: each keyed by a token naming
+    ``source`` and its id there (so copied once); a create still being sent there becomes
+    one of unknown outcome."""
+    return [(f"import:{source}:{a.attempt_id}", a.hash, a.generation_id, a.storyboard,
+             a.request_json,
+             (Status.UNKNOWN if a.status is Status.SUBMITTING else a.status).value,
+             a.job_id, a.estimated_usd, a.charged_usd, a.refunded, a.job_status, a.url,
+             a.file, a.sha256, INTERRUPTED if a.status is Status.SUBMITTING else a.error,
+             a.created_at, a.updated_at, a.origin, a.api_base, a.runner or f"import:{source}")
+            for a in attempts]
+
+
+CHARGE = """COALESCE(SUM(CASE WHEN job_id IS NULL OR refunded OR status = 'rejected' THEN 0
+                          ELSE COALESCE(charged_usd, estimated_usd, 0) END), 0) AS charged,
+             COALESCE(SUM(CASE WHEN job_id IS NULL AND status IN ('unknown', 'submitting')
+                          THEN COALESCE(estimated_usd, 0) ELSE 0 END), 0) AS unknown"""
+
+
+def spent_in(conn: Connection, storyboard: str, origin: str) -> Spent:
+    """What ``storyboard`` has spent by ``origin``, as every runner journaled it (see
+    ``Attempt.charge`` and ``possible_charge``: the same rules, in SQL)."""
+    row = conn.execute(f"SELECT {CHARGE} FROM storyboard.attempts WHERE storyboard = %s "
+                       "AND origin = %s", (storyboard, origin)).fetchone()
+    assert row is not None
+    return Spent(Decimal(row["charged"]), Decimal(row["unknown"]))
 
 
 def attempt_from_row(where: str, row: Any) -> Attempt:

@@ -1,49 +1,27 @@
-"""The journal: a crash-safe record of every create attempt, kept forever.
+"""The folder journal: SQLite in the state folder, the embedded default.
 
-A paid job must never be lost and never be paid for twice, so each attempt is
-written *before* its create is sent (``begin`` -> ``submitting``) and again the moment
-its job id is known (``created`` -> ``pending``), each write committed durably
-(SQLite WAL, ``synchronous=FULL``) before the call returns. A row still
-``submitting`` after a crash may or may not have reached the API: it becomes
-``unknown`` and is reported, never re-sent blindly.
-
-Statuses and the only moves between them (anything else is a bug and raises)::
-
-    submitting ──created──▶ pending ──done──▶ done ◀─┐ (re-download)
-        │  │                   └──failed──▶ failed   │
-        │  └──rejected──▶ rejected         done ─────┘
-        └──unknown──▶ unknown ──created──▶ pending (its job id found later)
-
-One ``storyboard run`` at a time owns a state folder: ``open(exclusive=True)`` takes
-an ``flock`` on ``<state>/lock`` that the kernel drops when the process ends, however
-it ends. Readers (``status``) open without the lock and cannot write.
-
-A journal that was lost is never replaced silently. Beside it, ``journal.mark`` keeps
-its high-water mark (the last attempt id written, updated after every ``begin``) and the
-state folder's id; ``open(exclusive=True)`` refuses (``JournalLost``) a journal that is
-missing, empty or older than the mark, or than what the state folder shows (``Traces``:
-cached videos, job ids in published manifests), unless told ``accept_lost``.
+Each write is committed durably (WAL, ``synchronous=FULL``) before the call returns (the
+rules every journal keeps are in ``base``). One ``storyboard run`` at a time owns a state
+folder: ``open(exclusive=True)`` takes an ``flock`` on ``<state>/lock`` that the kernel
+drops when the process ends, however it ends. Readers (``status``) open without the lock
+and cannot write. A journal that knows less than its mark or its folder shows is refused
+(``sqlite_mark``).
 
 Every attempt records where its job was made: ``origin`` is ``api`` or ``sandbox`` (a
 sandbox says so on the wire, in every answer), and ``api_base`` the URL it was sent
 to. A run reads only the attempts of its own origin, so a sandbox's placeholder is
 never reused, counted or published as a real render, whatever folder it shares.
 Journals of schema 1 (before origins were recorded) are migrated when a run opens
-them: an attempt whose job id is one the sandbox made (they carry an HMAC) is a
-sandbox attempt; every other one is taken as the API's, its base unknown.
-
-Money is decimal TEXT, never REAL. The API key has no column and no parameter.
+them (``sqlite_file``). Money is decimal TEXT, never REAL. The API key has no column.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -58,6 +36,7 @@ from storyboard.journal.base import (
     ORIGINS,
     SANDBOX,
     Attempt,
+    OneWriter,
     Status,
     Traces,
     charged_to,
@@ -78,9 +57,15 @@ from storyboard.journal.sqlite_file import (
     prepare,
     status_text,
 )
-from storyboard.journal.sqlite_mark import MARK_FILE, Mark, read_mark, refuse_if_lost, state_id_of
+from storyboard.journal.sqlite_mark import (
+    MARK_FILE,
+    Mark,
+    read_mark,
+    refuse_if_lost,
+    state_id_of,
+    write_mark,
+)
 from storyboard.model import Spent, canonical_json
-from storyboard.store import write_atomic
 
 __all__ = [  # what callers imported from here before the interface moved to journal.base
     "ACCEPT_LOST_OPTION", "API", "JOURNAL_FILE", "LOCK_FILE", "MARK_FILE", "ORIGINS", "SANDBOX",
@@ -90,14 +75,10 @@ __all__ = [  # what callers imported from here before the interface moved to jou
 
 
 
-class SqliteJournal:
+class SqliteJournal(OneWriter):
     """The state folder's journal; open with ``Journal.open`` and close (or ``with``).
 
     One writer at a time (the state folder's lock), so every claim is granted."""
-
-    shared = False
-    lease = 30.0  # (no claims to renew: one writer)
-    imported = 0
 
     def __init__(self, conn: sqlite3.Connection, *, path: Path, state_dir: Path,
                  lock_fd: int | None, clock: Callable[[], float],
@@ -132,27 +113,37 @@ class SqliteJournal:
         unless ``accept_lost``: then it goes on with it and resets the mark.
         """
         state_dir = Path(state_dir)
-        path = state_dir / JOURNAL_FILE
         if not exclusive:
-            existed, has_schema = path.exists(), False
-            if not existed:
-                conn = empty_in_memory()
-            else:
-                conn = connect(path, writable=False)
-                try:
-                    has_schema = prepare(conn, path, writable=False)
-                    if not has_schema:
-                        conn.close()
-                        conn = empty_in_memory()
-                except BaseException:
-                    conn.close()
-                    raise
-            reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
-            reader._lost = lambda: refuse_if_lost(
-                conn if has_schema else None, path, has_schema, existed,
-                read_mark(state_dir, accept_lost=True), traces())
-            return reader
+            return cls._reader(state_dir, clock, traces)
+        return cls._writer(state_dir, clock, traces, accept_lost)
 
+    @classmethod
+    def _reader(cls, state_dir: Path, clock: Callable[[], float],
+                traces: Callable[[], Traces]) -> SqliteJournal:
+        path = state_dir / JOURNAL_FILE
+        existed, has_schema = path.exists(), False
+        if not existed:
+            conn = empty_in_memory()
+        else:
+            conn = connect(path, writable=False)
+            try:
+                has_schema = prepare(conn, path, writable=False)
+                if not has_schema:
+                    conn.close()
+                    conn = empty_in_memory()
+            except BaseException:
+                conn.close()
+                raise
+        reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+        reader._lost = lambda: refuse_if_lost(
+            conn if has_schema else None, path, has_schema, existed,
+            read_mark(state_dir, accept_lost=True), traces())
+        return reader
+
+    @classmethod
+    def _writer(cls, state_dir: Path, clock: Callable[[], float],
+                traces: Callable[[], Traces], accept_lost: bool) -> SqliteJournal:
+        path = state_dir / JOURNAL_FILE
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -320,20 +311,6 @@ class SqliteJournal:
         rows = conn.execute("SELECT * FROM attempts WHERE storyboard = ?", (storyboard,))
         return spent_by((attempt_from_row(self.path, row) for row in rows), origin)
 
-    # ------------------------------------------------------------ claims (one writer)
-
-    def claim(self, hash: str, origin: str) -> bool:
-        return True
-
-    def release(self, hash: str, origin: str) -> None:
-        pass
-
-    def renew(self) -> None:
-        pass
-
-    def free(self, hashes: Iterable[str], origin: str) -> set[str]:
-        return set(hashes)
-
     def attempts(self, hash: str | None = None) -> list[Attempt]:
         """All attempts (or one hash's), oldest first."""
         if hash is None:
@@ -351,16 +328,7 @@ class SqliteJournal:
 
     def _write_mark(self, attempts: int) -> None:
         """Keep ``journal.mark`` at the journal's high-water mark (written durably)."""
-        if self._mark is not None and self._mark.attempts == attempts:
-            return
-        mark = Mark(self._mark.state_id if self._mark else uuid.uuid4().hex, attempts)
-        data = json.dumps({"state": mark.state_id, "attempts": mark.attempts}) + "\n"
-        try:
-            write_atomic(self.state_dir / MARK_FILE, data.encode("ascii"))
-        except OSError as exc:
-            raise StateError(f"{self.state_dir / MARK_FILE}: cannot write the journal's mark: "
-                             f"{exc.strerror or exc}") from None
-        self._mark = mark
+        self._mark = write_mark(self.state_dir, self._mark, attempts)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:

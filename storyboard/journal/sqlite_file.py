@@ -83,31 +83,8 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
     written (the WAL switch, the schema): it may refuse a journal that lost what it held.
     """
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
-        if version > SCHEMA_VERSION:
-            raise JournalCorrupt(
-                f"{path}: written by a newer storyboard (journal schema {version}; this one "
-                f"reads up to {SCHEMA_VERSION}): upgrade storyboard, or move it aside (the "
-                "jobs it lists may still be queryable)")
-        report = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
-        if report != ["ok"]:
-            lines = [line.strip() for text in report for line in text.splitlines()]
-            found = [line for line in lines if line and not line.startswith("***")]
-            more = f" and {len(found) - 2} more" if len(found) > 2 else ""
-            raise corrupt(path, f"integrity check failed: {'; '.join(found[:2])}{more}")
-        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            # a run may have created the schema between the two reads (one
-            # transaction sets both, so a second look at the version settles it)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                raise corrupt(path, "it is an SQLite database but not a storyboard journal")
+        version = _sound_version(conn, path)
         has_schema = version != 0
-        if has_schema:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
-            missing = (V1_COLUMNS if version == 1 else COLUMNS) - columns
-            if missing:
-                raise corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
         if check is not None:
             check(conn, has_schema)
         if writable:
@@ -126,6 +103,36 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
         return True
     except sqlite3.Error as exc:
         raise failure(path, exc) from exc
+
+
+def _sound_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The journal's schema version (0: none yet), once the file is found sound: a version
+    we read, an intact file, a storyboard journal with every column it needs."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
+    if version > SCHEMA_VERSION:
+        raise JournalCorrupt(
+            f"{path}: written by a newer storyboard (journal schema {version}; this one "
+            f"reads up to {SCHEMA_VERSION}): upgrade storyboard, or move it aside (the "
+            "jobs it lists may still be queryable)")
+    report = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+    if report != ["ok"]:
+        lines = [line.strip() for text in report for line in text.splitlines()]
+        found = [line for line in lines if line and not line.startswith("***")]
+        more = f" and {len(found) - 2} more" if len(found) > 2 else ""
+        raise corrupt(path, f"integrity check failed: {'; '.join(found[:2])}{more}")
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        # a run may have created the schema between the two reads (one
+        # transaction sets both, so a second look at the version settles it)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise corrupt(path, "it is an SQLite database but not a storyboard journal")
+    if version:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)").fetchall()}
+        missing = (V1_COLUMNS if version == 1 else COLUMNS) - columns
+        if missing:
+            raise corrupt(path, f"its attempts table is missing columns {sorted(missing)}")
+    return version
 
 
 def _migrate_v1(conn: sqlite3.Connection) -> None:

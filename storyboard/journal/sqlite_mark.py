@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard.errors import JournalCorrupt, JournalLost
+from storyboard.errors import JournalCorrupt, JournalLost, StateError
 from storyboard.journal.base import ACCEPT_LOST_OPTION, Traces
 from storyboard.journal.sqlite_file import JOURNAL_FILE
+from storyboard.store import write_atomic
 
 MARK_FILE = "journal.mark"
 
@@ -29,6 +31,20 @@ def state_id_of(state_dir: Path) -> str | None:
     """The state folder's id from its ``journal.mark`` (None without a readable one)."""
     mark = read_mark(state_dir, accept_lost=True)
     return mark.state_id if mark else None
+
+
+def write_mark(state_dir: Path, mark: Mark | None, attempts: int) -> Mark:
+    """``journal.mark`` at ``attempts`` (written durably, unless it says so already)."""
+    if mark is not None and mark.attempts == attempts:
+        return mark
+    mark = Mark(mark.state_id if mark else uuid.uuid4().hex, attempts)
+    data = json.dumps({"state": mark.state_id, "attempts": mark.attempts}) + "\n"
+    try:
+        write_atomic(state_dir / MARK_FILE, data.encode("ascii"))
+    except OSError as exc:
+        raise StateError(f"{state_dir / MARK_FILE}: cannot write the journal's mark: "
+                         f"{exc.strerror or exc}") from None
+    return mark
 
 
 def read_mark(state_dir: Path, *, accept_lost: bool) -> Mark | None:

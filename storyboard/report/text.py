@@ -207,6 +207,9 @@ def status_table(report: StatusReport) -> str:
     if report.others:
         out.append(f"(the journal also holds {plural(report.others, 'generation')} of earlier "
                    "versions of this storyboard)")
+    if report.sandbox:
+        out.append("sandbox: its placeholder videos, never renders; its charges are "
+                   "simulated, nothing real was paid")
     return "\n".join(out) + "\n"
 
 

@@ -248,3 +248,24 @@ def test_only_an_api_base_other_than_the_public_api_is_asked(
 
     monkeypatch.setattr(storyboard.execute.options, "identify", never)
     assert not storyboard.execute.options.on_a_sandbox(sandbox=False, api_base=None, env={})
+
+
+def test_status_shows_the_sandbox_renders_only_when_asked(project: Project) -> None:
+    """After the README's first command, `status` points at `--sandbox`, which lists the
+    placeholders as the sandbox's renders, its charges simulated."""
+    path = project.storyboard("launch.yaml")
+    assert run_in_process_sandbox(path, "--no-cut").exit_code == 0
+
+    plain = CliRunner().invoke(cli, ["status", str(path)])
+    assert plain.exit_code == 0, plain.output
+    assert plain.stderr == "note: the sandbox's renders are shown with --sandbox\n"
+    assert plain.stdout.count("not rendered") == LAUNCH_CREATES
+
+    shown = CliRunner().invoke(cli, ["status", str(path), "--sandbox"])
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.stdout.splitlines() if line.startswith(("us-", "jp-"))]
+    assert sum(" rendered " in row for row in rows) == LAUNCH_CREATES
+    assert all("renders/sandbox/aurora-launch/" in row for row in rows)
+    assert shown.stdout.splitlines()[-1] == ("sandbox: its placeholder videos, never renders; "
+                                             "its charges are simulated, nothing real was paid")
+    assert shown.stderr == ""

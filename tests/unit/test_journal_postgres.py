@@ -191,3 +191,11 @@ def test_a_url_shows_no_password() -> None:
     assert redact_url("postgresql://u:p%40ss@db.example:6543/sb?sslmode=require&password=x") \
         == "postgresql://u@db.example:6543/sb"
     assert redact_url("postgres://db/sb") == "postgres://db/sb"
+
+
+def test_a_missing_database_says_to_create_it(pg_url: str) -> None:
+    with pytest.raises(StateError) as failed:
+        PostgresJournal.open(pg_url.rsplit("/", 1)[0] + "/no_such_database")
+    assert str(failed.value).endswith(
+        'database "no_such_database" does not exist (create the database (e.g. `createdb`) '
+        "or fix the URL)")
