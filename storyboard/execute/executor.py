@@ -12,9 +12,9 @@ The promise is that no paid job is ever lost and none is paid for twice:
 * resume is the same command: pending job ids are polled again, finished videos
   whose files went missing are downloaded again from a freshly queried URL.
 
-``prepare`` decides what each generation needs (under the journal's lock); the
-``Executor`` does it with bounded concurrency and reports progress as events
-(``SharedExecutor``, in ``shared``, when runners share the journal); ``entry`` runs it.
+``prepare`` decides what each generation needs; the ``Executor`` does it with bounded
+concurrency, reporting progress as events (``shared.SharedExecutor`` when runners share
+the journal); ``entry`` runs it.
 """
 
 from __future__ import annotations
