@@ -45,7 +45,7 @@ from storyboard.execute.latency import Expected, expected_for
 from storyboard.execute.options import RunOptions
 from storyboard.execute.prepare import Action, Prepared, Task
 from storyboard.execute.reasons import local_failure, unknown_reason
-from storyboard.execute.rescue import Kept, keep
+from storyboard.execute.rescue import Kept, keep_note
 from storyboard.execute.stop import Stop
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
@@ -286,19 +286,12 @@ class Executor:
         g = item.generation
         self.stop.journal_failed = str(exc)
         self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
-        place = keep(Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(),
-                          item.cost, created.job_id, created.amount, origin,
-                          self.client.base_url), self.workspace.rescue_files)
-        where = (f"kept in {place} for the next run to adopt" if place else
-                 "and it could not be written anywhere: keep this job id")
-        note = (f"job {created.job_id} was created (it may be charged) but the journal could "
-                f"not record it ({exc}); {where}")
+        kept = Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(), item.cost,
+                    created.job_id, created.amount, origin, self.client.base_url)
+        note = keep_note(kept, self.workspace.rescue_files, exc)
         self.kept.append(f"{g.id}: {note}")
         self.emit(Event(g.id, "journal-failed", note))
-        now = self.clock()
-        return Attempt(attempt_id, g.hash, g.id, self.workspace.name, "", Status.PENDING,
-                       created.job_id, item.cost, created.amount, False, None, None, None,
-                       None, now, now, origin=origin, api_base=self.client.base_url)
+        return kept.attempt(self.clock())
 
     def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
                 **fields: Any) -> None:

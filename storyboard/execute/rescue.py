@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from storyboard.journal import API, SANDBOX, Journal, Status
+from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
 
 RESCUE_FILE = "rescue.jsonl"
 RESCUE_BESIDE_RENDERS = ".storyboard-rescue.jsonl"
@@ -50,6 +50,22 @@ class Kept:
             "charged_usd": None if self.charged_usd is None else str(self.charged_usd),
             "origin": self.origin, "api_base": self.api_base,
         }, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+
+    def attempt(self, now: float) -> Attempt:
+        """The attempt as the run goes on with it from memory: pending, its job id known."""
+        return Attempt(self.attempt_id, self.hash, self.generation_id, self.storyboard, "",
+                       Status.PENDING, self.job_id, self.estimated_usd, self.charged_usd,
+                       False, None, None, None, None, now, now, origin=self.origin,
+                       api_base=self.api_base)
+
+
+def keep_note(kept: Kept, places: Sequence[Path], why: object) -> str:
+    """Keep ``kept`` (see ``keep``) and say where, for the summary and the progress."""
+    place = keep(kept, places)
+    where = (f"kept in {place} for the next run to adopt" if place else
+             "and it could not be written anywhere: keep this job id")
+    return (f"job {kept.job_id} was created (it may be charged) but the journal could not "
+            f"record it ({why}); {where}")
 
 
 def keep(kept: Kept, places: Sequence[Path]) -> Path | None:
