@@ -52,6 +52,17 @@ def start_sandbox(**config: object) -> Sandbox:
 
 
 @pytest.fixture
+def api() -> Iterator[Sandbox]:
+    """The paid API's stand-in for several runners at once: jobs take 0.3 s, long enough
+    for runners started together to overlap (the shared-state tests)."""
+    server = start_sandbox(latency=0.3)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     server = start_sandbox()
     try:

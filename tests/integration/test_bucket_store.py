@@ -56,17 +56,6 @@ def bucket(s3_endpoint: str, request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture
-def api() -> Iterator[Sandbox]:
-    from .conftest import start_sandbox
-
-    server = start_sandbox(latency=0.3)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _creds() -> dict[str, str]:
     return {"aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"],
             "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],

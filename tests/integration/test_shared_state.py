@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -25,15 +25,6 @@ from .conftest import FAKE_KEY, FAST, REPO, start_sandbox
 LAUNCH = "launch.yaml"
 GENERATIONS = 10  # launch.yaml: 12 generations, two teasers shared by the markets
 PASSWORD = "s3cret-pw-never-shown"
-
-
-@pytest.fixture
-def api() -> Iterator[Sandbox]:
-    server = start_sandbox(latency=0.3)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
