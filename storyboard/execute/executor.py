@@ -178,7 +178,7 @@ class Executor:
                     return created
                 attempt = created
             assert attempt is not None and attempt.job_id is not None
-            state = await self._poll(item, attempt, fresh=task.action is Action.CREATE)
+            state = await self._poll(item, attempt)
         if isinstance(state, Outcome):
             return state
         return await self._download(item, attempt, state)
@@ -308,14 +308,11 @@ class Executor:
             del self._held[attempt.attempt_id]
         write(attempt.attempt_id, *args, **fields)
 
-    async def _poll(self, item: PlanItem, attempt: Attempt, *,
-                    fresh: bool = False) -> JobState | Outcome:
+    async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
         assert attempt.job_id is not None
         g, policy = item.generation, self.options.poll
         created, polling_since = attempt.created_at, self.clock()
         phase = ""
-        if fresh:  # a job created a moment ago has not finished: the first look waits
-            await self.stop.sleep(policy.interval(0.0, self.expected.of(g.args)))
         while True:
             elapsed = self.clock() - created  # the job's age sets the interval...
             if self.stop.requested:
