@@ -47,6 +47,10 @@ class PollPolicy:
     def interval(self, elapsed: float, expected: Estimate | None = None) -> float:
         gap = elapsed * self.fraction if expected is None else spacing(
             elapsed, expected, self.fraction, self.maximum)
+        if expected is not None and not expected.observed:
+            # the prior alone is a guess (a sandbox or a stand-in finishes in moments):
+            # until a job of this kind is seen finishing, wait no longer than the job's age
+            gap = min(gap, elapsed)
         return min(self.maximum, max(self.start, gap))
 
 

@@ -49,11 +49,22 @@ def test_without_an_estimate_the_interval_is_a_share_of_the_elapsed_time() -> No
 
 
 def test_with_an_estimate_polls_are_sparse_before_the_median_and_dense_around_it() -> None:
-    policy, expected = PollPolicy(), prior(("std", 5))  # median 90 s, sigma 0.5
+    policy, expected = PollPolicy(), Estimate(90.0, 0.5, observed=12)  # 12 jobs seen
     got = [round(policy.interval(t, expected), 4) for t in (0, 10, 50, 90, 120, 200, 1000)]
     assert got == [24.3953, 15.943, 10.6029, 8.7759, 8.4256, 8.4287, 11.9738]
     assert policy.interval(86_400, expected) == 30.0  # a job resumed a day later: the maximum
     assert PollPolicy(start=0.5, maximum=1.0).interval(0, expected) == 1.0
+
+
+def test_on_the_prior_alone_no_wait_is_longer_than_the_job_has_run() -> None:
+    """The prior (90 s for 5 s std) is a guess: a sandbox or a stand-in finishes in
+    milliseconds, and a first wait of 24 s would be all waste. Until one job of the kind is
+    seen finishing, each interval is at most the job's age (at least ``start``)."""
+    policy, guessed = PollPolicy(), prior(("std", 5))
+    got = [round(policy.interval(t, guessed), 4) for t in (0, 10, 50, 90, 120)]
+    assert got == [5.0, 10.0, 10.6029, 8.7759, 8.4256]
+    fast = PollPolicy(start=0.02, maximum=30.0)  # a stand-in API's run
+    assert [fast.interval(t, guessed) for t in (0.0, 0.02, 0.04)] == [0.02, 0.02, 0.04]
 
 
 def test_at_the_median_the_gap_is_the_fraction_of_the_elapsed_time() -> None:
@@ -76,8 +87,9 @@ def test_the_polls_of_a_whole_job_are_fewer_than_the_plain_rule_makes() -> None:
         return times
 
     policy = PollPolicy()
-    assert polls(policy, prior(("std", 5)), 100) == [
+    assert polls(policy, Estimate(90.0, 0.5, observed=12), 100) == [
         0.0, 24.4, 36.1, 47.8, 58.6, 68.6, 78.0, 87.1, 95.9]
+    assert len(polls(policy, prior(("std", 5)), 100)) == 11  # the prior alone: a hedge
     assert len(polls(policy, None, 100)) == 18
 
 
