@@ -379,7 +379,8 @@ class Executor:
             # relative to the state folder, which moves with the project (and CI caches)
             self._record(attempt, self.journal.done, url=self.client.redact(url),
                          sha256=sha256, file=self.workspace.cache_name(cached))
-            await asyncio.to_thread(self.workspace.to_store, g.hash)
+            if self.workspace.bucket is not None:  # a bucket store gets it (off the loop)
+                await asyncio.to_thread(self.workspace.to_store, g.hash)
             file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
                            file=file, sha256=sha256)

@@ -103,8 +103,8 @@ class SharedExecutor(Executor):
         waited = False
         while True:
             latest = self.journal.latest(g.hash, origin)
-            if latest is not None:  # another runner's render, from a bucket store
-                await asyncio.to_thread(self.workspace.from_store, latest)
+            if latest is not None and self.workspace.bucket is not None:
+                await asyncio.to_thread(self.workspace.from_store, latest)  # another's render
             settled = self._settled(item, latest)
             if isinstance(settled, Outcome):
                 return settled

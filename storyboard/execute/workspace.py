@@ -92,15 +92,6 @@ class Workspace:
         return self.journal_url is not None or self.state_dir.is_dir()
 
     @property
-    def state_shown(self) -> str:
-        """Where the journal is, as messages name it (a URL never with its password)."""
-        if self.journal_url is None:
-            return str(self.state_dir)
-        from storyboard.journal.postgres_schema import redact_url
-
-        return redact_url(self.journal_url)
-
-    @property
     def origin(self) -> str:
         return SANDBOX if self.sandbox else API
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from storyboard.errors import UsageError
 from storyboard.journal.base import (
     API,
+    DEFAULT_LEASE,
     SANDBOX,
     Attempt,
     Journal,
@@ -29,10 +30,9 @@ from storyboard.journal.base import (
 if TYPE_CHECKING:
     from storyboard.journal.postgres import PostgresJournal
 
-__all__ = ["API", "SANDBOX", "Attempt", "Journal", "Status", "Traces", "charged_to",
-           "is_database_url", "open_journal"]
+__all__ = ["API", "DEFAULT_LEASE", "SANDBOX", "Attempt", "Journal", "Status", "Traces",
+           "charged_to", "is_database_url", "open_journal"]
 
-DEFAULT_LEASE = 30.0  # seconds (the postgres backend's default, without importing it)
 
 
 def is_database_url(location: object) -> bool:

@@ -32,6 +32,7 @@ SANDBOX = "sandbox"  # made by a sandbox: a placeholder, never a render
 ORIGINS = (API, SANDBOX)
 ACCEPT_LOST_OPTION = "--accept-lost-journal"
 INTERRUPTED = "the previous run stopped while sending the create"
+DEFAULT_LEASE = 30.0  # seconds a shared journal's claim outlives a runner that stopped renewing it
 
 
 class Status(StrEnum):
@@ -175,7 +176,7 @@ class OneWriter:
     claim is granted, none needs renewing, nothing is shared."""
 
     shared = False
-    lease = 30.0  # (no claims to renew)
+    lease = DEFAULT_LEASE  # (no claims to renew)
     imported = 0  # (nothing is copied in)
 
     def claim(self, hash: str, origin: str) -> bool:

@@ -35,6 +35,7 @@ from storyboard.errors import JournalLost, StateError
 from storyboard.journal.base import (
     ACCEPT_LOST_OPTION,
     API,
+    DEFAULT_LEASE,
     INTERRUPTED,
     MOVES,
     Attempt,
@@ -59,7 +60,6 @@ from storyboard.journal.postgres_schema import (
 from storyboard.model import Spent, canonical_json
 
 T = TypeVar("T")
-DEFAULT_LEASE = 30.0  # seconds a claim outlives a runner that stopped renewing it
 CONNECT_TIMEOUT = 10  # seconds
 class PostgresJournal(Claims):
     """A journal in PostgreSQL, shared by every runner that names the same database."""
