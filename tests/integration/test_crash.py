@@ -155,16 +155,21 @@ def rerun_picks_up_the_paid_jobs(project: Project, stopped: Sandbox, sandbox: Sa
 
 
 @pytest.mark.slow
-def test_killed_while_polling_then_rerun_creates_nothing_again(
-        project: Project, slow_sandbox: Sandbox, sandbox: Sandbox, spawn: Spawn,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def kill_while_polling(project: Project, slow_sandbox: Sandbox, spawn: Spawn) -> None:
+    """SIGKILL a run once every job is created, journaled with its id and asked about at
+    least once; then stop the sandbox it polled."""
     process = spawn(slow_sandbox, "--concurrency", str(REQUESTS))
-    # every job created, journaled with its id, and asked about at least once
     wait_for(lambda: (all_pending(project, slow_sandbox)
                       and len(slow_sandbox.ledger.queries) == REQUESTS), process, project)
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait(timeout=DEADLINE_S) == -signal.SIGKILL
     slow_sandbox.stop()
+
+
+def test_killed_while_polling_then_rerun_creates_nothing_again(
+        project: Project, slow_sandbox: Sandbox, sandbox: Sandbox, spawn: Spawn,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    kill_while_polling(project, slow_sandbox, spawn)
     assert slow_sandbox.ledger.downloads == {}  # it was polling, not yet downloading
     rerun_picks_up_the_paid_jobs(project, slow_sandbox, sandbox, monkeypatch, REQUESTS)
 

@@ -5,9 +5,7 @@ the run pick up exactly the paid jobs."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 
 import pytest
 
@@ -15,15 +13,13 @@ from storyboard.api.sandbox import Sandbox
 
 from .conftest import Project, run_cli
 from .test_crash import (  # noqa: F401  (fixtures)
-    DEADLINE_S,
     REQUESTS,
     STORYBOARD,
     Spawn,
-    all_pending,
+    kill_while_polling,
     rerun_picks_up_the_paid_jobs,
     slow_sandbox,
     spawn,
-    wait_for,
 )
 
 JOURNAL = "journal.sqlite3"
@@ -33,12 +29,7 @@ JOURNAL = "journal.sqlite3"
 def test_an_emptied_journal_without_its_wal_is_refused_and_nothing_is_paid_twice(
         project: Project, slow_sandbox: Sandbox, sandbox: Sandbox, spawn: Spawn,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
-    process = spawn(slow_sandbox, "--concurrency", str(REQUESTS))
-    wait_for(lambda: (all_pending(project, slow_sandbox)
-                      and len(slow_sandbox.ledger.queries) == REQUESTS), process, project)
-    os.kill(process.pid, signal.SIGKILL)
-    assert process.wait(timeout=DEADLINE_S) == -signal.SIGKILL
-    slow_sandbox.stop()
+    kill_while_polling(project, slow_sandbox, spawn)
     state = project.root / ".storyboard"
     assert (state / f"{JOURNAL}-wal").stat().st_size > 0  # where the paid attempts are
     kept = project.root / "kept"
