@@ -49,9 +49,8 @@ from storyboard.journal.lock import lock_folder
 from storyboard.journal.postgres_claims import LIVE, Claims
 from storyboard.journal.postgres_schema import (
     COLUMNS,
-    INSERT_IMPORTED,
     attempt_from_row,
-    import_rows,
+    insert_imported,
     prepare,
     redact_url,
     spent_in,
@@ -268,14 +267,11 @@ class PostgresJournal(Claims):
         """Copy another journal's attempts in — a state folder's, when its team moves to a
         shared journal — so that nothing it paid for is paid again. Each is copied once
         however often this runs (its token names ``source`` and its id there); a create
-        it was still sending becomes one of unknown outcome. Returns how many were new."""
+        it was still sending becomes one of unknown outcome. Returns how many were new; a
+        source already copied up to its last attempt costs one lookup, not an insert each."""
         self._writable()
-        rows = import_rows(attempts, source)
-
-        def write(conn: psycopg.Connection[dict[str, Any]]) -> int:
-            return sum(conn.execute(INSERT_IMPORTED, row).rowcount for row in rows)
-
-        added = self._run(write) if rows else 0
+        listed = list(attempts)
+        added = self._run(lambda c: insert_imported(c, listed, source)) if listed else 0
         self.imported += added
         return added
 

@@ -162,6 +162,22 @@ def spent_in(conn: Connection, storyboard: str, origin: str) -> Spent:
     return Spent(Decimal(row["charged"]), Decimal(row["unknown"]))
 
 
+def insert_imported(conn: Connection, attempts: list[Attempt], source: str) -> int:
+    """Insert those of ``attempts`` (from ``source``) not copied before; return how many
+    rows are new. ``meta`` keeps the highest attempt id copied from each source, so a
+    source copied up to its last attempt costs one lookup, not an insert each."""
+    key = f"imported:{source}"
+    row = conn.execute("SELECT value FROM storyboard.meta WHERE key = %s FOR UPDATE",
+                       (key,)).fetchone()
+    done = int(row["value"]) if row else 0
+    rows = import_rows((a for a in attempts if a.attempt_id > done), source)
+    added = sum(conn.execute(INSERT_IMPORTED, r).rowcount for r in rows)
+    if rows:
+        conn.execute("INSERT INTO storyboard.meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                     "SET value = EXCLUDED.value", (key, str(max(a.attempt_id for a in attempts))))
+    return added
+
+
 def attempt_from_row(where: str, row: Any) -> Attempt:
     values = {name: row[name] for name in COLUMNS}
     values["status"] = status_text(where, row["status"])
