@@ -84,3 +84,16 @@ def test_validating_a_storyboard_without_templates_loads_no_jinja2(tmp_path: Pat
     loaded = imported_after(["validate", str(plain)])
     assert "yaml" in loaded  # it did read the storyboard
     assert loaded & (HEAVY | {"jinja2"}) == set()
+
+
+def test_the_group_finds_each_command_by_its_own_name() -> None:
+    import click
+
+    from storyboard.cli import cli
+
+    context = click.Context(cli)
+    names = cli.list_commands(context)
+    assert {"validate", "plan", "run", "cut", "sandbox"} <= set(names)
+    for name in names:
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name
