@@ -62,6 +62,7 @@ def test_validating_a_valid_file_loads_no_schema_library() -> None:
     assert loaded >= COMPILER  # it did compile the storyboard
     assert loaded & HEAVY == set()
     assert "click" not in loaded  # as pre-commit runs it: no options, readable files
+    assert "unicodedata" not in loaded  # only a slug (a default variant id) needs it
 
 
 def test_validate_with_an_option_loads_only_its_own_command_module() -> None:
