@@ -20,6 +20,12 @@ a first untimed run of each writes it.
     python bench/startup_bench.py --repeat 41 FILE
     python bench/startup_bench.py --json             # machine-readable results
     python bench/startup_bench.py --check            # exit 1 when a ratio is over 1.0
+    python bench/startup_bench.py --floor            # and validate's imports alone
+
+``--floor`` also times a process that imports, in order, every module `storyboard
+validate FILE` loads beyond storyboard's own code (PyYAML, Jinja2 and the standard
+library) and nothing else: what validate would cost with storyboard's code, its
+classes and its work taking no time at all.
 """
 
 from __future__ import annotations
@@ -39,14 +45,38 @@ DEFAULT_FILE = REPO / "examples" / "launch.yaml"
 TARGET = 1.0
 
 
-def commands(file: Path) -> dict[str, list[str]]:
+def commands(file: Path, floor: list[str] | None = None) -> dict[str, list[str]]:
     python = [sys.executable]
-    return {
+    runs = {
         "python -c pass": [*python, "-c", "pass"],
         "yamllint FILE": [*python, "-m", "yamllint", str(file)],
         "storyboard validate FILE": [*python, "-m", "storyboard", "validate", str(file)],
         "storyboard --help": [*python, "-m", "storyboard", "--help"],
     }
+    if floor is not None:
+        runs[FLOOR] = [*python, "-c", "import importlib\n"
+                       f"for name in {floor!r}:\n"
+                       "    try:\n        importlib.import_module(name)\n"
+                       "    except ImportError:\n        pass\n"]
+    return runs
+
+
+FLOOR = "validate's imports alone"
+
+
+def imports_of_validate(file: Path) -> list[str]:
+    """The modules `storyboard validate FILE` loads that are not storyboard's own (PyYAML,
+    Jinja2, the standard library), in import order: importing just these is the floor
+    under validate that no change to storyboard's code can go below."""
+    code = ("import json, sys\nbefore = set(sys.modules)\nfrom storyboard.cli import main\n"
+            f"sys.argv = ['storyboard', 'validate', {str(file)!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(json.dumps([m for m in sys.modules if m not in before "
+            "and m.split('.')[0] != 'storyboard']), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, env=ENV, check=True)
+    modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return modules
 
 
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -65,9 +95,10 @@ def check_setup(file: Path) -> None:
             raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def measure(file: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def measure(file: Path, repeat: int, floor: list[str] | None = None
+            ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Wall and CPU seconds of each run of each command."""
-    runs = commands(file)
+    runs = commands(file, floor)
     wall: dict[str, list[float]] = {name: [] for name in runs}
     cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
@@ -93,10 +124,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=21, help="fresh processes per command")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over 1.0")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time importing only what validate imports beyond "
+                        "storyboard's own code (the floor under it)")
     args = parser.parse_args()
     file = args.file.resolve()
     check_setup(file)
-    wall, cpu = measure(file, args.repeat)
+    wall, cpu = measure(file, args.repeat, imports_of_validate(file) if args.floor else None)
     best = {name: min(values) for name, values in wall.items()}
     median = {name: statistics.median(values) for name, values in wall.items()}
     least_cpu = {name: min(values) for name, values in cpu.items()}
@@ -116,6 +150,10 @@ def main() -> int:
             verdict = "PASS" if ratio <= TARGET else "FAIL"
             print(f"  {name:26s} {ratio:5.2f}   (target ≤ {TARGET:.1f})  {verdict}   "
                   f"CPU {cpu_ratios[name]:5.2f}")
+        if FLOOR in best:
+            print(f"  {'imports alone / yamllint':26s} "
+                  f"{best[FLOOR] / best['yamllint FILE']:5.2f}   (no storyboard code)   "
+                  f"CPU {least_cpu[FLOOR] / least_cpu['yamllint FILE']:5.2f}")
     return 1 if args.check and max(wall_ratios.values()) > TARGET else 0
 
 

@@ -79,7 +79,8 @@ def test_every_option_the_readme_names_is_a_real_one_of_its_command() -> None:
     command its code span names (`storyboard sandbox …`, `run --sandbox …`), else the
     command its section is about, else all of them."""
     assert isinstance(cli, click.Group)
-    commands = cli.commands
+    context = click.Context(cli)  # the group loads its commands on use: ask it for them
+    commands = {name: cli.get_command(context, name) for name in cli.list_commands(context)}
     every = set().union(*(_options(c) for c in commands.values())) | OTHER_TOOLS
     checked = 0
     for section in re.split(r"^## ", README, flags=re.MULTILINE):

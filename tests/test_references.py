@@ -35,7 +35,9 @@ def _shipped_files() -> Iterator[Path]:
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield prefix
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)  # the group loads its commands on use: ask it for them
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
         else:

@@ -1,4 +1,8 @@
-"""Exit codes, and errors as one line on stderr with an exit code, never a traceback."""
+"""Exit codes, and errors as one line on stderr with an exit code, never a traceback.
+
+Click-free, as ``storyboard validate FILE...`` runs without click (``cli.main``); click is
+imported only to read the context of a usage error (``plan --detailed-exitcode``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-import click
-
+from storyboard.cli.output import echo
 from storyboard.errors import StoryboardError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,31 +29,20 @@ DETAILED_EXITCODE = "--detailed-exitcode"
 
 def fail(lines: list[str], code: int) -> NoReturn:
     for line in lines:
-        click.echo(line, err=True)
+        echo(f"{line}\n", err=True)
     sys.exit(code)
 
 
 def _error_code(code: int) -> int:
     """With ``plan --detailed-exitcode`` every error exits 1, as Terraform's do, so that 2
     only ever means "renders pending" to the script reading it."""
+    if code != EXIT_USAGE:
+        return code
+    import click
+
     context = click.get_current_context(silent=True)
     detailed = context is not None and context.params.get("detailed_exitcode")
-    return EXIT_PROBLEMS if detailed and code == EXIT_USAGE else code
-
-
-class DetailedExitcodeCommand(click.Command):
-    """Click's own usage errors (a bad ``--format``) follow ``_error_code`` too."""
-
-    def make_context(self, info_name: str | None, args: list[str],
-                     parent: click.Context | None = None, **extra: Any) -> click.Context:
-        detailed = DETAILED_EXITCODE in args  # parsing consumes ``args``
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.ClickException as exc:
-            if not detailed or exc.exit_code != EXIT_USAGE:
-                raise
-            exc.show()
-            sys.exit(EXIT_PROBLEMS)
+    return EXIT_PROBLEMS if detailed else code
 
 
 def reports_errors(command: F) -> F:

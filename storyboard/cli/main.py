@@ -1,37 +1,30 @@
-"""The `storyboard` group, its commands, and the entry point that never shows a traceback."""
+"""The entry point: ``storyboard validate FILE...`` without click, all else through the
+click group (``cli.group``); never a traceback."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-import click
-
-from storyboard import __version__
-from storyboard.cli import media, plan, run, sandbox, status, validate
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="storyboard")
-def cli() -> None:
-    """Compile storyboards into Kling O3 video requests, plan their cost, and render them."""
-
-
-for _command in (validate.validate, validate.compile_command, validate.schema, validate.init,
-                 plan.plan, plan.diff, run.run, run.reroll, media.cut, media.pick,
-                 media.report, status.status, sandbox.sandbox):
-    cli.add_command(_command)
+from storyboard.cli.output import echo
 
 
 def main() -> None:
     """Entry point: never lets a traceback reach a user."""
     try:
+        from storyboard.cli.fast import plain_validate, validate_files
+
+        files = plain_validate(sys.argv[1:])
+        if files is not None:  # as pre-commit runs it, on every commit
+            validate_files(files)
+        from storyboard.cli.group import cli
+
         cli.main(prog_name="storyboard")
     except SystemExit:
         raise
     except Exception as exc:  # a bug in storyboard itself
         if os.environ.get("STORYBOARD_DEBUG"):
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc}; this is a bug in storyboard — "
-                   "rerun with STORYBOARD_DEBUG=1 for the traceback and report it", err=True)
+        echo(f"internal error: {type(exc).__name__}: {exc}; this is a bug in storyboard — "
+             "rerun with STORYBOARD_DEBUG=1 for the traceback and report it\n", err=True)
         sys.exit(70)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,7 +13,8 @@ from storyboard.cli.errors import (
     DETAILED_EXITCODE,
     EXIT_GATE,
     EXIT_PENDING,
-    DetailedExitcodeCommand,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
     fail,
     reports_errors,
 )
@@ -32,6 +33,21 @@ if TYPE_CHECKING:
     from storyboard.plan.diff import Increase, PlanDiff
     from storyboard.plan.model import Plan
     from storyboard.plan.pricing import PriceTable
+
+
+class DetailedExitcodeCommand(click.Command):
+    """Click's own usage errors (a bad ``--format``) exit 1 too with --detailed-exitcode."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        detailed = DETAILED_EXITCODE in args  # parsing consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            if not detailed or exc.exit_code != EXIT_USAGE:
+                raise
+            exc.show()
+            sys.exit(EXIT_PROBLEMS)
 
 
 @click.command(cls=DetailedExitcodeCommand)

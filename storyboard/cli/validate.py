@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import click
 
-from storyboard.cli.errors import EXIT_OK, EXIT_PROBLEMS, reports_errors
+from storyboard.cli.errors import reports_errors
+from storyboard.cli.fast import validate_files
 from storyboard.cli.options import file_argument, pricing_option
 from storyboard.cli.types import NonEmptyPath
-from storyboard.errors import SourceError, StoryboardError
 
 
 @click.command()
@@ -19,31 +18,9 @@ from storyboard.errors import SourceError, StoryboardError
                 type=NonEmptyPath(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text",
               show_default=True, help="github: workflow annotations shown on the PR diff.")
-@reports_errors
 def validate(files: tuple[Path, ...], fmt: str) -> None:
     """Check storyboards: every problem as FILE:LINE:COL, exit 1 on any."""
-    failed = [file for file in files if not _validate_one(file, fmt)]
-    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
-
-
-def _validate_one(file: Path, fmt: str) -> bool:
-    """Compile one storyboard; print its problems (or, as text, that it is ok)."""
-    from storyboard.compile import compile_file
-    from storyboard.report.problems import PROBLEM_REPORTERS
-    from storyboard.report.table import plural
-
-    try:
-        compiled = compile_file(file)
-    except SourceError as exc:
-        click.echo(PROBLEM_REPORTERS[fmt](exc.problems), nl=False)
-        return False
-    except StoryboardError as exc:
-        click.echo("\n".join(exc.lines()), err=True)
-        return False
-    if fmt == "text":
-        click.echo(f"{file}: ok ({plural(len(compiled.variants), 'variant')}, "
-                   f"{plural(len(compiled.generations), 'generation')})")
-    return True
+    validate_files(files, fmt)
 
 
 @click.command("compile")

@@ -6,6 +6,7 @@ until then). Needs fastjsonschema, a development dependency only.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -42,12 +43,31 @@ def without_annotations(schema: Any) -> Any:
     return out
 
 
+def without_details(code: str) -> str:
+    """Each ``raise`` with its message alone. The modules say whether a document is valid
+    and jsonschema says why, so the value, name and schema fragment fastjsonschema writes
+    into every raise are never read: they were half of each module, which
+    ``storyboard validate`` loads on every commit. (``detailed_exceptions=False`` would
+    drop them too, but fastjsonschema 2.22 then fails on ``const``.)"""
+    lines = code.splitlines(keepends=True)
+    for node in ast.walk(ast.parse(code)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "JsonSchemaValueException" and node.keywords):
+            # fastjsonschema writes each raise on one line; offsets count UTF-8 bytes
+            assert node.lineno == node.end_lineno and node.end_col_offset is not None
+            line = lines[node.lineno - 1].encode("utf-8")
+            message_end = node.args[-1].end_col_offset
+            lines[node.lineno - 1] = (line[:message_end] + line[node.end_col_offset - 1:]
+                                      ).decode("utf-8")
+    return "".join(lines)
+
+
 def generate(schema: str) -> str:
     """The module for ``schema`` (a file name in ``schemas/``)."""
     import fastjsonschema
 
     raw = schema_path(schema).read_bytes()
-    code = fastjsonschema.compile_to_code(without_annotations(json.loads(raw)))
+    code = without_details(fastjsonschema.compile_to_code(without_annotations(json.loads(raw))))
     imports = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException"
     if imports not in code:
         raise SystemExit(f"fastjsonschema {fastjsonschema.VERSION} generates code this "

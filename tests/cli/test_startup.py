@@ -1,6 +1,7 @@
 """A fast start, guarded by what gets imported rather than by timings: `storyboard
-validate` runs on every commit, so `--help` loads no more than click, and validating a
-valid file loads no schema library, HTTP client, terminal UI or media library.
+validate` runs on every commit, so `--help` loads no more than click, validating a
+valid file loads no click, schema library, HTTP client, terminal UI or media library,
+and a command loads no other command's module.
 
 bench/startup_bench.py measures the times themselves, against yamllint."""
 
@@ -15,16 +16,17 @@ REPO = Path(__file__).resolve().parents[2]
 HEAVY = {"httpx", "rich", "av", "PIL", "jsonschema", "fastjsonschema", "referencing",
          "asyncio", "sqlite3"}
 COMPILER = {"yaml", "jinja2"}
+COMMAND_MODULES = {f"storyboard.cli.{name}" for name in
+                   ("validate", "plan", "run", "media", "status", "sandbox")}
 
 
-def imported_after(argv: list[str]) -> set[str]:
-    """Top-level modules a fresh interpreter holds after running ``storyboard ARGV``."""
+def modules_after(argv: list[str]) -> set[str]:
+    """Every module a fresh interpreter holds after running ``storyboard ARGV``."""
     code = ("import json, sys\n"
             "from storyboard.cli import main\n"
             f"sys.argv = ['storyboard', *{argv!r}]\n"
             "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
-            "print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules})]),"
-            " file=sys.stderr)\n")
+            "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=REPO, check=True, timeout=60)
     exit_code, modules = json.loads(done.stderr.strip().splitlines()[-1])
@@ -32,13 +34,23 @@ def imported_after(argv: list[str]) -> set[str]:
     return set(modules)
 
 
+def imported_after(argv: list[str]) -> set[str]:
+    """Top-level modules a fresh interpreter holds after running ``storyboard ARGV``."""
+    return {module.split(".")[0] for module in modules_after(argv)}
+
+
+def command_modules_after(argv: list[str]) -> set[str]:
+    """The command modules (cli/validate.py, cli/plan.py, …) ``storyboard ARGV`` loaded."""
+    return {module for module in modules_after(argv) if module in COMMAND_MODULES}
+
+
 def test_importing_the_cli_loads_no_http_ui_media_or_compiler() -> None:
     code = "import sys, storyboard.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
-    assert "click" in loaded
-    assert loaded & (HEAVY | COMPILER) == set()
+    assert "storyboard" in loaded
+    assert loaded & (HEAVY | COMPILER | {"click"}) == set()  # click: when a command needs it
 
 
 def test_help_loads_only_click() -> None:
@@ -49,6 +61,20 @@ def test_validating_a_valid_file_loads_no_schema_library() -> None:
     loaded = imported_after(["validate", str(REPO / "examples" / "launch.yaml")])
     assert loaded >= COMPILER  # it did compile the storyboard
     assert loaded & HEAVY == set()
+    assert "click" not in loaded  # as pre-commit runs it: no options, readable files
+    assert "unicodedata" not in loaded  # only a slug (a default variant id) needs it
+
+
+def test_validate_with_an_option_loads_only_its_own_command_module() -> None:
+    loaded = command_modules_after(["validate", "--format", "github",
+                                    str(REPO / "examples" / "launch.yaml")])
+    assert loaded == {"storyboard.cli.validate"}
+
+
+def test_a_command_loads_no_other_command_module() -> None:
+    assert command_modules_after(["schema"]) == {"storyboard.cli.validate"}
+    assert command_modules_after(["plan", "--help"]) == {"storyboard.cli.plan"}
+    assert command_modules_after(["--version"]) == set()
 
 
 def test_validating_a_storyboard_without_templates_loads_no_jinja2(tmp_path: Path) -> None:
@@ -59,3 +85,16 @@ def test_validating_a_storyboard_without_templates_loads_no_jinja2(tmp_path: Pat
     loaded = imported_after(["validate", str(plain)])
     assert "yaml" in loaded  # it did read the storyboard
     assert loaded & (HEAVY | {"jinja2"}) == set()
+
+
+def test_the_group_finds_each_command_by_its_own_name() -> None:
+    import click
+
+    from storyboard.cli import cli
+
+    context = click.Context(cli)
+    names = cli.list_commands(context)
+    assert {"validate", "plan", "run", "cut", "sandbox"} <= set(names)
+    for name in names:
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name
