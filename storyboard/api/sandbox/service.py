@@ -228,6 +228,7 @@ class Sandbox:
     def _call_back(self, job: Job, url: Any) -> None:
         """When the job ends, POST a hint to its callback URL (unless a fault drops it)."""
         if isinstance(url, str) and url and self._faulted("no_callback", job.key, 0):
+            self.ledger.count_fault("callback", "no_callback")
             self.ledger.count_callback("dropped")
         elif isinstance(url, str) and url:
             self._callbacks.schedule(job.created + job.latency, url, job.job_id,
