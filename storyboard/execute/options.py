@@ -186,4 +186,8 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
     if not 0 < poll.deadline < math.inf:
         raise UsageError("--job-timeout must be positive and finite")
     listen = None if callback_listen is None else Listen.parse(callback_listen)
+    if listen is not None and listen.host in ("0.0.0.0", "::") and callback_url is None:
+        raise UsageError(f"--callback-listen {callback_listen}: listening on every address, "
+                         "storyboard cannot tell which one the API reaches; give it as "
+                         "--callback-url http://ADDRESS:PORT/")
     return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url, listen)

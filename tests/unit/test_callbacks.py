@@ -97,3 +97,20 @@ def test_a_slow_client_holds_up_no_one_else() -> None:
         return status
 
     assert asyncio.run(scenario()) == 204
+
+
+def test_every_address_needs_the_url_the_api_reaches() -> None:
+    from storyboard.execute.options import run_options
+
+    common = {"sandbox": False, "concurrency": 4, "poll_start": None, "poll_max": None,
+              "job_timeout": None}
+    with pytest.raises(UsageError) as caught:
+        run_options(**common, callback_listen="0.0.0.0:8080")  # type: ignore[arg-type]
+    assert caught.value.lines() == [
+        "error: --callback-listen 0.0.0.0:8080: listening on every address, storyboard "
+        "cannot tell which one the API reaches; give it as --callback-url "
+        "http://ADDRESS:PORT/"]
+    options = run_options(**common, callback_listen="0.0.0.0:8080",  # type: ignore[arg-type]
+                          callback_url="https://render-box.example:8080/")
+    assert (options.callback_listen, options.callback_url) == (
+        Listen("0.0.0.0", 8080), "https://render-box.example:8080/")

@@ -125,7 +125,7 @@ def _post(url: str, body: bytes, timeout: float) -> bool:
     try:
         connection.request("POST", target, body=body, headers={
             "Content-Type": "application/json", "User-Agent": "storyboard-sandbox"})
-        status = connection.getresponse().status
+        status: int = connection.getresponse().status
     except (OSError, http.client.HTTPException, ValueError) as exc:
         log.debug("sandbox: callback to %s failed: %s", url, exc)
         return False
