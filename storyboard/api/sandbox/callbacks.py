@@ -6,7 +6,8 @@ small JSON hint, ``{"job_id": ..., "status": 2}`` (3 for a failed job), that no 
 rely on: a client treats any callback as "query this job now". It is sent
 
 * from one dispatcher thread with a heap of due times (a job's end is known when it is
-  created), never a thread per job;
+  created), never a thread per job, handing due ones to a few sender threads (a slow
+  receiver does not hold up the others' callbacks: the real service sends them at once);
 * to exactly the URL given and nowhere else (``http.client``: no proxies from the
   environment, no redirects followed);
 * up to ``CallbackPolicy.tries`` times, each with a short timeout, a non-2xx answer or a
@@ -26,6 +27,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -41,6 +43,7 @@ class CallbackPolicy:
     tries: int = 3
     timeout: float = 2.0  # seconds per try: connect, send, read the status line
     retry_after: float = 0.5  # seconds between tries
+    senders: int = 4  # callbacks in flight at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class Dispatcher:
         self._wake = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._senders = ThreadPoolExecutor(max(1, policy.senders),
+                                           thread_name_prefix="storyboard-sandbox-callback")
 
     def schedule(self, at: float, url: str, job_id: str, status: int) -> None:
         """POST ``{"job_id", "status"}`` to ``url`` at ``at`` (``time.monotonic()``)."""
@@ -85,7 +90,8 @@ class Dispatcher:
             self._wake.notify()
             thread = self._thread
         if thread is not None:
-            thread.join(timeout=self._policy.timeout * 2)
+            thread.join()
+        self._senders.shutdown(wait=True, cancel_futures=True)  # tries under way end
 
     def _run(self) -> None:
         while True:
@@ -97,7 +103,7 @@ class Dispatcher:
                 if self._stopped:
                     return
                 _, _, due = heapq.heappop(self._heap)
-            self._send(due)
+                self._senders.submit(self._send, due)
 
     def _send(self, due: _Due) -> None:
         if _post(due.url, due.body, self._policy.timeout):
