@@ -105,3 +105,20 @@ def poll_options(command: F) -> F:
     )):
         command = option(command)
     return command
+
+
+def callback_options(command: F) -> F:
+    """Callbacks, so a finished job is noticed at once: `run` and `reroll` alike."""
+    for option in reversed((
+        click.option("--callback-url", default=None, metavar="URL",
+                     help="Sent with every create. Alone: passed through (someone else "
+                     "listens). With --callback-listen: the public address that forwards "
+                     "to it (a tunnel); each create gets ?generation=<hash> added."),
+        click.option("--callback-listen", default=None, metavar="[HOST:]PORT",
+                     help="Listen for the API's callbacks here (port 0: any free port; host "
+                     "127.0.0.1 unless given) and query a job as soon as its callback "
+                     "comes; polls go on, sparse, in case one is lost. The API must reach "
+                     "it: a render box's address, or a tunnel given as --callback-url."),
+    )):
+        command = option(command)
+    return command

@@ -14,6 +14,7 @@ from storyboard.cli.common import cutter, load_plan, refresh_report, workspace_f
 from storyboard.cli.errors import EXIT_FLAGGED, fail, reports_errors
 from storyboard.cli.options import (
     api_base_option,
+    callback_options,
     file_argument,
     lease_option,
     max_cost_option,
@@ -52,8 +53,7 @@ if TYPE_CHECKING:
 @click.option("--rate", type=Bounded(0.01, 10_000, "requests per second"), default=None,
               metavar="N", help="At most N API requests per second.")
 @poll_options
-@click.option("--callback-url", default=None, metavar="URL",
-              help="Passed to the API with every create.")
+@callback_options
 @click.option("--resubmit-unknown", is_flag=True,
               help="Send again creates whose outcome is unknown (may pay twice).")
 @click.option("--no-cut", is_flag=True,
@@ -75,9 +75,10 @@ if TYPE_CHECKING:
 def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: Decimal | None,
         only: tuple[str, ...], concurrency: int, rate: float | None, poll_start: float | None,
         poll_max: float | None, job_timeout: float | None, callback_url: str | None,
-        resubmit_unknown: bool, accept_lost_journal: bool, no_cut: bool, state: Path | None,
-        out: Path | None, pricing: Path | None, sandbox_latency: str | None,
-        sandbox_fault: tuple[str, ...], fail_on_flag: bool) -> None:
+        callback_listen: str | None, resubmit_unknown: bool, accept_lost_journal: bool,
+        no_cut: bool, state: Path | None, out: Path | None, pricing: Path | None,
+        sandbox_latency: str | None, sandbox_fault: tuple[str, ...], fail_on_flag: bool
+        ) -> None:
     """Plan, confirm, then create, poll and download every generation; resume by rerunning.
     Then cut each variant whose renders are all there into one video, and refresh the
     HTML review."""
@@ -86,7 +87,8 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     options = run_options(sandbox=sandbox, concurrency=concurrency, poll_start=poll_start,
                           poll_max=poll_max, job_timeout=job_timeout, only=only,
-                          resubmit_unknown=resubmit_unknown, callback_url=callback_url)
+                          resubmit_unknown=resubmit_unknown, callback_url=callback_url,
+                          callback_listen=callback_listen)
     plan = load_plan(target, pricing, to_run=True)
     sys.exit(execute_plan(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                           api_base=api_base, max_cost=max_cost, rate=rate,
@@ -102,6 +104,7 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 @api_base_option
 @max_cost_option
 @poll_options
+@callback_options
 @state_option
 @lease_option
 @out_option
@@ -111,7 +114,8 @@ def run(target: Path, yes: bool, sandbox: bool, api_base: str | None, max_cost: 
 @reports_errors
 def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base: str | None,
            max_cost: Decimal | None, poll_start: float | None, poll_max: float | None,
-           job_timeout: float | None, state: Path | None, out: Path | None,
+           job_timeout: float | None, callback_url: str | None, callback_listen: str | None,
+           state: Path | None, out: Path | None,
            pricing: Path | None, sandbox_latency: str | None,
            sandbox_fault: tuple[str, ...]) -> None:
     """Render one more candidate of each generation ID names (an id or a glob, e.g.
@@ -123,7 +127,8 @@ def reroll(file: Path, ids: tuple[str, ...], yes: bool, sandbox: bool, api_base:
     local_api = sandbox_config(sandbox=sandbox, latency=sandbox_latency, faults=sandbox_fault)
     plan, lock, added = _with_candidates(file, pricing, ids)
     options = run_options(sandbox=sandbox, concurrency=4, poll_start=poll_start,
-                          poll_max=poll_max, job_timeout=job_timeout, only=added)
+                          poll_max=poll_max, job_timeout=job_timeout, only=added,
+                          callback_url=callback_url, callback_listen=callback_listen)
     sys.exit(execute_plan(plan, options, yes=yes, sandbox=sandbox, local_api=local_api,
                           api_base=api_base, max_cost=max_cost, rate=None, concurrency=4,
                           accept_lost_journal=False, no_cut=False, state=state, out=out,
@@ -155,6 +160,7 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
                  before: Callable[[], None] = lambda: None, fail_on_flag: bool = False) -> int:
     """What `run` and `reroll` share: show the plan, keep the budget, confirm, call
     ``before`` (reroll writes its lock file there), execute, cut. Returns the exit code."""
+    from storyboard.execute.callbacks import listening
     from storyboard.execute.entry import execute
     from storyboard.execute.options import api_for
     from storyboard.execute.preflight import check_before_creating
@@ -164,7 +170,9 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
 
     workspace, placeholders = _workspace(plan, sandbox=sandbox, api_base=api_base,
                                          state=state, out=out)
-    with workspace.open_journal(accept_lost=accept_lost_journal) as journal:
+    # bound before the plan is shown: a port in use fails before anything is asked or paid
+    with listening(options.callback_listen) as listener, \
+            workspace.open_journal(accept_lost=accept_lost_journal) as journal:
         if journal.imported:
             click.echo(f"note: copied {journal.imported} attempts from "
                        f"{workspace.state_dir / 'journal.sqlite3'} into {journal.path}: what "
@@ -180,7 +188,8 @@ def execute_plan(plan: Plan, options: Any, *, yes: bool, sandbox: bool, local_ap
                      concurrency=concurrency) as api, \
                 progress_for(prepared.plan, sys.stderr) as progress:
             summary = execute(prepared, journal=journal, workspace=workspace, options=options,
-                              api=api, plan=plan, on_event=progress, on_stop=_stopping)
+                              api=api, plan=plan, on_event=progress, on_stop=_stopping,
+                              listener=listener)
         attempts = journal.latest_all(workspace.origin)
     click.echo(run_summary(summary, workspace.manifest), nl=False)
     return _after_run(plan, workspace, summary, attempts, no_cut=no_cut,

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from storyboard.execute.callbacks import Listener, hints_for, listening
 from storyboard.execute.executor import Executor
 from storyboard.execute.manifest import write_manifest
 from storyboard.execute.options import Api, RunOptions
@@ -50,7 +51,8 @@ def sigint_stops(executor: Executor, loop: asyncio.AbstractEventLoop,
 async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, workspace: Workspace,
               api: Api, options: RunOptions | None = None, prepared: Prepared | None = None,
               on_event: Callable[[Event], None] = lambda e: None,
-              on_stop: Callable[[], None] | None = None) -> RunSummary:
+              on_stop: Callable[[], None] | None = None,
+              listener: Listener | None = None) -> RunSummary:
     """Render ``plan`` through the job API at ``api`` over ``client``, journaled in
     ``journal``, and write its manifest: the library's way to run.
 
@@ -58,20 +60,25 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
     ``httpx.AsyncClient(transport=httpx.MockTransport(handler))``. ``prepared`` is the
     plan as ``prepare`` saw it (default: prepared here; ``--only`` prepares a part of the
     plan, while the manifest covers all of it). With ``on_stop``, the first Ctrl-C stops
-    submitting (``on_stop`` says so) and a second cancels at once.
+    submitting (``on_stop`` says so) and a second cancels at once. With
+    ``options.callback_listen``, callbacks wake the polls: ``listener`` is one bound
+    already (the CLI binds it before asking), else one is opened here for the run.
     """
     options = options or RunOptions()
     prepared = prepared or prepare(plan, journal, workspace, options)
     kind = SharedExecutor if journal.shared else Executor
-    executor = kind(prepared, client=api.speak(client), journal=journal, workspace=workspace,
-                    options=options, on_event=on_event)
-    if on_stop is None:
-        summary = await executor.run()
-    else:
-        task = asyncio.current_task()
-        assert task is not None
-        with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
+    with listening(options.callback_listen if listener is None else None) as own:
+        hints = hints_for(listener or own, (t.item.generation.hash for t in prepared.tasks),
+                          options.callback_url)
+        executor = kind(prepared, client=api.speak(client), journal=journal,
+                        workspace=workspace, options=options, on_event=on_event, hints=hints)
+        if on_stop is None:
             summary = await executor.run()
+        else:
+            task = asyncio.current_task()
+            assert task is not None
+            with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
+                summary = await executor.run()
     write_manifest(summary, journal, plan)
     return summary
 
@@ -79,7 +86,8 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
 def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
             options: RunOptions, api: Api, plan: Plan | None = None,
             on_event: Callable[[Event], None] = lambda e: None,
-            on_stop: Callable[[], None] = lambda: None) -> RunSummary:
+            on_stop: Callable[[], None] = lambda: None,
+            listener: Listener | None = None) -> RunSummary:
     """``run`` on its own event loop with a pooled client, for the command line: Ctrl-C
     stops it, and a run cancelled outright still leaves a manifest."""
     whole = plan or prepared.plan
@@ -88,7 +96,7 @@ def execute(prepared: Prepared, *, journal: Journal, workspace: Workspace,
         async with api.http() as http:
             return await run(whole, client=http, journal=journal, workspace=workspace, api=api,
                              options=options, prepared=prepared, on_event=on_event,
-                             on_stop=on_stop)
+                             on_stop=on_stop, listener=listener)
 
     try:
         return asyncio.run(main())

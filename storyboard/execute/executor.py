@@ -41,18 +41,17 @@ from storyboard.errors import (
     RetryableAPIError,
     StoryboardError,
 )
+from storyboard.execute.callbacks import Hints
 from storyboard.execute.latency import Expected, expected_for
 from storyboard.execute.options import RunOptions
+from storyboard.execute.pace import Pace
 from storyboard.execute.prepare import Action, Prepared, Task
 from storyboard.execute.reasons import local_failure, unknown_reason
 from storyboard.execute.rescue import Kept, keep_note
 from storyboard.execute.stop import Stop
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
-from storyboard.model import (
-    Generation,
-    PlanItem,
-)
+from storyboard.model import Generation, PlanItem
 from storyboard.results import Event, Outcome, Result, RunSummary
 from storyboard.store import link_atomic
 
@@ -68,7 +67,7 @@ class Executor:
                  workspace: Workspace, options: RunOptions,
                  on_event: Callable[[Event], None] = lambda e: None,
                  clock: Callable[[], float] = time.time,
-                 expected: Expected | None = None) -> None:
+                 expected: Expected | None = None, hints: Hints | None = None) -> None:
         self.prepared = prepared
         self.client = client
         self.journal = journal
@@ -83,6 +82,7 @@ class Executor:
         self.kept: list[str] = []  # what happened to each held job id, for the summary
         self._began: set[str] = set()  # hashes whose attempt this runner journaled
         self.expected = expected or expected_for(prepared.tasks, client)  # sets poll times
+        self.pace = Pace(options.poll, self.expected, self.stop, hints)  # callbacks' too
 
     async def run(self) -> RunSummary:
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -106,6 +106,7 @@ class Executor:
 
     def request_stop(self) -> None:
         self.stop.event.set()
+        self.pace.wake()
 
     async def _one(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
         g = task.item.generation
@@ -248,7 +249,8 @@ class Executor:
         self.emit(Event(g.id, "creating"))
         try:
             return await self.client.create(g.model, g.args,
-                                            callback_url=self.options.callback_url)
+                                            callback_url=self.pace.callback_url(
+                                                g.hash, self.options.callback_url))
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
             self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
@@ -313,6 +315,8 @@ class Executor:
         g, policy = item.generation, self.options.poll
         created, polling_since = attempt.created_at, self.clock()
         phase = ""
+        await self.pace.first(g, attempt.job_id, fresh=g.hash in self._began,
+                              left=policy.deadline)
         while True:
             elapsed = self.clock() - created  # the job's age sets the interval...
             if self.stop.requested:
@@ -348,7 +352,8 @@ class Executor:
                 note = f"still running after {policy.deadline:.0f} s of waiting"
                 self._record(attempt, self.journal.note, note)
                 return self._left_pending(item, attempt, note)
-            await self.stop.sleep(policy.interval(elapsed, self.expected.of(g.args)))
+            await self.pace.wait(g, attempt.job_id, elapsed,
+                                 polling_since + policy.deadline - self.clock())
 
     def _left_pending(self, item: PlanItem, attempt: Attempt, why: str) -> Outcome:
         return Outcome(item, Result.PENDING, attempt.job_id, attempt.charge, reason=(

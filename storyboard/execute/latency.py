@@ -207,6 +207,12 @@ class Expected:
     def created(self, job_id: str, args: Mapping[str, Any], at: float) -> None:
         self._jobs[job_id] = _Job(key_of(args), at, at)
 
+    def hinted(self, job_id: str) -> None:
+        """A callback came: the job ran until about now (the query it prompts sees it done)."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.pending = max(job.pending, self._clock())
+
     def seen(self, job_id: str, state: JobState, at: float) -> None:
         job = self._jobs.get(job_id)
         if job is None:

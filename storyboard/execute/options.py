@@ -18,6 +18,7 @@ from storyboard.api.policies import Limits, RetryPolicy, Timeouts, new_http_clie
 from storyboard.errors import (
     UsageError,
 )
+from storyboard.execute.callbacks import Listen
 from storyboard.execute.latency import Estimate, spacing
 from storyboard.media import require as require_media
 
@@ -53,7 +54,21 @@ class PollPolicy:
             gap = min(gap, elapsed)
         return min(self.maximum, max(self.start, gap))
 
+    def net_interval(self, elapsed: float, expected: Estimate) -> float:
+        """With callbacks on, polls are only a safety net for a lost callback: the first
+        look waits until the job's latency passes its 95th percentile (the prior alone
+        is a guess, so as ``interval`` no longer than the job's age), later ones are half
+        the job's age apart, at most ``NET_STRETCH`` times ``maximum``."""
+        late = expected.median * math.exp(NET_Z * expected.sigma)
+        gap = late - elapsed if elapsed < late else elapsed * NET_LATE_FRACTION
+        if not expected.observed:
+            gap = min(gap, elapsed)
+        return min(self.maximum * NET_STRETCH, max(self.start, gap))
 
+
+NET_Z = 1.645  # the safety net's first look: the latency's 95th percentile (z of a normal)
+NET_LATE_FRACTION = 0.5  # then this share of the job's age between looks
+NET_STRETCH = 10.0  # and at most this many times PollPolicy.maximum
 SANDBOX_POLL = PollPolicy(start=0.1, maximum=1.0, deadline=300.0)
 
 
@@ -63,7 +78,8 @@ class RunOptions:
     poll: PollPolicy = PollPolicy()
     only: tuple[str, ...] = ()  # glob patterns over generation ids
     resubmit_unknown: bool = False
-    callback_url: str | None = None
+    callback_url: str | None = None  # with callback_listen: where the API reaches it
+    callback_listen: Listen | None = None  # listen for callbacks here (polls: a safety net)
     download_attempts: int = 3  # each with a freshly queried URL
 
 
@@ -154,7 +170,8 @@ def api_for(*, sandbox: SandboxConfig | None, api_base: str | None, env: Mapping
 
 def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
                 poll_max: float | None, job_timeout: float | None, only: Sequence[str] = (),
-                resubmit_unknown: bool = False, callback_url: str | None = None) -> RunOptions:
+                resubmit_unknown: bool = False, callback_url: str | None = None,
+                callback_listen: str | None = None) -> RunOptions:
     """Options from the command line: unset values take the defaults (the sandbox's are
     quicker), and every value is checked."""
     require_media("storyboard run")  # it checks every download: say so before paying
@@ -168,4 +185,9 @@ def run_options(*, sandbox: bool, concurrency: int, poll_start: float | None,
         raise UsageError("--poll-start must be positive and at most --poll-max (finite)")
     if not 0 < poll.deadline < math.inf:
         raise UsageError("--job-timeout must be positive and finite")
-    return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url)
+    listen = None if callback_listen is None else Listen.parse(callback_listen)
+    if listen is not None and listen.host in ("0.0.0.0", "::") and callback_url is None:
+        raise UsageError(f"--callback-listen {callback_listen}: listening on every address, "
+                         "storyboard cannot tell which one the API reaches; give it as "
+                         "--callback-url http://ADDRESS:PORT/")
+    return RunOptions(concurrency, poll, tuple(only), resubmit_unknown, callback_url, listen)

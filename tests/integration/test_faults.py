@@ -28,6 +28,7 @@ import pytest
 from storyboard.api.policies import RetryPolicy, Timeouts
 from storyboard.api.sandbox import CreateRecord, Faults, Sandbox
 from storyboard.compile import plan_file
+from storyboard.execute.callbacks import Listen
 from storyboard.execute.entry import execute
 from storyboard.execute.options import Api, PollPolicy, RunOptions
 from storyboard.execute.prepare import Action, prepare
@@ -60,10 +61,13 @@ FAULTS = {
     "truncate": (["truncate=0.4"], RECOVERS),
     "fail": (["fail=0.4"], FAILS),
     "expire": (["expire=0.4"], RECOVERS),
+    "no-callback": (["no-callback=0.5"], RECOVERS),  # with callbacks on: polls notice
 }
 CLIENT_TIMEOUTS = Timeouts()  # the client's own
 # A read timeout shorter than slow-seconds, so a slow reply is a timeout, not a wait.
 TIMEOUTS = {"slow": Timeouts(read=0.25, download_read=0.25)}
+# Callbacks on (a listener on loopback) where the fault is about them.
+LISTEN = {"no-callback": Listen("127.0.0.1", 0)}
 
 
 def test_every_fault_kind_of_the_sandbox_is_covered() -> None:
@@ -102,14 +106,15 @@ class Run:
 
 
 def render(project: Project, sandbox: Sandbox, *, resubmit_unknown: bool = False,
-           timeouts: Timeouts = CLIENT_TIMEOUTS) -> Run:
+           timeouts: Timeouts = CLIENT_TIMEOUTS, listen: Listen | None = None) -> Run:
     """What `storyboard run launch.yaml --yes [--resubmit-unknown]` does, step for step."""
     ledger = sandbox.ledger
     creates_before = len(ledger.creates)
     faults_before = Counter(ledger.faults_by_endpoint.get("create", {}))
     plan = plan_file(project.storyboard(STORYBOARD))
     workspace = Workspace.beside(Path(plan.root), plan.name)
-    options = RunOptions(poll=FAST_POLL, resubmit_unknown=resubmit_unknown)
+    options = RunOptions(poll=FAST_POLL, resubmit_unknown=resubmit_unknown,
+                         callback_listen=listen)
     api = Api(sandbox.base_url, FAKE_KEY, policy=FAST_RETRY, timeouts=timeouts)
     with Journal.open(workspace.state_dir) as journal:
         prepared = prepare(plan, journal, workspace, options)
@@ -220,7 +225,7 @@ def test_a_fault_kind_loses_no_paid_job_and_pays_for_none_twice(
     sandbox = start_sandbox(faults=Faults.parse(specs), seed=SEED)
     try:
         ledger = sandbox.ledger
-        first = render(project, sandbox, timeouts=timeouts)
+        first = render(project, sandbox, timeouts=timeouts, listen=LISTEN.get(fault))
         assert_kept_the_promise(first)
         assert ledger.faults.get(fault.replace("-", "_"), 0) > 0, ledger.faults  # it fired
         assert ledger.duplicates() == {}
@@ -245,7 +250,7 @@ def test_a_fault_kind_loses_no_paid_job_and_pays_for_none_twice(
         for _ in range(MAX_RERUNS):
             if not last.hashes(Result.FAILED):
                 break
-            rerun = render(project, sandbox, timeouts=timeouts)
+            rerun = render(project, sandbox, timeouts=timeouts, listen=LISTEN.get(fault))
             assert_kept_the_promise(rerun)
             assert rerun.actions == expected_actions(last, resubmit_unknown=False)
             assert ledger.duplicates() == {}
@@ -253,7 +258,7 @@ def test_a_fault_kind_loses_no_paid_job_and_pays_for_none_twice(
         assert not last.hashes(Result.FAILED)
         unknown = last.hashes(Result.UNKNOWN)
         if unknown:
-            again = render(project, sandbox, timeouts=timeouts)
+            again = render(project, sandbox, timeouts=timeouts, listen=LISTEN.get(fault))
             assert_kept_the_promise(again)
             assert again.creates == ()
             assert again.hashes(Result.UNKNOWN) == unknown
@@ -268,7 +273,8 @@ def test_a_fault_kind_loses_no_paid_job_and_pays_for_none_twice(
             if last.summary.exit_code == 0:
                 break
             charged_before = set(ledger.creates_per_hash())
-            rerun = render(project, sandbox, resubmit_unknown=True, timeouts=timeouts)
+            rerun = render(project, sandbox, resubmit_unknown=True, timeouts=timeouts,
+                           listen=LISTEN.get(fault))
             assert_kept_the_promise(rerun)
             assert rerun.actions == expected_actions(last, resubmit_unknown=True)
             consented |= last.hashes(Result.UNKNOWN) & charged_before
@@ -279,7 +285,7 @@ def test_a_fault_kind_loses_no_paid_job_and_pays_for_none_twice(
             assert consented == set()
 
         # Everything is delivered: one more run spends nothing.
-        final = render(project, sandbox, timeouts=timeouts)
+        final = render(project, sandbox, timeouts=timeouts, listen=LISTEN.get(fault))
         assert_kept_the_promise(final)
         assert final.creates == () and final.summary.exit_code == 0
         assert final.hashes(Result.REUSED) == set(final.leaders)

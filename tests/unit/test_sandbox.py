@@ -716,7 +716,7 @@ def test_faults_parse_cli_specs() -> None:
     ("spec", "message"),
     [
         ("http404=0.5", "unknown fault 'http404'; valid: http500, http503, http429, code3000, "
-                        "drop-before, drop-after, slow, truncate, fail, expire; "
+                        "drop-before, drop-after, slow, truncate, fail, expire, no-callback; "
                         "settings: slow-seconds=S, retry-after=S"),
         ("http503=1.5", "fault rate http503=1.5 must be between 0 and 1"),
         ("fail=-0.1", "fault rate fail=-0.1 must be between 0 and 1"),

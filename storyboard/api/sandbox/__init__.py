@@ -29,8 +29,9 @@ Three things make it useful beyond a mock:
   found" for work that was paid for. Such a restored job is not a create: the ledger
   lists it under ``restored``, never under creates or duplicates.
 
-It does not call ``callback_url`` back (ShortAPI documents no callback payload, so a
-callback is only a hint to re-query); the URL is recorded in the ledger. Routes::
+When a job created with a ``callback_url`` ends, it POSTs a small hint there
+(``callbacks``: one dispatcher thread, a few tries with short timeouts, counted in the
+ledger; the real payload is undocumented, so clients re-query on any callback). Routes::
 
     POST /api/v1/job/create        {"model", "args", "callback_url"?}  (Bearer auth)
     GET  /api/v1/job/query?id=ID                                       (Bearer auth)
@@ -40,10 +41,12 @@ callback is only a hint to re-query); the URL is recorded in the ledger. Routes:
 
 The modules, by concern: ``faults`` and ``latency`` (what a sandbox varies on purpose),
 ``jobids`` (ids that carry a job's fate), ``ledger`` (settings, and every create seen),
+``callbacks`` (calling ``callback_url`` when a job ends),
 ``service`` (the API's answers) and ``http`` (the loopback server).
 """
 
 from storyboard.api.contract import CREATE_PATH, QUERY_PATH
+from storyboard.api.sandbox.callbacks import CallbackPolicy
 from storyboard.api.sandbox.checks import request_problem
 from storyboard.api.sandbox.faults import Faults, fault_draw
 from storyboard.api.sandbox.jobids import make_job_id, read_job_id
@@ -57,6 +60,7 @@ __all__ = [
     "LATENCY_FORMS",
     "LEDGER_PATH",
     "QUERY_PATH",
+    "CallbackPolicy",
     "CreateRecord",
     "Faults",
     "Ledger",

@@ -21,7 +21,8 @@ class Faults:
     running it; ``drop_after`` runs (and charges) it first, the case a client must
     never re-send. ``fail`` ends jobs in status 3 (refunded); ``expire`` makes a job's
     first result URL answer 410 once, until a re-query hands out a fresh one;
-    ``truncate`` cuts a download short after promising its full length.
+    ``truncate`` cuts a download short after promising its full length; ``no_callback``
+    never calls a job's ``callback_url`` (a lost callback: the client's polls must notice).
     """
 
     http500: float = 0.0
@@ -35,6 +36,7 @@ class Faults:
     truncate: float = 0.0
     fail: float = 0.0
     expire: float = 0.0
+    no_callback: float = 0.0
     retry_after: float = 1.0  # seconds, sent in the Retry-After header of 429s
 
     def __post_init__(self) -> None:

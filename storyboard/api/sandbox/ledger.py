@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from storyboard.api.sandbox.callbacks import CallbackPolicy
 from storyboard.api.sandbox.faults import Faults
 from storyboard.plan.pricing import PriceTable, format_usd
 
@@ -43,6 +44,8 @@ class SandboxConfig:
     # Result URLs carry the caller's key (``&key=…``), as some gateways' signed URLs do:
     # for tests that nothing written keeps it.
     key_in_url: bool = False
+    # How a job's callback_url is called when it ends (tries, timeout, gap between).
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class Ledger:
         self._queries: Counter[str] = Counter()
         self._downloads: Counter[str] = Counter()
         self._restored: list[str] = []
+        self._callbacks: Counter[str] = Counter()
         self._connections = 0
 
     # The server's side.
@@ -96,6 +100,10 @@ class Ledger:
 
     def count_rejection(self, reason: str) -> None:
         self._count(self._rejections, reason)
+
+    def count_callback(self, outcome: str) -> None:
+        """A callback ``sent``, ``retried``, ``failed`` (every try) or ``dropped`` (fault)."""
+        self._count(self._callbacks, outcome)
 
     def count_query(self, job_id: str) -> None:
         self._count(self._queries, job_id)
@@ -170,6 +178,12 @@ class Ledger:
             return dict(self._downloads)
 
     @property
+    def callbacks(self) -> dict[str, int]:
+        """Callbacks per outcome: sent, retried, failed, dropped."""
+        with self._lock:
+            return dict(self._callbacks)
+
+    @property
     def restored(self) -> tuple[str, ...]:
         """Job ids this sandbox did not create but recognised (made before a restart)."""
         with self._lock:
@@ -203,6 +217,7 @@ class Ledger:
             "queries": self.queries,
             "downloads": self.downloads,
             "restored": list(self.restored),
+            "callbacks": self.callbacks,
             "charged": format_usd(self.charged()),
             "refunded": format_usd(self.refunded()),
         }

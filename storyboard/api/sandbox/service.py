@@ -26,6 +26,7 @@ from storyboard.api.contract import (
     STATUS_QUEUED,
     STATUS_SUCCEEDED,
 )
+from storyboard.api.sandbox.callbacks import Dispatcher
 from storyboard.api.sandbox.checks import reject_constant, request_problem, validator
 from storyboard.api.sandbox.faults import fault_draw
 from storyboard.api.sandbox.http import _Reply, _Request, _Server
@@ -69,6 +70,7 @@ class Sandbox:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+        self._callbacks = Dispatcher(self.ledger, self.config.callbacks)
         validator()  # compile the schema now, not in the first request
 
     # Lifecycle.
@@ -98,6 +100,7 @@ class Sandbox:
     def stop(self) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        self._callbacks.stop()
         if server is None:
             return
         server.shutdown()
@@ -142,9 +145,8 @@ class Sandbox:
             return json_reply(405, {"code": 405, "message": f"method {request.method} not allowed"})
         return json_reply(404, {"code": 404, "message": f"no such endpoint: {request.path}"})
 
-    def _guarded(
-        self, endpoint: str, request: _Request, handler: Callable[[_Request], _Reply]
-    ) -> _Reply:
+    def _guarded(self, endpoint: str, request: _Request,
+                 handler: Callable[[_Request], _Reply]) -> _Reply:
         self.ledger.count_call(endpoint)
         if not self._authorized(request.headers.get("Authorization")):
             self.ledger.count_rejection("unauthorized")
@@ -191,6 +193,7 @@ class Sandbox:
         ))
         if job.fails:
             self.ledger.count_fault("create", "fail")
+        self._call_back(job, body.get("callback_url"))
         if self._faulted("drop_after", digest, attempt):
             self.ledger.count_fault("create", "drop_after")
             return DROP.after(delay)
@@ -221,6 +224,15 @@ class Sandbox:
             )
             self._jobs[job.job_id] = job
         return job
+
+    def _call_back(self, job: Job, url: Any) -> None:
+        """When the job ends, POST a hint to its callback URL (unless a fault drops it)."""
+        if isinstance(url, str) and url and self._faulted("no_callback", job.key, 0):
+            self.ledger.count_fault("callback", "no_callback")
+            self.ledger.count_callback("dropped")
+        elif isinstance(url, str) and url:
+            self._callbacks.schedule(job.created + job.latency, url, job.job_id,
+                                     STATUS_FAILED if job.fails else STATUS_SUCCEEDED)
 
     def _job(self, job_id: str) -> Job | None:
         """The job with this id; one made by an earlier sandbox is restored, finished.

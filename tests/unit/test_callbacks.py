@@ -1,0 +1,116 @@
+"""The callback listener over real loopback HTTP: a hint names its generation in the URL,
+any POST is answered 204, and only a known hash wakes a wait."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+
+from storyboard.errors import UsageError
+from storyboard.execute.callbacks import Hints, Listen, Listener, callback_url
+
+
+def test_the_url_names_the_generation_in_its_query() -> None:
+    assert callback_url("http://127.0.0.1:8080/", "ab12") == "http://127.0.0.1:8080/?generation=ab12"
+    assert callback_url("http://127.0.0.1:8080", "ab12") == "http://127.0.0.1:8080/?generation=ab12"
+    assert (callback_url("https://tunnel.example/hook?via=t", "ab12")
+            == "https://tunnel.example/hook?via=t&generation=ab12")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0", Listen("127.0.0.1", 0)), ("8080", Listen("127.0.0.1", 8080)),
+    ("0.0.0.0:9000", Listen("0.0.0.0", 9000)), ("[::1]:0", Listen("::1", 0)),
+])
+def test_host_and_port_read_from_one_option(text: str, expected: Listen) -> None:
+    assert Listen.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "nope", "host:", ":80", "127.0.0.1:65536", "80x", "-1"])
+def test_a_bad_host_port_is_one_line(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        Listen.parse(text)
+    assert caught.value.lines() == [
+        f"error: --callback-listen {text!r}: give [HOST:]PORT, e.g. 8080 or 127.0.0.1:0 "
+        "(port 0: any free port)"]
+
+
+def test_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError) as caught:
+            Listener(Listen("127.0.0.1", port))
+    assert caught.value.lines() == [
+        f"error: --callback-listen 127.0.0.1:{port}: cannot listen there "
+        "(Address already in use)"]
+
+
+def test_only_a_known_hash_wakes_its_wait_and_junk_changes_nothing() -> None:
+    async def scenario() -> tuple[list[int], Hints, bool, bool]:
+        listener = Listener(Listen("127.0.0.1", 0))
+        hints = Hints(["known", "other"], listener.url)
+        listener.attach(asyncio.get_running_loop(), hints)
+        try:
+            async with httpx.AsyncClient(timeout=5) as http:
+                statuses = [
+                    (await http.post(hints.url_for("unknown"), content=b'{"job_id": 1}')
+                     ).status_code,
+                    (await http.post(listener.url, content=b"\x00junk, no generation")
+                     ).status_code,
+                    (await http.post(listener.url + "?generation=", content=b"")).status_code,
+                ]
+                # nothing woke: a wait for a known hash runs out its time
+                asleep = await hints.wait("known", 0.05)
+                statuses.append((await http.post(hints.url_for("known"),
+                                                 content=b"not json at all")).status_code)
+                woken = await hints.wait("known", 30)  # the hint is latched: no race
+        finally:
+            listener.close()
+        return statuses, hints, asleep, woken
+
+    statuses, hints, asleep, woken = asyncio.run(scenario())
+    assert statuses == [204, 204, 204, 204]
+    assert (asleep, woken) == (False, True)
+    assert (hints.received, hints.ignored) == (1, 3)
+
+
+def test_a_slow_client_holds_up_no_one_else() -> None:
+    """A client that promises a body and never sends it ties up its own thread only."""
+    async def scenario() -> int:
+        listener = Listener(Listen("127.0.0.1", 0))
+        hints = Hints(["known"], listener.url)
+        listener.attach(asyncio.get_running_loop(), hints)
+        host, port = listener.url.removeprefix("http://").rstrip("/").split(":")
+        try:
+            with socket.create_connection((host, int(port))) as slow:
+                slow.sendall(b"POST /?generation=known HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 100\r\n\r\n")
+                async with httpx.AsyncClient(timeout=5) as http:
+                    status = (await http.post(hints.url_for("known"))).status_code
+                assert await hints.wait("known", 30)
+        finally:
+            listener.close()
+        return status
+
+    assert asyncio.run(scenario()) == 204
+
+
+def test_every_address_needs_the_url_the_api_reaches() -> None:
+    from storyboard.execute.options import run_options
+
+    common = {"sandbox": False, "concurrency": 4, "poll_start": None, "poll_max": None,
+              "job_timeout": None}
+    with pytest.raises(UsageError) as caught:
+        run_options(**common, callback_listen="0.0.0.0:8080")  # type: ignore[arg-type]
+    assert caught.value.lines() == [
+        "error: --callback-listen 0.0.0.0:8080: listening on every address, storyboard "
+        "cannot tell which one the API reaches; give it as --callback-url "
+        "http://ADDRESS:PORT/"]
+    options = run_options(**common, callback_listen="0.0.0.0:8080",  # type: ignore[arg-type]
+                          callback_url="https://render-box.example:8080/")
+    assert (options.callback_listen, options.callback_url) == (
+        Listen("0.0.0.0", 8080), "https://render-box.example:8080/")
