@@ -22,10 +22,19 @@ INSTALL = "pip install 'storyboard[media]'"
 def require(purpose: str) -> None:
     """Raise ``MediaMissing`` (one line: what needs it, how to install) unless PyAV and
     Pillow are importable. Finding them imports nothing, so this is cheap to call early,
-    before anything is paid for."""
+    before anything is paid for. Once found, they are not looked for again: a run checks
+    every video it downloads, and looking for Pillow (not imported by then) searches
+    ``sys.path`` each time."""
+    global _found
+    if _found:
+        return
     if find_spec("av") is None or find_spec("PIL") is None:
         raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
                            f"{INSTALL}")
+    _found = True
+
+
+_found = False  # PyAV and Pillow were found installed (they do not go away in a run)
 
 
 def load(module: str, purpose: str = "assembling video") -> ModuleType:
