@@ -348,6 +348,31 @@ def test_query_retries_freely_then_answers() -> None:
     assert delays == [0.5, 1.0, 2.0, 4.0, 3.0]
 
 
+def test_every_poll_of_a_job_sends_the_same_request() -> None:
+    """One request per job is built and sent for each poll (and retry): the same URL,
+    key, headers and timeout every time, with the job id encoded."""
+    server = Server(httpx.ReadTimeout("slow"), ok({"status": 1}), ok({"status": 1}),
+                    ok({"status": 2, "result": {"videos": [{"url": "https://cdn.test/v.mp4"}]}}),
+                    ok({"status": 1}))
+
+    async def polls(client: ShortAPIClient) -> list[JobState]:
+        states = [await client.query("job 1/a") for _ in range(3)]
+        return [*states, await client.query("job-2")]
+
+    states, _ = run(server, polls)
+    assert [s.status for s in states] == [1, 1, 2, 1]
+    first, *again = server.requests[:4]
+    for request in again:
+        assert (request.method, request.url, request.headers.raw, request.extensions) == (
+            first.method, first.url, first.headers.raw, first.extensions)
+    assert str(first.url) == f"{BASE}/api/v1/job/query?id=job+1%2Fa"
+    assert first.headers["authorization"] == f"Bearer {KEY}"
+    assert first.headers["accept"] == "application/json"
+    assert first.extensions["timeout"] == {"connect": 10.0, "read": 60.0, "write": 30.0,
+                                           "pool": 60.0}
+    assert str(server.requests[4].url) == f"{BASE}/api/v1/job/query?id=job-2"
+
+
 def test_query_success_without_url_is_retried_then_reported() -> None:
     server = Server(ok({"status": 2, "result": {"videos": []}}))
     error, _ = fails(server, lambda c: c.query("job-1"), RetryableAPIError)
