@@ -11,6 +11,7 @@ install command. ``timeline`` needs neither: the plan shows it before anything i
 from __future__ import annotations
 
 import importlib
+import sys
 from importlib.util import find_spec
 from types import ModuleType
 
@@ -22,19 +23,24 @@ INSTALL = "pip install 'storyboard[media]'"
 def require(purpose: str) -> None:
     """Raise ``MediaMissing`` (one line: what needs it, how to install) unless PyAV and
     Pillow are importable. Finding them imports nothing, so this is cheap to call early,
-    before anything is paid for. Once found, they are not looked for again: a run checks
-    every video it downloads, and looking for Pillow (not imported by then) searches
-    ``sys.path`` each time."""
-    global _found
-    if _found:
-        return
-    if find_spec("av") is None or find_spec("PIL") is None:
+    before anything is paid for."""
+    if not (_installed("av") and _installed("PIL")):
         raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
                            f"{INSTALL}")
-    _found = True
 
 
-_found = False  # PyAV and Pillow were found installed (they do not go away in a run)
+def _installed(name: str) -> bool:
+    """``find_spec(name) is not None``, the search done once: a run checks every video it
+    downloads, and Pillow (not imported by then) was searched for on ``sys.path`` each
+    time. What ``sys.modules`` holds still counts first, as for ``find_spec``."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    if name not in _found and find_spec(name) is not None:
+        _found.add(name)
+    return name in _found
+
+
+_found: set[str] = set()  # modules found installed (they do not go away during a run)
 
 
 def load(module: str, purpose: str = "assembling video") -> ModuleType:
