@@ -143,8 +143,13 @@ class ShortAPIClient:
         # Few API calls at once (httpcore's pool looks at every connection for every
         # waiting request: a queue there costs CPU per call); never downloads, so that a
         # stalled one cannot stop the polls.
-        self._gate = asyncio.Semaphore(max(1, min(limits.max_connections, max(
-            API_CALLS_AT_ONCE, limits.max_connections // 2))))
+        api_calls = max(1, min(limits.max_connections, max(
+            API_CALLS_AT_ONCE, limits.max_connections // 2)))
+        self._gate = asyncio.Semaphore(api_calls)
+        # Downloads take the rest of the pool, so that no request ever queues inside
+        # httpcore's pool, whose every queued request is matched against every
+        # connection each time one is taken or given back: they queue here, for free.
+        self._download_gate = asyncio.Semaphore(max(1, limits.max_connections - api_calls))
         self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
                                                          "Accept": "video/mp4, */*"}),
                             timeout=timeouts.download(), max_bytes=limits.max_download_bytes,
@@ -330,7 +335,8 @@ class ShortAPIClient:
 
         async def once() -> tuple[str, int]:
             await self._throttle()
-            return await self._fetch.once(what, url, dest, expected_seconds)
+            async with self._download_gate:
+                return await self._fetch.once(what, url, dest, expected_seconds)
 
         def gave_up(last: _Transient, attempts: int) -> ExecutionError:
             return DownloadError(f"{last.error} (gave up after {attempts} attempts)")

@@ -16,7 +16,7 @@ import pytest
 
 from storyboard.api.client import ShortAPIClient, api_key_from, base_url_from, identify
 from storyboard.api.contract import DEFAULT_BASE_URL, Created, JobState, parse_retry_after
-from storyboard.api.policies import RetryPolicy
+from storyboard.api.policies import Limits, RetryPolicy
 from storyboard.errors import (
     APIError,
     AuthError,
@@ -452,6 +452,36 @@ def test_a_failed_download_keeps_an_existing_file_intact(tmp_path: Path) -> None
           DownloadError)
     assert dest.read_bytes() == b"previous"
     assert leftovers(tmp_path) == ["abc.mp4"]
+
+
+def test_downloads_and_api_calls_together_never_outnumber_the_pool(tmp_path: Path) -> None:
+    """Calls beyond the pool wait in the client (for free), not in httpcore's pool queue:
+    API calls take up to half of it, downloads the rest."""
+    in_flight = {"api": 0, "download": 0}
+    most = dict(in_flight)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        kind = "download" if request.url.host == "cdn.test" else "api"
+        in_flight[kind] += 1
+        most[kind] = max(most[kind], in_flight[kind])
+        await asyncio.sleep(0.01)
+        in_flight[kind] -= 1
+        if kind == "download":
+            return httpx.Response(200, content=VIDEO)
+        return ok({"status": 1})
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            client = ShortAPIClient(http, base_url=BASE, api_key=KEY,
+                                    limits=Limits(max_connections=12))
+            await asyncio.gather(
+                *(client.download("https://cdn.test/v.mp4", tmp_path / f"{i}.mp4",
+                                  expected_seconds=5) for i in range(20)),
+                *(client.query(f"job-{i}") for i in range(20)))
+
+    asyncio.run(main())
+    assert most == {"api": 6, "download": 6}
+    assert len(list(tmp_path.glob("*.mp4"))) == 20
 
 
 def test_download_retries_a_dropped_connection_and_a_503(tmp_path: Path) -> None:
