@@ -146,10 +146,12 @@ class ShortAPIClient:
         api_calls = max(1, min(limits.max_connections, max(
             API_CALLS_AT_ONCE, limits.max_connections // 2)))
         self._gate = asyncio.Semaphore(api_calls)
-        # Downloads take the rest of the pool, so that no request ever queues inside
-        # httpcore's pool, whose every queued request is matched against every
-        # connection each time one is taken or given back: they queue here, for free.
-        self._download_gate = asyncio.Semaphore(max(1, limits.max_connections - api_calls))
+        # Downloads may take all of the pool but the few connections API calls always
+        # keep, and beyond that wait here, for free: in httpcore's pool every queued
+        # request is matched against every connection each time one is taken or given
+        # back, so a queue there costs CPU that grows with both.
+        self._download_gate = asyncio.Semaphore(
+            max(1, limits.max_connections - API_CALLS_AT_ONCE))
         self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
                                                          "Accept": "video/mp4, */*"}),
                             timeout=timeouts.download(), max_bytes=limits.max_download_bytes,
