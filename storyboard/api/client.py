@@ -101,6 +101,20 @@ def _check_credentials(http: httpx.AsyncClient, api_key: str) -> None:
                          "downloads from other hosts would leak it")
 
 
+def _gates(limits: Limits) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+    """How many API calls, and how many downloads, go out at once.
+
+    Few API calls (httpcore's pool looks at every connection for every waiting request:
+    a queue there costs CPU per call), never behind downloads, so that a stalled one
+    cannot stop the polls. Downloads may take all of the pool but the few connections
+    API calls always keep, and beyond that wait here, for free: in httpcore's pool every
+    queued request is matched against every connection each time one is taken or given
+    back, so a queue there costs CPU that grows with both."""
+    pool = limits.max_connections
+    api_calls = max(1, min(pool, max(API_CALLS_AT_ONCE, pool // 2)))
+    return asyncio.Semaphore(api_calls), asyncio.Semaphore(max(1, pool - API_CALLS_AT_ONCE))
+
+
 class ShortAPIClient:
     """Create, query and download ShortAPI jobs; retry only what certainly did not run."""
 
@@ -140,18 +154,7 @@ class ShortAPIClient:
         self._query_prefix = self._base_url + QUERY_PATH + "?id="
         self._queries: dict[str, httpx.Request] = {}
         self._api_timeout = timeouts.api()
-        # Few API calls at once (httpcore's pool looks at every connection for every
-        # waiting request: a queue there costs CPU per call); never downloads, so that a
-        # stalled one cannot stop the polls.
-        api_calls = max(1, min(limits.max_connections, max(
-            API_CALLS_AT_ONCE, limits.max_connections // 2)))
-        self._gate = asyncio.Semaphore(api_calls)
-        # Downloads may take all of the pool but the few connections API calls always
-        # keep, and beyond that wait here, for free: in httpcore's pool every queued
-        # request is matched against every connection each time one is taken or given
-        # back, so a queue there costs CPU that grows with both.
-        self._download_gate = asyncio.Semaphore(
-            max(1, limits.max_connections - API_CALLS_AT_ONCE))
+        self._gate, self._download_gate = _gates(limits)
         self._fetch = Fetch(http, headers=httpx.Headers({"User-Agent": user_agent,
                                                          "Accept": "video/mp4, */*"}),
                             timeout=timeouts.download(), max_bytes=limits.max_download_bytes,
