@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from storyboard.api.keepalive import keep_alive_cheaply
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -73,11 +75,13 @@ class Limits:
 
 def new_http_client(*, timeouts: Timeouts = Timeouts(),
                     limits: Limits = Limits()) -> httpx.AsyncClient:
-    """The production ``httpx.AsyncClient``: no default headers, no redirects on API calls."""
+    """The production ``httpx.AsyncClient``: no default headers, no redirects on API calls,
+    kept-alive connections checked cheaply (``keepalive``)."""
+    pool = httpx.Limits(max_connections=limits.max_connections,
+                        max_keepalive_connections=limits.max_keepalive_connections)
     return httpx.AsyncClient(
         timeout=timeouts.api(),
-        limits=httpx.Limits(max_connections=limits.max_connections,
-                            max_keepalive_connections=limits.max_keepalive_connections),
+        transport=keep_alive_cheaply(httpx.AsyncHTTPTransport(limits=pool)),
         follow_redirects=False,
     )
 

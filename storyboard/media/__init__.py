@@ -11,6 +11,7 @@ install command. ``timeline`` needs neither: the plan shows it before anything i
 from __future__ import annotations
 
 import importlib
+import sys
 from importlib.util import find_spec
 from types import ModuleType
 
@@ -23,9 +24,23 @@ def require(purpose: str) -> None:
     """Raise ``MediaMissing`` (one line: what needs it, how to install) unless PyAV and
     Pillow are importable. Finding them imports nothing, so this is cheap to call early,
     before anything is paid for."""
-    if find_spec("av") is None or find_spec("PIL") is None:
+    if not (_installed("av") and _installed("PIL")):
         raise MediaMissing(f"{purpose} needs PyAV and Pillow, which are not installed: "
                            f"{INSTALL}")
+
+
+def _installed(name: str) -> bool:
+    """``find_spec(name) is not None``, the search done once: a run checks every video it
+    downloads, and Pillow (not imported by then) was searched for on ``sys.path`` each
+    time. What ``sys.modules`` holds still counts first, as for ``find_spec``."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    if name not in _found and find_spec(name) is not None:
+        _found.add(name)
+    return name in _found
+
+
+_found: set[str] = set()  # modules found installed (they do not go away during a run)
 
 
 def load(module: str, purpose: str = "assembling video") -> ModuleType:

@@ -16,7 +16,7 @@ import pytest
 
 from storyboard.api.client import ShortAPIClient, api_key_from, base_url_from, identify
 from storyboard.api.contract import DEFAULT_BASE_URL, Created, JobState, parse_retry_after
-from storyboard.api.policies import RetryPolicy
+from storyboard.api.policies import Limits, RetryPolicy
 from storyboard.errors import (
     APIError,
     AuthError,
@@ -348,6 +348,31 @@ def test_query_retries_freely_then_answers() -> None:
     assert delays == [0.5, 1.0, 2.0, 4.0, 3.0]
 
 
+def test_every_poll_of_a_job_sends_the_same_request() -> None:
+    """One request per job is built and sent for each poll (and retry): the same URL,
+    key, headers and timeout every time, with the job id encoded."""
+    server = Server(httpx.ReadTimeout("slow"), ok({"status": 1}), ok({"status": 1}),
+                    ok({"status": 2, "result": {"videos": [{"url": "https://cdn.test/v.mp4"}]}}),
+                    ok({"status": 1}))
+
+    async def polls(client: ShortAPIClient) -> list[JobState]:
+        states = [await client.query("job 1/a") for _ in range(3)]
+        return [*states, await client.query("job-2")]
+
+    states, _ = run(server, polls)
+    assert [s.status for s in states] == [1, 1, 2, 1]
+    first, *again = server.requests[:4]
+    for request in again:
+        assert (request.method, request.url, request.headers.raw, request.extensions) == (
+            first.method, first.url, first.headers.raw, first.extensions)
+    assert str(first.url) == f"{BASE}/api/v1/job/query?id=job+1%2Fa"
+    assert first.headers["authorization"] == f"Bearer {KEY}"
+    assert first.headers["accept"] == "application/json"
+    assert first.extensions["timeout"] == {"connect": 10.0, "read": 60.0, "write": 30.0,
+                                           "pool": 60.0}
+    assert str(server.requests[4].url) == f"{BASE}/api/v1/job/query?id=job-2"
+
+
 def test_query_success_without_url_is_retried_then_reported() -> None:
     server = Server(ok({"status": 2, "result": {"videos": []}}))
     error, _ = fails(server, lambda c: c.query("job-1"), RetryableAPIError)
@@ -427,6 +452,36 @@ def test_a_failed_download_keeps_an_existing_file_intact(tmp_path: Path) -> None
           DownloadError)
     assert dest.read_bytes() == b"previous"
     assert leftovers(tmp_path) == ["abc.mp4"]
+
+
+def test_downloads_and_api_calls_wait_in_the_client_beyond_their_share(tmp_path: Path) -> None:
+    """Calls beyond the pool wait in the client (for free), not in httpcore's pool queue:
+    API calls take up to half of it, downloads all but the four API calls always keep."""
+    in_flight = {"api": 0, "download": 0}
+    most = dict(in_flight)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        kind = "download" if request.url.host == "cdn.test" else "api"
+        in_flight[kind] += 1
+        most[kind] = max(most[kind], in_flight[kind])
+        await asyncio.sleep(0.01)
+        in_flight[kind] -= 1
+        if kind == "download":
+            return httpx.Response(200, content=VIDEO)
+        return ok({"status": 1})
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            client = ShortAPIClient(http, base_url=BASE, api_key=KEY,
+                                    limits=Limits(max_connections=12))
+            await asyncio.gather(
+                *(client.download("https://cdn.test/v.mp4", tmp_path / f"{i}.mp4",
+                                  expected_seconds=5) for i in range(20)),
+                *(client.query(f"job-{i}") for i in range(20)))
+
+    asyncio.run(main())
+    assert most == {"api": 6, "download": 8}
+    assert len(list(tmp_path.glob("*.mp4"))) == 20
 
 
 def test_download_retries_a_dropped_connection_and_a_503(tmp_path: Path) -> None:
