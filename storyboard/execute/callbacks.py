@@ -60,11 +60,15 @@ def callback_url(base: str, hash: str) -> str:
 
 
 class Hints:
-    """The loop's side: a latched event per generation hash a callback can wake."""
+    """The loop's side: a latched hint per generation hash of the run, and the waits it
+    ends. A wait is a timer and a future, as ``Stop.sleep``: every job in flight waits
+    here between two looks, and ``wait_for`` would make (and cancel) a task for each."""
 
     def __init__(self, hashes: Iterable[str], base_url: str) -> None:
         self.base_url = base_url
-        self._events = {h: asyncio.Event() for h in hashes}
+        self._known = frozenset(hashes)
+        self._latched: set[str] = set()  # hinted, not yet taken by a wait
+        self._waiting: dict[str, asyncio.Future[None]] = {}
         self.received = self.ignored = 0
 
     def url_for(self, hash: str) -> str:
@@ -72,30 +76,41 @@ class Hints:
 
     def hint(self, hash: str | None) -> None:
         """A callback named ``hash`` (on the loop's thread); unknown ones change nothing."""
-        event = self._events.get(hash or "")
-        if event is None:
+        if hash is None or hash not in self._known:
             self.ignored += 1
             return
         self.received += 1
-        event.set()
+        self._latched.add(hash)
+        _wake(self._waiting.get(hash))
 
     def wake_all(self) -> None:
-        """Every wait ends now (a stop was asked for)."""
-        for event in self._events.values():
-            event.set()
+        """Every wait ends now (a stop was asked for); none counts as hinted."""
+        for waiter in self._waiting.values():
+            _wake(waiter)
 
     async def wait(self, hash: str, seconds: float) -> bool:
         """Until a hint for ``hash`` (True; one that came meanwhile counts) or ``seconds``."""
-        event = self._events.get(hash)
-        if event is None:
+        if hash in self._waiting:  # not expected (one poll per hash): wait without hints
             await asyncio.sleep(seconds)
             return False
-        if not event.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=seconds)
-        woken = event.is_set()
-        event.clear()
-        return woken
+        if hash not in self._latched:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiting[hash] = loop.create_future()
+            timer = loop.call_later(seconds, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                del self._waiting[hash]
+        if hash in self._latched:
+            self._latched.discard(hash)
+            return True
+        return False
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -114,3 +114,21 @@ def test_every_address_needs_the_url_the_api_reaches() -> None:
                           callback_url="https://render-box.example:8080/")
     assert (options.callback_listen, options.callback_url) == (
         Listen("0.0.0.0", 8080), "https://render-box.example:8080/")
+
+
+def test_a_stop_ends_every_wait_at_once_and_counts_as_no_hint() -> None:
+    async def scenario() -> tuple[list[bool], bool, float]:
+        hints = Hints(["a", "b"], "http://127.0.0.1:9/")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        waits = [asyncio.ensure_future(hints.wait(h, 30)) for h in ("a", "b")]
+        await asyncio.sleep(0)  # both are waiting now
+        hints.wake_all()
+        ended = await asyncio.gather(*waits)
+        hints.hint("a")  # a hint after the stop is kept for the next wait
+        return ended, await hints.wait("a", 30), loop.time() - started
+
+    ended, later, seconds = asyncio.run(scenario())
+    assert ended == [False, False]
+    assert later is True
+    assert seconds < 30  # neither the stop's waits nor the hinted one ran their course
