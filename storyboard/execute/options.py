@@ -56,13 +56,13 @@ class PollPolicy:
 
     def net_interval(self, elapsed: float, expected: Estimate) -> float:
         """With callbacks on, polls are only a safety net for a lost callback: the first
-        look waits until the job's latency passes its 95th percentile (the prior alone
-        is a guess, so as ``interval`` no longer than the job's age), later ones are half
-        the job's age apart, at most ``NET_STRETCH`` times ``maximum``."""
+        look waits until the job's latency passes its 95th percentile, later ones are half
+        the job's age apart, at most ``NET_STRETCH`` times ``maximum``. Unlike
+        ``interval``, a guess from the prior alone is not hedged by polling at the job's
+        age: a job that ends sooner says so by its callback, and a lost one waits at most
+        that cap."""
         late = expected.median * math.exp(NET_Z * expected.sigma)
         gap = late - elapsed if elapsed < late else elapsed * NET_LATE_FRACTION
-        if not expected.observed:
-            gap = min(gap, elapsed)
         return min(self.maximum * NET_STRETCH, max(self.start, gap))
 
 

@@ -176,3 +176,21 @@ def test_once_some_latencies_were_let_go_running_jobs_no_longer_count() -> None:
     expected.observe(("std", 5), 10.0)
     expected.observe(("std", 5), 20.0)  # the first 10 is let go
     assert expected.of(STD5) == Estimate(10.0, 0.5, 2)  # the two kept, alone
+
+
+def test_with_callbacks_the_safety_net_looks_late_and_trusts_the_callback_over_the_prior() -> None:
+    from storyboard.execute.options import NET_STRETCH, PollPolicy
+
+    policy = PollPolicy(start=5.0, maximum=30.0)
+    seen = Estimate(median=100.0, sigma=0.5, observed=40)
+    p95 = 100.0 * math.exp(1.645 * 0.5)  # 227.6 s
+    assert policy.net_interval(0.0, seen) == pytest.approx(p95)  # one look, after most end
+    assert policy.net_interval(200.0, seen) == pytest.approx(p95 - 200.0)
+    assert policy.net_interval(226.0, seen) == 5.0  # never sooner than --poll-start
+    assert policy.net_interval(240.0, seen) == 120.0  # late: half the job's age
+    assert policy.net_interval(1000.0, seen) == 30.0 * NET_STRETCH  # and at most 300 s
+    # the prior alone: no polling at the job's age (interval's hedge); the callback says
+    # when a quicker job ends, and a lost one waits at most the cap
+    guess = Estimate(median=90.0, sigma=0.5)
+    assert policy.net_interval(0.0, guess) == pytest.approx(90.0 * math.exp(1.645 * 0.5))
+    assert policy.interval(0.0, guess) == 5.0  # polling alone does hedge
