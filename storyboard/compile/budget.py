@@ -45,7 +45,7 @@ MAX_TAKE_SHOTS = 6
 MIN_SHOT_SECONDS = 1
 
 # an en dash between the bounds, written as an escape (ruff flags the character itself)
-_TAKE_SECONDS = f"{MIN_TAKE_SECONDS}\N{EN DASH}{MAX_TAKE_SECONDS} s"
+_TAKE_SECONDS = f"{MIN_TAKE_SECONDS}–{MAX_TAKE_SECONDS} s"
 _TAKE_SHAPE = f"{_TAKE_SECONDS} with at most {MAX_TAKE_SHOTS} shots"
 
 # how a split ranks, smaller is better: (takes, sum of squared seconds, seconds negated)
