@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from storyboard.errors import UsageError
+from storyboard.execute.stop import nap, wake
 
 DEFAULT_HOST = "127.0.0.1"
 PARAMETER = "generation"
@@ -61,8 +62,8 @@ def callback_url(base: str, hash: str) -> str:
 
 class Hints:
     """The loop's side: a latched hint per generation hash of the run, and the waits it
-    ends. A wait is a timer and a future, as ``Stop.sleep``: every job in flight waits
-    here between two looks, and ``wait_for`` would make (and cancel) a task for each."""
+    ends. A wait is ``stop.nap``, as ``Stop.sleep``'s: every job in flight waits here
+    between two looks, and ``wait_for`` would make (and cancel) a task for each."""
 
     def __init__(self, hashes: Iterable[str], base_url: str) -> None:
         self.base_url = base_url
@@ -81,12 +82,12 @@ class Hints:
             return
         self.received += 1
         self._latched.add(hash)
-        _wake(self._waiting.get(hash))
+        wake(self._waiting.get(hash))
 
     def wake_all(self) -> None:
         """Every wait ends now (a stop was asked for); none counts as hinted."""
         for waiter in self._waiting.values():
-            _wake(waiter)
+            wake(waiter)
 
     async def wait(self, hash: str, seconds: float) -> bool:
         """Until a hint for ``hash`` (True; one that came meanwhile counts) or ``seconds``."""
@@ -94,23 +95,15 @@ class Hints:
             await asyncio.sleep(seconds)
             return False
         if hash not in self._latched:
-            loop = asyncio.get_running_loop()
-            waiter = self._waiting[hash] = loop.create_future()
-            timer = loop.call_later(seconds, _wake, waiter)
+            waiter = self._waiting[hash] = asyncio.get_running_loop().create_future()
             try:
-                await waiter
+                await nap(seconds, waiter)
             finally:
-                timer.cancel()
                 del self._waiting[hash]
         if hash in self._latched:
             self._latched.discard(hash)
             return True
         return False
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,13 +11,13 @@ from collections.abc import Callable
 class _StopEvent(asyncio.Event):
     """The stop request; setting it also wakes every poll sleeping in ``Stop.sleep``."""
 
-    def __init__(self, wake: Callable[[], None]) -> None:
+    def __init__(self, on_set: Callable[[], None]) -> None:
         super().__init__()
-        self._wake = wake
+        self._on_set = on_set
 
     def set(self) -> None:
         super().set()
-        self._wake()
+        self._on_set()
 
 
 class Stop:
@@ -40,21 +40,28 @@ class Stop:
         ``wait_for`` would make (and cancel) a task for each of those sleeps."""
         if self.event.is_set():
             return
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        timer = loop.call_later(seconds, _wake, waiter)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sleepers.add(waiter)
         try:
-            await waiter
+            await nap(seconds, waiter)
         finally:
-            timer.cancel()
             self._sleepers.discard(waiter)
 
     def _wake_sleepers(self) -> None:
         for waiter in self._sleepers:
-            _wake(waiter)
+            wake(waiter)
 
 
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
+async def nap(seconds: float, waiter: asyncio.Future[None]) -> None:
+    """Until ``waiter`` is woken (``wake``) or ``seconds`` pass."""
+    timer = asyncio.get_running_loop().call_later(seconds, wake, waiter)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+
+
+def wake(waiter: asyncio.Future[None] | None) -> None:
+    """End ``waiter``'s nap now (no waiter, or one already woken: nothing to do)."""
+    if waiter is not None and not waiter.done():
         waiter.set_result(None)
