@@ -5,7 +5,8 @@ rules every journal keeps are in ``base``). One ``storyboard run`` at a time own
 folder: ``open(exclusive=True)`` takes an ``flock`` on ``<state>/lock`` that the kernel
 drops when the process ends, however it ends. Readers (``status``) open without the lock
 and cannot write. A journal that knows less than its mark or its folder shows is refused
-(``sqlite_mark``).
+(``sqlite_mark``). Its connection may be used from any thread, one call at a time: a run
+makes its journal calls in a thread of their own (``execute.journal_thread``).
 
 Every attempt records where its job was made: ``origin`` is ``api`` or ``sandbox`` (a
 sandbox says so on the wire, in every answer), and ``api_base`` the URL it was sent
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -90,6 +92,7 @@ class SqliteJournal(OneWriter):
         self.path = path
         self.state_dir = state_dir
         self._lost: Callable[[], None] = lambda: None
+        self._using = threading.RLock()  # one call at a time on the connection (any thread)
 
     def lost(self) -> str | None:
         """Why ``storyboard run`` would refuse this journal as lost (see ``JournalLost``),
@@ -189,7 +192,7 @@ class SqliteJournal(OneWriter):
 
     def close(self) -> None:
         """Close the database, then drop the lock (in that order: no writer after it)."""
-        with contextlib.suppress(sqlite3.Error):
+        with self._using, contextlib.suppress(sqlite3.Error):
             self._conn.close()
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
@@ -216,6 +219,13 @@ class SqliteJournal(OneWriter):
         ``origin`` is where the run believes it sends the create; ``created`` corrects
         it from the answer itself. With ``within``, refuse (``OverBudget``) an attempt
         that would take what ``storyboard`` has spent past it."""
+        with self._using:
+            return self._begin(hash, generation_id, storyboard, request, estimated_usd,
+                               origin, api_base, within)
+
+    def _begin(self, hash: str, generation_id: str, storyboard: str,
+               request: Mapping[str, Any], estimated_usd: Decimal, origin: str,
+               api_base: str | None, within: Decimal | None) -> int:
         now = self._clock()
         with self._writing() as conn:
             if within is not None:
@@ -338,13 +348,14 @@ class SqliteJournal(OneWriter):
                              "(only a locked `storyboard run` writes it)")
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with self._using:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise failure(self.path, exc) from exc
 
@@ -378,12 +389,11 @@ class SqliteJournal(OneWriter):
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Attempt]:
         try:
-            rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
+            with self._using:
+                rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
         except sqlite3.Error as exc:
             raise failure(self.path, exc) from exc
         return [attempt_from_row(self.path, row) for row in rows]
-
-
 
 
 Journal = SqliteJournal  # the name it had before the PostgreSQL backend came
