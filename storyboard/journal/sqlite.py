@@ -47,26 +47,17 @@ from storyboard.journal.base import (
     money_text,
     spent_by,
 )
-from storyboard.journal.lock import LOCK_FILE, lock_folder
+from storyboard.journal.lock import LOCK_FILE
 from storyboard.journal.sqlite_file import (
     COLUMNS,
     JOURNAL_FILE,
     SCHEMA_VERSION,
     attempt_from_row,
-    connect,
-    empty_in_memory,
     failure,
-    prepare,
     status_text,
 )
-from storyboard.journal.sqlite_mark import (
-    MARK_FILE,
-    Mark,
-    read_mark,
-    refuse_if_lost,
-    state_id_of,
-    write_mark,
-)
+from storyboard.journal.sqlite_mark import MARK_FILE, Mark, state_id_of, write_mark
+from storyboard.journal.sqlite_open import open_reader, open_writer
 from storyboard.model import Spent, canonical_json
 
 __all__ = [  # what callers imported from here before the interface moved to journal.base
@@ -74,7 +65,6 @@ __all__ = [  # what callers imported from here before the interface moved to jou
     "SCHEMA_VERSION", "Attempt", "Journal", "SqliteJournal", "Status", "Traces", "charged_to",
     "state_id_of",
 ]
-
 
 
 class SqliteJournal(OneWriter):
@@ -116,63 +106,19 @@ class SqliteJournal(OneWriter):
         unless ``accept_lost``: then it goes on with it and resets the mark.
         """
         state_dir = Path(state_dir)
+        path = state_dir / JOURNAL_FILE
         if not exclusive:
-            return cls._reader(state_dir, clock, traces)
-        return cls._writer(state_dir, clock, traces, accept_lost)
-
-    @classmethod
-    def _reader(cls, state_dir: Path, clock: Callable[[], float],
-                traces: Callable[[], Traces]) -> SqliteJournal:
-        path = state_dir / JOURNAL_FILE
-        existed, has_schema = path.exists(), False
-        if not existed:
-            conn = empty_in_memory()
-        else:
-            conn = connect(path, writable=False)
-            try:
-                has_schema = prepare(conn, path, writable=False)
-                if not has_schema:
-                    conn.close()
-                    conn = empty_in_memory()
-            except BaseException:
-                conn.close()
-                raise
-        reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
-        reader._lost = lambda: refuse_if_lost(
-            conn if has_schema else None, path, has_schema, existed,
-            read_mark(state_dir, accept_lost=True), traces())
-        return reader
-
-    @classmethod
-    def _writer(cls, state_dir: Path, clock: Callable[[], float],
-                traces: Callable[[], Traces], accept_lost: bool) -> SqliteJournal:
-        path = state_dir / JOURNAL_FILE
+            conn, lost = open_reader(state_dir, traces)
+            reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+            reader._lost = lost
+            return reader
+        conn, lock_fd, mark = open_writer(state_dir, traces, accept_lost)
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"{state_dir}: cannot create the state folder: "
-                             f"{exc.strerror or exc}") from None
-        lock_fd = lock_folder(state_dir)
-        try:
-            mark = read_mark(state_dir, accept_lost=accept_lost)
-            existed = path.exists()
-
-            def whole(conn: sqlite3.Connection | None, has_schema: bool) -> None:
-                if not accept_lost:
-                    refuse_if_lost(conn, path, has_schema, existed, mark, traces())
-
-            if not existed:
-                whole(None, False)  # before connecting creates the file
-            conn = connect(path, writable=True)
-            try:
-                prepare(conn, path, writable=True, check=whole)
-                journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd,
-                              clock=clock, mark=mark)
-                journal._write_mark(journal._high_water())
-            except BaseException:
-                conn.close()
-                raise
+            journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd, clock=clock,
+                          mark=mark)
+            journal._write_mark(journal._high_water())
         except BaseException:
+            conn.close()
             os.close(lock_fd)
             raise
         return journal
