@@ -77,7 +77,7 @@ class Executor:
         self.emit = on_event
         self.clock = clock
         self.stop = Stop()
-        self.io = JournalThread()  # every journal call from the loop is made there
+        self.io = JournalThread(journal.run_batch)  # every journal call of the loop's
         self._renders: dict[str, asyncio.Future[Outcome]] = {}
         self.held = Held(workspace.rescue_files)  # job ids the journal could not take
         self._began: set[str] = set()  # hashes whose attempt this runner journaled

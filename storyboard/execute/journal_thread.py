@@ -9,6 +9,13 @@ else happens to the job), and one thread takes the calls first come, first serve
 each attempt's writes keep their order. While a run lasts, the thread is the only one
 using the journal's connection (``SqliteJournal`` opens it for use from any thread).
 
+Group commit: the thread takes every call waiting when it looks and hands them to the
+journal's ``run_batch`` together (the folder journal commits them in one transaction: one
+fsync, one write of its mark, where each call alone had its own), and hands their results
+back to the loop in one go, only once all are durable. Calls that come while a batch is
+being committed wait for the next one, so a busy journal commits more at a time, never
+later than one commit behind.
+
 A write cannot be taken back. A task cancelled while its call runs in the thread (a
 second Ctrl-C) waits for the call to end all the same, then is cancelled with
 ``Cancelled``, which says whether the call was made and what it returned: the executor
@@ -23,12 +30,19 @@ import contextlib
 import functools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
+
+from storyboard.journal.base import Ended, ended
 
 P = ParamSpec("P")
 T = TypeVar("T")
 _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+Batch = Callable[[Sequence[Callable[[], Any]]], list[Ended]]  # Journal.run_batch
+
+
+def one_by_one(calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+    return [ended(call) for call in calls]
 
 
 class Cancelled(asyncio.CancelledError):
@@ -42,10 +56,12 @@ class Cancelled(asyncio.CancelledError):
 
 
 class JournalThread:
-    """One thread that makes the journal calls handed to it, in order, for the event loop
-    that awaits them; started on first use, ended by ``close``."""
+    """One thread that makes the journal calls handed to it, in order and in batches
+    (``batch``: the journal's ``run_batch``), for the event loop that awaits them; started
+    on first use, ended by ``close``."""
 
-    def __init__(self, name: str = "storyboard-journal") -> None:
+    def __init__(self, batch: Batch = one_by_one, name: str = "storyboard-journal") -> None:
+        self._batch = batch
         self._name = name
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -73,23 +89,35 @@ class JournalThread:
             thread.join()
 
     def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            call, loop, done = job
+        ending = False
+        while not ending:
+            jobs = [self._jobs.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:  # every call waiting now: one batch
+                    jobs.append(self._jobs.get_nowait())
+            ending = None in jobs  # (``close`` puts it last: no caller is left)
+            batch = [job for job in jobs if job is not None]
+            if not batch:
+                continue
             try:
-                outcome: tuple[Any, BaseException | None] = (call(), None)
-            except BaseException as exc:  # the caller gets it, whatever it is
-                outcome = (None, exc)
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
-                loop.call_soon_threadsafe(_settle, done, *outcome)
+                outcomes = self._batch([call for call, _, _ in batch])
+            except BaseException as exc:  # the journal's own failure: every caller gets it
+                outcomes = [(None, exc)] * len(batch)
+            for loop in {loop for _, loop, _ in batch}:
+                settled = [(done, outcome) for (_, on, done), outcome in zip(
+                    batch, outcomes, strict=True) if on is loop]
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, settled)
 
 
-def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if done.done():
-        return
-    if error is None:
-        done.set_result(result)
-    else:
-        done.set_exception(error)
+def _settle(settled: list[tuple[asyncio.Future[Any], Ended]]) -> None:
+    for done, (result, error) in settled:
+        if done.done():
+            continue
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
 
 
 async def _ended(done: asyncio.Future[T]) -> T:

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -38,12 +38,14 @@ from storyboard.journal.base import (
     ORIGINS,
     SANDBOX,
     Attempt,
+    Ended,
     OneWriter,
     Status,
     Traces,
     charged_to,
     check_origin,
     check_within,
+    ended,
     money_text,
     spent_by,
 )
@@ -60,6 +62,7 @@ from storyboard.journal.sqlite_mark import MARK_FILE, Mark, state_id_of, write_m
 from storyboard.journal.sqlite_open import open_reader, open_writer
 from storyboard.model import Spent, canonical_json
 
+NO_MARK = "not sent: the journal's mark could not be written"
 __all__ = [  # what callers imported from here before the interface moved to journal.base
     "ACCEPT_LOST_OPTION", "API", "JOURNAL_FILE", "LOCK_FILE", "MARK_FILE", "ORIGINS", "SANDBOX",
     "SCHEMA_VERSION", "Attempt", "Journal", "SqliteJournal", "Status", "Traces", "charged_to",
@@ -83,6 +86,8 @@ class SqliteJournal(OneWriter):
         self.state_dir = state_dir
         self._lost: Callable[[], None] = lambda: None
         self._using = threading.RLock()  # one call at a time on the connection (any thread)
+        self._begun: dict[int, int] | None = None  # in a batch: call number -> attempt begun
+        self._calling = 0  # in a batch: the call being made
 
     def lost(self) -> str | None:
         """Why ``storyboard run`` would refuse this journal as lost (see ``JournalLost``),
@@ -187,14 +192,45 @@ class SqliteJournal(OneWriter):
             attempt_id = cursor.lastrowid
         if attempt_id is None:
             raise StateError(f"{self.path}: the journal did not return the new attempt's id")
+        if self._begun is not None:  # marked once for the whole batch, after its commit
+            self._begun[self._calling] = attempt_id
+            return attempt_id
         try:
             self._write_mark(attempt_id)
         except StateError:
             # without its mark, a later loss of the journal could go unnoticed: not sent
             with contextlib.suppress(StateError):
-                self.rejected(attempt_id, "not sent: the journal's mark could not be written")
+                self.rejected(attempt_id, NO_MARK)
             raise
         return attempt_id
+
+    def run_batch(self, calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+        """Group commit: ``calls`` (this journal's) in one transaction, committed durably
+        once, and the mark written once for every attempt they begin, before any result
+        is returned. A call that fails is undone alone (a savepoint of its own); a commit
+        that fails fails them all; a mark that cannot be written fails the attempts begun,
+        which are rejected (never sent), as one ``begin``'s would be."""
+        with self._using:
+            self._begun = {}
+            outcomes: list[Ended] = []
+            try:
+                with self._writing():
+                    for n, call in enumerate(calls):
+                        self._calling = n
+                        outcomes.append(ended(call))
+            except StateError as exc:  # the commit: nothing of the batch was written
+                return [(None, exc)] * len(calls)
+            finally:
+                begun, self._begun = self._begun, None
+            if begun:
+                try:
+                    self._write_mark(max(begun.values()))
+                except StateError as exc:
+                    for n, attempt_id in begun.items():
+                        with contextlib.suppress(StateError):
+                            self.rejected(attempt_id, NO_MARK)
+                        outcomes[n] = (None, exc)
+            return outcomes
 
     def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None,
                 origin: str | None = None) -> None:
@@ -288,20 +324,24 @@ class SqliteJournal(OneWriter):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction; only the lock holder writes."""
+        """One durable transaction (within a batch's, a savepoint of its own); only the
+        lock holder writes."""
         if self._lock_fd is None:
             raise StateError(f"{self.path}: the journal is open read-only "
                              "(only a locked `storyboard run` writes it)")
         conn = self._conn
         try:
             with self._using:
-                conn.execute("BEGIN IMMEDIATE")
+                nested = conn.in_transaction
+                conn.execute("SAVEPOINT one" if nested else "BEGIN IMMEDIATE")
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK TO one" if nested else "ROLLBACK")
+                    if nested:
+                        conn.execute("RELEASE one")
                     raise
-                conn.execute("COMMIT")
+                conn.execute("RELEASE one" if nested else "COMMIT")
         except sqlite3.Error as exc:
             raise failure(self.path, exc) from exc
 
