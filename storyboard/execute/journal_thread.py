@@ -37,7 +37,7 @@ from storyboard.journal.base import Ended, ended
 
 P = ParamSpec("P")
 T = TypeVar("T")
-_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+_Job = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 Batch = Callable[[Sequence[Callable[[], Any]]], list[Ended]]  # Journal.run_batch
 
 
@@ -58,26 +58,28 @@ class Cancelled(asyncio.CancelledError):
 class JournalThread:
     """One thread that makes the journal calls handed to it, in order and in batches
     (``batch``: the journal's ``run_batch``), for the event loop that awaits them; started
-    on first use, ended by ``close``."""
+    on first use, ended by ``close``. The calls made in one turn of the loop are handed
+    over together at its end: one wake-up of the thread, not one a call (each cost the
+    loop a context switch, holding the GIL)."""
 
     def __init__(self, batch: Batch = one_by_one, name: str = "storyboard-journal") -> None:
         self._batch = batch
         self._name = name
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._pending: list[_Job] = []  # this turn of the loop's calls, not handed over yet
 
     async def __call__(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``call(*args, **kwargs)`` in the journal thread, awaited to its end (see the
         module's note on cancellation)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
-        if self._thread is None:
-            if self._closed:
-                raise RuntimeError("the journal thread was closed: the run is over")
-            self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
-            self._thread.start()
-        self._jobs.put((functools.partial(call, *args, **kwargs), loop, done))
+        if not self._pending:
+            self._start(loop)
+            loop.call_soon(self._hand_over)
+        self._pending.append((functools.partial(call, *args, **kwargs), done))
         return await _ended(done)
 
     def close(self) -> None:
@@ -88,26 +90,41 @@ class JournalThread:
             self._jobs.put(None)
             thread.join()
 
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._thread is None:
+            if self._closed:
+                raise RuntimeError("the journal thread was closed: the run is over")
+            self._loop = loop
+            self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
+            self._thread.start()
+        elif loop is not self._loop:
+            raise RuntimeError("a journal thread serves one event loop")
+
+    def _hand_over(self) -> None:
+        jobs, self._pending = self._pending, []
+        self._jobs.put(jobs)
+
     def _serve(self) -> None:
         ending = False
         while not ending:
-            jobs = [self._jobs.get()]
+            handed = [self._jobs.get()]
             with contextlib.suppress(queue.Empty):
                 while True:  # every call waiting now: one batch
-                    jobs.append(self._jobs.get_nowait())
-            ending = None in jobs  # (``close`` puts it last: no caller is left)
-            batch = [job for job in jobs if job is not None]
-            if not batch:
-                continue
-            try:
-                outcomes = self._batch([call for call, _, _ in batch])
-            except BaseException as exc:  # the journal's own failure: every caller gets it
-                outcomes = [(None, exc)] * len(batch)
-            for loop in {loop for _, loop, _ in batch}:
-                settled = [(done, outcome) for (_, on, done), outcome in zip(
-                    batch, outcomes, strict=True) if on is loop]
-                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-                    loop.call_soon_threadsafe(_settle, settled)
+                    handed.append(self._jobs.get_nowait())
+            ending = None in handed  # (``close`` puts it last: no caller is left)
+            jobs = [job for turn in handed if turn is not None for job in turn]
+            if jobs:
+                self._make(jobs)
+
+    def _make(self, jobs: list[_Job]) -> None:
+        try:
+            outcomes = self._batch([call for call, _ in jobs])
+        except BaseException as exc:  # the journal's own failure: every caller gets it
+            outcomes = [(None, exc)] * len(jobs)
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+            self._loop.call_soon_threadsafe(_settle, [
+                (done, outcome) for (_, done), outcome in zip(jobs, outcomes, strict=True)])
 
 
 def _settle(settled: list[tuple[asyncio.Future[Any], Ended]]) -> None:

@@ -210,6 +210,8 @@ class SqliteJournal(OneWriter):
         is returned. A call that fails is undone alone (a savepoint of its own); a commit
         that fails fails them all; a mark that cannot be written fails the attempts begun,
         which are rejected (never sent), as one ``begin``'s would be."""
+        if len(calls) == 1:  # its own transaction and mark, without a savepoint's two
+            return [ended(calls[0])]  # statements
         with self._using:
             self._begun = {}
             outcomes: list[Ended] = []

@@ -96,6 +96,24 @@ def test_a_mark_that_cannot_be_written_fails_only_the_attempts_begun(
     assert attempts["h0"].job_id == "job-0"  # the other call's write stands
 
 
+def test_the_calls_of_one_turn_of_the_loop_wake_the_thread_once() -> None:
+    batches: list[int] = []
+
+    def batch(calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+        batches.append(len(calls))
+        return one_by_one(calls)
+
+    async def main() -> list[int]:
+        io = JournalThread(batch)
+        try:
+            return list(await asyncio.gather(*(io(int, str(n)) for n in range(20))))
+        finally:
+            io.close()
+
+    assert asyncio.run(main()) == list(range(20))
+    assert batches == [20]
+
+
 def test_the_thread_hands_every_waiting_call_over_together_and_answers_after() -> None:
     batches: list[int] = []
     first_running, release = threading.Event(), threading.Event()
