@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from storyboard.api.client import ShortAPIClient
 from storyboard.api.contract import STATUS_GENERATING, Created, JobState
@@ -58,6 +58,7 @@ from storyboard.results import Event, Outcome, Result, RunSummary
 JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
 NOT_SENT_CANCELLED = "not sent: the run was cancelled before its create was sent"
 _ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
+T = TypeVar("T")
 
 
 class Executor:
@@ -103,8 +104,7 @@ class Executor:
         return await asyncio.gather(*(self._one(task, slots) for task in order))
 
     async def _render(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
-        """Reuse, resume, download or create one generation (``SharedExecutor`` claims it
-        first)."""
+        """Reuse, resume, download or create one generation (``SharedExecutor``: claimed)."""
         return await self._work(task, slots)
 
     def request_stop(self) -> None:
@@ -135,11 +135,10 @@ class Executor:
 
     async def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
-        try:
+        with contextlib.suppress(StoryboardError):
             attempt = await self.io(self.journal.latest, hash, self.workspace.origin)
-        except StoryboardError:
-            return None
-        return attempt.job_id if attempt is not None else None
+            return attempt.job_id if attempt is not None else None
+        return None
 
     def _render_of(self, hash: str) -> asyncio.Future[Outcome]:
         """The outcome of rendering one request, awaited by every generation sharing it."""
@@ -206,10 +205,15 @@ class Executor:
             return created
         origin = SANDBOX if created.sandbox else API
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+
+        def journal_job_id() -> Attempt | None:  # and read the attempt back, in one call
+            self.journal.created(attempt_id, created.job_id, created.amount, origin)
+            with contextlib.suppress(StoryboardError):  # (a read is not retried as a write)
+                return self.journal.get(attempt_id)
+            return None
         try:
-            await self._journal_retrying(
-                lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
-            found = await self.io(self.journal.get, attempt_id)
+            found = (await self._journal_retrying(journal_job_id)
+                     or await self.io(self.journal.get, attempt_id))
         except StoryboardError as exc:
             return self._hold(item, attempt_id, created, origin, exc)
         except asyncio.CancelledError as cancelled:  # quitting: keep a job id not journaled
@@ -279,15 +283,13 @@ class Executor:
         journal's: ``SharedExecutor``); one runner's plan was checked before it ran."""
         return None
 
-    async def _journal_retrying(self, write: Callable[[], None]) -> None:
+    async def _journal_retrying(self, write: Callable[[], T]) -> T:
         """A journal write that failed is tried again a few times (a full disk may clear)."""
         for delay in JOURNAL_RETRY_DELAYS:
-            try:
-                await self.io(write)
-                return
-            except StoryboardError:
-                await asyncio.sleep(delay)
-        await self.io(write)
+            with contextlib.suppress(StoryboardError):
+                return await self.io(write)
+            await asyncio.sleep(delay)
+        return await self.io(write)
 
     def _hold(self, item: PlanItem, attempt_id: int, created: Created, origin: str,
               exc: StoryboardError | str) -> Attempt:
@@ -346,7 +348,7 @@ class Executor:
                     if attempt.status is Status.DONE:  # its video was lost from the cache
                         reason = f"the finished video can no longer be fetched: {reason}"
                     await self._record(attempt, self.journal.failed, reason, state.refunded,
-                                 state.status)
+                                       state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge,
                                    refunded=state.refunded, reason=reason)
                 now_phase = "generating" if state.status == STATUS_GENERATING else "queued-remote"
@@ -388,12 +390,11 @@ class Executor:
                 continue
             # relative to the state folder, which moves with the project (and CI caches)
             await self._record(attempt, self.journal.done, url=self.client.redact(url),
-                         sha256=sha256, file=self.workspace.cache_name(cached))
+                               sha256=sha256, file=self.workspace.cache_name(cached))
             if self.workspace.bucket is not None:  # a bucket store gets it (off the loop)
                 await asyncio.to_thread(self.workspace.to_store, g.hash)
-            file = self.workspace.publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
-                           file=file, sha256=sha256)
+                           file=self.workspace.publish(g, cached), sha256=sha256)
         await self._record(attempt, self.journal.note, f"download failed: {problem}")
         return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge, reason=(
             f"download failed: {problem}; the job is paid — rerun to download it again"))
