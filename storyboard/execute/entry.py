@@ -69,7 +69,7 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
     kind = SharedExecutor if journal.shared else Executor
     with listening(options.callback_listen if listener is None else None) as own:
         hints = hints_for(listener or own, (t.item.generation.hash for t in prepared.tasks),
-                          options.callback_url)
+                          options.callback_url, journal.state_id)
         executor = kind(prepared, client=api.speak(client), journal=journal,
                         workspace=workspace, options=options, on_event=on_event, hints=hints)
         if on_stop is None:
