@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from storyboard.errors import UsageError
+from storyboard.results import Callbacks
 from storyboard.execute.stop import nap, wake
 
 DEFAULT_HOST = "127.0.0.1"
@@ -81,6 +82,7 @@ class Hints:
         self._known = frozenset(hashes)
         self._latched: set[str] = set()  # hinted, not yet taken by a wait
         self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._unhinted: set[str] = set()  # whose last wait ended with no hint
         self.received = self.ignored = 0
 
     def token(self, hash: str) -> str:
@@ -118,8 +120,16 @@ class Hints:
                 del self._waiting[hash]
         if hash in self._latched:
             self._latched.discard(hash)
+            self._unhinted.discard(hash)
             return True
+        self._unhinted.add(hash)
         return False
+
+    def count(self, delivered: Iterable[str]) -> Callbacks:
+        """Of the ``delivered`` hashes, how many a poll found done before their callback."""
+        parts = urlsplit(self.base_url)  # a query or credentials in --callback-url stay out
+        where = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        return Callbacks(where, self.received, len(self._unhinted.intersection(delivered)))
 
 
 class _Handler(BaseHTTPRequestHandler):

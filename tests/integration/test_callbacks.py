@@ -56,6 +56,8 @@ def test_every_create_names_its_generation_and_one_query_each_suffices(
     # (+1 query: the keyless probe that asks whether the API is a sandbox)
     assert sandbox.ledger.calls == {"create": len(hashes), "query": len(hashes) + 1,
                                     "download": len(hashes)}
+    assert "warning" not in result.stdout  # every job was noticed by its callback
+    assert "  callbacks:" not in result.stdout
 
 
 def test_with_every_callback_lost_the_safety_net_finishes_the_run(
@@ -73,6 +75,14 @@ def test_with_every_callback_lost_the_safety_net_finishes_the_run(
     assert server.ledger.callbacks == {"dropped": len(creates)}
     assert all(server.ledger.queries[c.job_id] >= 1 for c in creates)
     assert server.ledger.duplicates() == {}
+    # a callback URL the API cannot reach is said, once, with what to check
+    base = creates[0].callback_url.partition("?")[0] if creates[0].callback_url else ""
+    [warning] = [line for line in result.stdout.splitlines() if "warning" in line]
+    assert warning == (  # (12 delivered: 10 jobs, 2 generations share theirs)
+        f"  warning: no callback reached {base}; {len(creates)} finished jobs found by the "
+        "slower "
+        "safety-net polls instead — check that the API can reach --callback-url (or "
+        "--callback-listen)")
 
 
 def test_callback_url_alone_is_passed_through_as_given(

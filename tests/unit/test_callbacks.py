@@ -7,12 +7,14 @@ import asyncio
 import hashlib
 import hmac
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
 
 from storyboard.errors import UsageError
 from storyboard.execute.callbacks import Hints, Listen, Listener, callback_url
+from storyboard.results import Callbacks, RunSummary
 
 
 def test_the_url_names_the_generation_and_its_token_in_its_query() -> None:
@@ -150,3 +152,39 @@ def test_a_stop_ends_every_wait_at_once_and_counts_as_no_hint() -> None:
     assert ended == [False, False]
     assert later is True
     assert seconds < 30  # neither the stop's waits nor the hinted one ran their course
+
+
+def test_the_run_counts_jobs_a_poll_found_done_before_their_callback() -> None:
+    """Of the delivered ones: a job whose last wait ran out unhinted was found by a poll;
+    the URL said in the summary keeps neither credentials nor the query."""
+    async def scenario() -> Hints:
+        hints = Hints(["called", "polled", "failed"],
+                      "https://user:secret@tunnel.example:8443/hook?key=abc", key="id")
+        hints.hint("called", hints.token("called"))
+        assert await hints.wait("called", 30)
+        assert not await hints.wait("polled", 0)  # the safety net's look, then done
+        assert not await hints.wait("failed", 0)
+        return hints
+
+    hints = asyncio.run(scenario())
+    assert hints.count(["called", "polled"]) == Callbacks(
+        "https://tunnel.example:8443/hook", received=1, polled=1)
+
+
+@pytest.mark.parametrize(("received", "polled", "said"), [
+    (12, 0, []),
+    (0, 3, ["  warning: no callback reached http://127.0.0.1:8080/; 3 finished jobs found by "
+            "the slower safety-net polls instead — check that the API can reach "
+            "--callback-url (or --callback-listen)"]),
+    (9, 1, ["  callbacks: 9 received; 1 job found done by a poll first (its callback lost "
+            "or late)"]),
+])
+def test_the_summary_says_when_callbacks_did_not_come(
+        tmp_path: Path, received: int, polled: int, said: list[str]) -> None:
+    from storyboard.execute.workspace import Workspace
+    from storyboard.report.text import run_summary
+
+    summary = RunSummary((), Workspace.beside(tmp_path, "promo"),
+                         callbacks=Callbacks("http://127.0.0.1:8080/", received, polled))
+    lines = run_summary(summary).splitlines()
+    assert [line for line in lines if line.startswith(("  warning", "  callbacks"))] == said
