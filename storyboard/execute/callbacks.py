@@ -3,9 +3,13 @@ finished job in milliseconds with one query, instead of polling for it.
 
 ShortAPI documents ``callback_url`` but not its payload, so a callback is only a hint:
 "query this generation's job now". Nothing in its body is read. The URL sent with each
-create names the generation instead: ``<base>?generation=<request hash>`` (``&…`` when the
-base has a query already), where the base is ``--callback-url`` (a public address that
-forwards here, e.g. a tunnel) or this listener's own ``http://HOST:PORT/``.
+create names the generation instead: ``<base>?generation=<request hash>&token=<token>``
+(``&…`` when the base has a query already), where the base is ``--callback-url`` (a public
+address that forwards here, e.g. a tunnel) or this listener's own ``http://HOST:PORT/``.
+The token is an HMAC of the hash under the journal's own random id, so only whoever was
+sent the URL can wake a job — a request hash is no secret (anyone with the storyboard can
+compute it) — and a job created by an earlier run on the same journal still wakes the
+next one. A hint without the right token is ignored like an unknown hash.
 
 ``Listener`` is the receiving end: a stdlib ``ThreadingHTTPServer`` in a daemon thread
 that answers 204 to any POST (reading at most ``MAX_BODY_BYTES`` of it, with a timeout
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,10 +34,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from storyboard.errors import UsageError
+from storyboard.results import Callbacks
 from storyboard.execute.stop import nap, wake
 
 DEFAULT_HOST = "127.0.0.1"
 PARAMETER = "generation"
+TOKEN_PARAMETER = "token"
+TOKEN_CHARS = 32  # hex digits of the HMAC kept: 128 bits
 MAX_BODY_BYTES = 64 * 1024  # a hint's body is read (to keep the connection) and dropped
 READ_TIMEOUT_S = 5.0  # a client that sends slower than this is hung up on
 
@@ -53,10 +62,11 @@ class Listen:
         return cls(host, int(port))
 
 
-def callback_url(base: str, hash: str) -> str:
-    """``base`` with ``generation=<hash>`` added to its query."""
+def callback_url(base: str, hash: str, token: str) -> str:
+    """``base`` with ``generation=<hash>&token=<token>`` added to its query."""
     parts = urlsplit(base)
-    query = f"{parts.query}&{PARAMETER}={hash}" if parts.query else f"{PARAMETER}={hash}"
+    added = f"{PARAMETER}={hash}&{TOKEN_PARAMETER}={token}"
+    query = f"{parts.query}&{added}" if parts.query else added
     return urlunsplit(parts._replace(path=parts.path or "/", query=query))
 
 
@@ -65,19 +75,27 @@ class Hints:
     ends. A wait is ``stop.nap``, as ``Stop.sleep``'s: every job in flight waits here
     between two looks, and ``wait_for`` would make (and cancel) a task for each."""
 
-    def __init__(self, hashes: Iterable[str], base_url: str) -> None:
+    def __init__(self, hashes: Iterable[str], base_url: str, key: str | None = None) -> None:
+        """``key``: what tokens are made with (the journal's id); a random one without."""
         self.base_url = base_url
+        self._key = (key or secrets.token_hex(16)).encode()
         self._known = frozenset(hashes)
         self._latched: set[str] = set()  # hinted, not yet taken by a wait
         self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._unhinted: set[str] = set()  # whose last wait ended with no hint
         self.received = self.ignored = 0
 
-    def url_for(self, hash: str) -> str:
-        return callback_url(self.base_url, hash)
+    def token(self, hash: str) -> str:
+        return hmac.new(self._key, hash.encode(), "sha256").hexdigest()[:TOKEN_CHARS]
 
-    def hint(self, hash: str | None) -> None:
-        """A callback named ``hash`` (on the loop's thread); unknown ones change nothing."""
-        if hash is None or hash not in self._known:
+    def url_for(self, hash: str) -> str:
+        return callback_url(self.base_url, hash, self.token(hash))
+
+    def hint(self, hash: str | None, token: str | None) -> None:
+        """A callback named ``hash`` (on the loop's thread); unknown ones, and any without
+        the hash's token, change nothing."""
+        if hash is None or hash not in self._known or token is None \
+                or not hmac.compare_digest(token, self.token(hash)):
             self.ignored += 1
             return
         self.received += 1
@@ -102,8 +120,16 @@ class Hints:
                 del self._waiting[hash]
         if hash in self._latched:
             self._latched.discard(hash)
+            self._unhinted.discard(hash)
             return True
+        self._unhinted.add(hash)
         return False
+
+    def count(self, delivered: Iterable[str]) -> Callbacks:
+        """Of the ``delivered`` hashes, how many a poll found done before their callback."""
+        parts = urlsplit(self.base_url)  # a query or credentials in --callback-url stay out
+        where = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        return Callbacks(where, self.received, len(self._unhinted.intersection(delivered)))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,11 +144,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body is not read: the connection cannot go on
         else:
             self.rfile.read(int(length))
-        values = parse_qs(urlsplit(self.path).query).get(PARAMETER)
-        self.send_response(204)
+        query = parse_qs(urlsplit(self.path).query)
+        self.send_response(204)  # whatever it held: a caller learns nothing by trying
         self.send_header("Content-Length", "0")
         self.end_headers()
-        self.server.deliver(values[0] if values else None)
+        self.server.deliver(*(query[name][0] if name in query else None
+                              for name in (PARAMETER, TOKEN_PARAMETER)))
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # a hint is not worth a line on the user's terminal
@@ -130,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    deliver: Callable[[str | None], None] = staticmethod(lambda hash: None)
+    deliver: Callable[[str | None, str | None], None] = staticmethod(lambda hash, token: None)
 
 
 class Listener:
@@ -148,10 +175,10 @@ class Listener:
         self._thread: threading.Thread | None = None
 
     def attach(self, loop: asyncio.AbstractEventLoop, hints: Hints) -> None:
-        """Hand every callback's hash to ``hints`` on ``loop`` from now on."""
-        def deliver(hash: str | None) -> None:
+        """Hand every callback's hash and token to ``hints`` on ``loop`` from now on."""
+        def deliver(hash: str | None, token: str | None) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed: the run is over
-                loop.call_soon_threadsafe(hints.hint, hash)
+                loop.call_soon_threadsafe(hints.hint, hash, token)
 
         self._server.deliver = deliver
         if self._thread is None:
@@ -182,11 +209,12 @@ def listening(listen: Listen | None) -> Iterator[Listener | None]:
 
 
 def hints_for(listener: Listener | None, hashes: Iterable[str],
-              public_url: str | None) -> Hints | None:
+              public_url: str | None, key: str | None) -> Hints | None:
     """The run's hints, served by ``listener`` on the running loop (None: callbacks off).
-    Creates name ``public_url`` (``--callback-url``) when given, else the listener."""
+    Creates name ``public_url`` (``--callback-url``) when given, else the listener; their
+    tokens are made with ``key`` (the journal's id)."""
     if listener is None:
         return None
-    hints = Hints(hashes, public_url or listener.url)
+    hints = Hints(hashes, public_url or listener.url, key)
     listener.attach(asyncio.get_running_loop(), hints)
     return hints
