@@ -134,10 +134,13 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
     return _real_connect(self, address)
 
 
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
-    yield
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """For the whole session, so that what session and module fixtures do (a shared
+    render, a server's setup) is held to it as much as every test is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _loopback_only)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +85,46 @@ def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str | Path
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         result.exception, result.stdout, result.stderr)
     return result
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """``launch.yaml`` run once through a sandbox, final cuts and review included: what
+    ``run`` printed, and the project it left at ``root`` (never written to after)."""
+
+    root: Path
+    result: Result
+
+    def copy(self, target: Path) -> Project:
+        """The rendered project at ``target``: its journal, cache, renders, cuts and review,
+        modification times kept (what "nothing was made again" is checked by)."""
+        shutil.copytree(self.root, target, symlinks=True)
+        return Project(target)
+
+
+def render_once(storyboard: Path) -> Rendered:
+    """``storyboard run`` of ``storyboard`` through a sandbox of its own, with the cuts,
+    for fixtures that share what it leaves (tests change only copies)."""
+    server = start_sandbox()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            result = run_cli(server, patch, storyboard, cut=True)
+    finally:
+        server.stop()
+    return Rendered(storyboard.parent, result)
+
+
+@pytest.fixture(scope="session")
+def launch_rendered(tmp_path_factory: pytest.TempPathFactory,
+                    tracked_copy: Callable[..., Path]) -> Rendered:
+    """The launch example rendered and cut once for the session: tests of what a run
+    leaves (the cuts, the review page, a rerun) start from a copy of it instead of each
+    rendering and encoding the same 12 generations and 4 cuts again."""
+    root = tracked_copy(REPO / "examples", tmp_path_factory.mktemp("launch-rendered") / "project")
+    return render_once(root / "launch.yaml")
+
+
+@pytest.fixture
+def rendered(launch_rendered: Rendered, tmp_path: Path) -> Project:
+    """A copy of the project ``launch_rendered`` left, for this test to change."""
+    return launch_rendered.copy(tmp_path / "project")
