@@ -168,7 +168,7 @@ def test_report_without_sandbox_points_at_the_sandboxs_renders(tmp_path: Path) -
     (tmp_path / "launch.yaml").write_text((REPO / "examples" / "launch.yaml").read_text())
     storyboard_file = str(tmp_path / "launch.yaml")
     ran = CliRunner().invoke(cli, ["run", storyboard_file, "--sandbox", "--yes", "--only",
-                                   "us-wide/teaser", "--no-cut"])
+                                   "us-wide/teaser", "--no-cut", "--sandbox-latency", "0.02"])
     assert ran.exit_code == 0, ran.stdout + ran.stderr
     real = CliRunner().invoke(cli, ["report", storyboard_file])
     assert real.exit_code == 0
