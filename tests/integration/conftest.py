@@ -110,7 +110,7 @@ class Rendered:
     def copy(self, target: Path) -> Project:
         """The rendered project at ``target``: its journal, cache, renders, cuts and review,
         modification times kept (what "nothing was made again" is checked by)."""
-        shutil.copytree(self.root, target, symlinks=True)
+        shutil.copytree(self.root, target, symlinks=True, dirs_exist_ok=True)
         return Project(target)
 
 
