@@ -91,7 +91,8 @@ def tracked_copy() -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    """A throwaway PostgreSQL server for the session (``tests/pgserver.py``), started once.
+    """A throwaway PostgreSQL server for the session (``tests/pgserver.py``), started once:
+    under pytest-xdist each worker starts its own, in a folder of its own on a free port.
 
     Skips when the machine has no PostgreSQL server binaries (or, as root, no
     unprivileged user to run them): in CI that skip fails the run, and ``.ci/run``
