@@ -65,8 +65,9 @@ def test_with_every_callback_lost_the_safety_net_finishes_the_run(
     count = LAUNCH[1]
     server = start_sandbox(faults=Faults(no_callback=1.0))
     try:
+        # the net's looks are at most NET_STRETCH x --poll-max apart: 0.3 s, not run_cli's 1 s
         result = run_cli(server, monkeypatch, project.storyboard("launch.yaml"),
-                         "--callback-listen", "0")
+                         "--callback-listen", "0", "--poll-max", "0.03")
     finally:
         server.stop()
     assert result.exit_code == 0, result.stdout + result.stderr
