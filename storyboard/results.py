@@ -57,11 +57,21 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Callbacks:
+    """How a run with callbacks on noticed its finished jobs."""
+
+    url: str  # where creates asked the API to call (scheme, host, port, path)
+    received: int  # callbacks that named a job of this run, with its token
+    polled: int  # delivered jobs that the safety net's polls found done before any callback
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     outcomes: tuple[Outcome, ...]
     workspace: Workspace
     interrupted: bool = False
     kept: tuple[str, ...] = ()  # job ids the journal could not take, and where they are
+    callbacks: Callbacks | None = None  # with --callback-listen
 
     def by_result(self, result: Result) -> list[Outcome]:
         return [o for o in self.outcomes if o.result is result]

@@ -91,7 +91,8 @@ def tracked_copy() -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    """A throwaway PostgreSQL server for the session (``tests/pgserver.py``), started once.
+    """A throwaway PostgreSQL server for the session (``tests/pgserver.py``), started once:
+    under pytest-xdist each worker starts its own, in a folder of its own on a free port.
 
     Skips when the machine has no PostgreSQL server binaries (or, as root, no
     unprivileged user to run them): in CI that skip fails the run, and ``.ci/run``
@@ -134,10 +135,13 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
     return _real_connect(self, address)
 
 
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
-    yield
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """For the whole session, so that what session and module fixtures do (a shared
+    render, a server's setup) is held to it as much as every test is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _loopback_only)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -44,6 +44,14 @@ def test_the_first_command_leaves_nothing_the_tests_copy(
     assert result.exit_code == 0, result.output
     left = {p.name for p in (clone / "examples").iterdir()}
     assert {".storyboard", "renders"} <= left  # what the first command leaves in examples/
+    # the sandbox's placeholders, the cuts made of them and their review, all under
+    # renders/sandbox/: nothing that passes for a real render
+    renders = clone / "examples" / "renders"
+    assert [p.name for p in renders.iterdir()] == ["sandbox"]
+    made = renders / "sandbox" / "aurora-launch"
+    assert sorted(p.name for p in made.glob("*.mp4")) == [
+        "jp-tall.mp4", "jp-wide.mp4", "us-tall.mp4", "us-wide.mp4"]
+    assert (made / "report" / "index.html").is_file()
 
     project = tracked_copy(clone / "examples", tmp_path / "project")
     copied = sorted(p.relative_to(project).as_posix() for p in project.rglob("*")

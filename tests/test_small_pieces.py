@@ -45,7 +45,10 @@ def _commands() -> list[tuple[str, Any]]:
     return sorted((name, command.callback) for name, command in commands if command)
 
 
-@pytest.mark.parametrize(("name", "callback"), _commands(), ids=lambda v: str(v))
+# named by the command alone: a callback's repr holds its address, which differs between
+# processes, and pytest-xdist's workers must collect the same test ids
+@pytest.mark.parametrize(("name", "callback"),
+                         [pytest.param(*command, id=command[0]) for command in _commands()])
 def test_every_command_is_a_thin_layer(name: str, callback: Any) -> None:
     """A command's body (its docstring aside) is at most 15 lines: parsing is click's, the
     work is the phases' (issue 9, item 2)."""

@@ -113,7 +113,7 @@ def callback_options(command: F) -> F:
         click.option("--callback-url", default=None, metavar="URL",
                      help="Sent with every create. Alone: passed through (someone else "
                      "listens). With --callback-listen: the public address that forwards "
-                     "to it (a tunnel); each create gets ?generation=<hash> added."),
+                     "to it (a tunnel); each create gets ?generation=<hash>&token=<token> added."),
         click.option("--callback-listen", default=None, metavar="[HOST:]PORT",
                      help="Listen for the API's callbacks here (port 0: any free port; host "
                      "127.0.0.1 unless given) and query a job as soon as its callback "

@@ -31,10 +31,12 @@ def slug(text: str, kind: Literal["variant", "name"], fallback: str) -> str:
     """``text`` as a name: lowercase ASCII (accents folded: é is e), every run of other
     characters one '-', trimmed at both ends; ``fallback`` when nothing is left. Default
     variant ids and ``storyboard init``'s default name are made here."""
-    import unicodedata  # a C extension only slugs need: not loaded by every validate
-
     keep, trim = _SLUGS[kind]
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = text
+    if not text.isascii():  # ASCII is its own NFKD form: only then load the C extension
+        import unicodedata
+
+        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(f"[^{keep}]+", "-", ascii_text.lower()).strip(trim) or fallback
 
 

@@ -3,25 +3,31 @@ finished job in milliseconds with one query, instead of polling for it.
 
 ShortAPI documents ``callback_url`` but not its payload, so a callback is only a hint:
 "query this generation's job now". Nothing in its body is read. The URL sent with each
-create names the generation instead: ``<base>?generation=<request hash>`` (``&…`` when the
-base has a query already), where the base is ``--callback-url`` (a public address that
-forwards here, e.g. a tunnel) or this listener's own ``http://HOST:PORT/``.
+create names the generation instead: ``<base>?generation=<request hash>&token=<token>``
+(``&…`` when the base has a query already), where the base is ``--callback-url`` (a public
+address that forwards here, e.g. a tunnel) or this listener's own ``http://HOST:PORT/``.
+The token is an HMAC of the hash under the journal's own random id, so only whoever was
+sent the URL can wake a job — a request hash is no secret (anyone with the storyboard can
+compute it) — and a job created by an earlier run on the same journal still wakes the
+next one. A hint without the right token is ignored like an unknown hash.
 
 ``Listener`` is the receiving end, served on the event loop (an ``asyncio`` server whose
 connections h11 reads): it answers 204 to any POST (reading at most ``MAX_BODY_BYTES``
-of it, with a timeout against slow clients) and hands the hash to ``Hints``, one latched
-event per generation of the run (unknown hashes are ignored), which the executor's poll
-wait (``Pace``) wakes on. It was a stdlib ``ThreadingHTTPServer``, a thread for every
-connection (a sender opens one a callback, as the sandbox does) contending with the loop
-for the GIL: ~0.4 ms of CPU a callback, against ~0.3 ms here, most of it now the kernel's
-work for the connection. A lost callback must not stall a job, so polls go on as a
-safety net, sparse and late (``PollPolicy.net_interval``).
+of it, with a timeout against slow clients) and hands the hash and token to ``Hints``,
+one latched event per generation of the run (unknown hashes are ignored), which the
+executor's poll wait (``Pace``) wakes on. It was a stdlib ``ThreadingHTTPServer``, a
+thread for every connection (a sender opens one a callback, as the sandbox does)
+contending with the loop for the GIL: ~0.4 ms of CPU a callback, against ~0.3 ms here,
+most of it now the kernel's work for the connection. A lost callback must not stall a
+job, so polls go on as a safety net, sparse and late (``PollPolicy.net_interval``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import secrets
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,9 +37,12 @@ import h11
 
 from storyboard.errors import UsageError
 from storyboard.execute.stop import nap, wake
+from storyboard.results import Callbacks
 
 DEFAULT_HOST = "127.0.0.1"
 PARAMETER = "generation"
+TOKEN_PARAMETER = "token"
+TOKEN_CHARS = 32  # hex digits of the HMAC kept: 128 bits
 MAX_BODY_BYTES = 64 * 1024  # a hint's body is read (to keep the connection) and dropped
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers
 READ_TIMEOUT_S = 5.0  # a client that sends slower than this is hung up on
@@ -56,10 +65,11 @@ class Listen:
         return cls(host, int(port))
 
 
-def callback_url(base: str, hash: str) -> str:
-    """``base`` with ``generation=<hash>`` added to its query."""
+def callback_url(base: str, hash: str, token: str) -> str:
+    """``base`` with ``generation=<hash>&token=<token>`` added to its query."""
     parts = urlsplit(base)
-    query = f"{parts.query}&{PARAMETER}={hash}" if parts.query else f"{PARAMETER}={hash}"
+    added = f"{PARAMETER}={hash}&{TOKEN_PARAMETER}={token}"
+    query = f"{parts.query}&{added}" if parts.query else added
     return urlunsplit(parts._replace(path=parts.path or "/", query=query))
 
 
@@ -68,19 +78,27 @@ class Hints:
     ends. A wait is ``stop.nap``, as ``Stop.sleep``'s: every job in flight waits here
     between two looks, and ``wait_for`` would make (and cancel) a task for each."""
 
-    def __init__(self, hashes: Iterable[str], base_url: str) -> None:
+    def __init__(self, hashes: Iterable[str], base_url: str, key: str | None = None) -> None:
+        """``key``: what tokens are made with (the journal's id); a random one without."""
         self.base_url = base_url
+        self._key = (key or secrets.token_hex(16)).encode()
         self._known = frozenset(hashes)
         self._latched: set[str] = set()  # hinted, not yet taken by a wait
         self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._unhinted: set[str] = set()  # whose last wait ended with no hint
         self.received = self.ignored = 0
 
-    def url_for(self, hash: str) -> str:
-        return callback_url(self.base_url, hash)
+    def token(self, hash: str) -> str:
+        return hmac.new(self._key, hash.encode(), "sha256").hexdigest()[:TOKEN_CHARS]
 
-    def hint(self, hash: str | None) -> None:
-        """A callback named ``hash`` (on the loop's thread); unknown ones change nothing."""
-        if hash is None or hash not in self._known:
+    def url_for(self, hash: str) -> str:
+        return callback_url(self.base_url, hash, self.token(hash))
+
+    def hint(self, hash: str | None, token: str | None) -> None:
+        """A callback named ``hash`` (on the loop's thread); unknown ones, and any without
+        the hash's token, change nothing."""
+        if hash is None or hash not in self._known or token is None \
+                or not hmac.compare_digest(token, self.token(hash)):
             self.ignored += 1
             return
         self.received += 1
@@ -105,8 +123,16 @@ class Hints:
                 del self._waiting[hash]
         if hash in self._latched:
             self._latched.discard(hash)
+            self._unhinted.discard(hash)
             return True
+        self._unhinted.add(hash)
         return False
+
+    def count(self, delivered: Iterable[str]) -> Callbacks:
+        """Of the ``delivered`` hashes, how many a poll found done before their callback."""
+        parts = urlsplit(self.base_url)  # a query or credentials in --callback-url stay out
+        where = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        return Callbacks(where, self.received, len(self._unhinted.intersection(delivered)))
 
 
 class _Connection(asyncio.Protocol):
@@ -185,10 +211,10 @@ class _Connection(asyncio.Protocol):
         self._transport.write(self._http.send(h11.Response(status_code=204 if post else 501,
                                                            headers=headers)) or b"")
         self._transport.write(self._http.send(h11.EndOfMessage()) or b"")
-        if post:
-            values = parse_qs(urlsplit(self._request.target.decode("ascii", "replace"))
-                              .query).get(PARAMETER)
-            self._listener.deliver(values[0] if values else None)
+        if post:  # whatever it held, a 204: a caller learns nothing by trying
+            query = parse_qs(urlsplit(self._request.target.decode("ascii", "replace")).query)
+            self._listener.deliver(*(query[name][0] if name in query else None
+                                     for name in (PARAMETER, TOKEN_PARAMETER)))
         if closing or self._http.our_state is h11.MUST_CLOSE:
             self.close()
         else:
@@ -225,9 +251,9 @@ class Listener:
             self._serving = loop.create_task(loop.create_server(
                 lambda: _Connection(self), sock=self._socket.dup()))
 
-    def deliver(self, hash: str | None) -> None:
+    def deliver(self, hash: str | None, token: str | None) -> None:
         if self._hints is not None:
-            self._hints.hint(hash)
+            self._hints.hint(hash, token)
 
     def detach(self) -> None:
         """Serve no more (on the loop that served: the run's, before it ends)."""
@@ -260,15 +286,15 @@ def listening(listen: Listen | None) -> Iterator[Listener | None]:
 
 
 @contextlib.contextmanager
-def hinted(listener: Listener | None, hashes: Iterable[str],
-           public_url: str | None) -> Iterator[Hints | None]:
+def hinted(listener: Listener | None, hashes: Iterable[str], public_url: str | None,
+           key: str | None) -> Iterator[Hints | None]:
     """The run's hints, served by ``listener`` on the running loop while the run lasts
     (None: callbacks off). Creates name ``public_url`` (``--callback-url``) when given,
-    else the listener."""
+    else the listener; their tokens are made with ``key`` (the journal's id)."""
     if listener is None:
         yield None
         return
-    hints = Hints(hashes, public_url or listener.url)
+    hints = Hints(hashes, public_url or listener.url, key)
     listener.attach(asyncio.get_running_loop(), hints)
     try:
         yield hints

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from storyboard.execute.shared import SharedExecutor
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import Journal
 from storyboard.model import Plan
-from storyboard.results import Event, RunSummary
+from storyboard.results import Event, Result, RunSummary
 
 
 @contextlib.contextmanager
@@ -69,7 +70,7 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
     kind = SharedExecutor if journal.shared else Executor
     with listening(options.callback_listen if listener is None else None) as own, \
             hinted(listener or own, (t.item.generation.hash for t in prepared.tasks),
-                   options.callback_url) as hints:
+                   options.callback_url, journal.state_id) as hints:
         executor = kind(prepared, client=api.speak(client), journal=journal,
                         workspace=workspace, options=options, on_event=on_event, hints=hints)
         if on_stop is None:
@@ -79,6 +80,9 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
             assert task is not None
             with sigint_stops(executor, asyncio.get_running_loop(), task, on_stop):
                 summary = await executor.run()
+        if hints is not None:
+            delivered = (o.item.generation.hash for o in summary.by_result(Result.DELIVERED))
+            summary = replace(summary, callbacks=hints.count(delivered))
     write_manifest(summary, journal, plan)
     return summary
 

@@ -42,6 +42,9 @@ from storyboard.model import (
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """How a clip begins: a plain cut, or a crossfade of ``seconds`` from the one before.
+    (A docstring also spares dataclass() making one from the signature at import.)"""
+
     kind: str = CUT
     seconds: Fraction = Fraction(0)
 
@@ -63,6 +66,8 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class ShotCaption:
+    """One shot's caption, placed within its clip."""
+
     offset: Fraction  # from the clip's start
     seconds: Fraction
     text: str
@@ -90,6 +95,8 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Cue:
+    """One subtitle: its text on screen from ``start`` to ``end`` (seconds into the cut)."""
+
     start: Fraction
     end: Fraction
     text: str
@@ -97,6 +104,9 @@ class Cue:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
+    """One variant's final cut as planned: its clips in order, where each starts, and
+    how long the whole runs."""
+
     variant: str
     spans: tuple[Span, ...]
     runtime: Fraction

@@ -129,6 +129,7 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
         out.append("  sandbox: its charges are simulated; nothing real was paid")
     for line in summary.kept:
         out.append(f"  not journaled: {line}")
+    out.extend(_callback_lines(summary))
     files = [o for o in summary.outcomes if o.file is not None]
     if files:
         out.append(f"  files: {summary.workspace.out_dir / summary.workspace.name}/ "
@@ -139,6 +140,20 @@ def run_summary(summary: RunSummary, manifest: Path | None = None) -> str:
         out.append("  interrupted: the journal keeps every job; run the same command again "
                    "to resume (paid jobs are polled, not re-created)")
     return "\n".join(out) + "\n"
+
+
+def _callback_lines(summary: RunSummary) -> list[str]:
+    """Said only when polls found jobs done before their callbacks: none at all came is a
+    callback URL the API cannot reach, and every job waited for the sparse safety net."""
+    calls = summary.callbacks
+    if calls is None or not calls.polled:
+        return []
+    if not calls.received:
+        return [f"  warning: no callback reached {calls.url}; "
+                f"{plural(calls.polled, 'finished job')} found by the slower safety-net polls "
+                "instead — check that the API can reach --callback-url (or --callback-listen)"]
+    return [f"  callbacks: {calls.received} received; {plural(calls.polled, 'job')} found done "
+            "by a poll first (its callback lost or late)"]
 
 
 def cut_report(summary: CutSummary) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,72 @@ def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str | Path
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         result.exception, result.stdout, result.stderr)
     return result
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a ``run`` printed and its exit code: the part of click's Result tests read,
+    kept on disk for the pytest-xdist workers that did not make the run."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A storyboard run once through a sandbox, final cuts and review included: what
+    ``run`` printed, and the project it left at ``root`` (never written to after)."""
+
+    root: Path
+    result: Ran
+
+    def copy(self, target: Path) -> Project:
+        """The rendered project at ``target``: its journal, cache, renders, cuts and review,
+        modification times kept (what "nothing was made again" is checked by)."""
+        shutil.copytree(self.root, target, symlinks=True, dirs_exist_ok=True)
+        return Project(target)
+
+
+def render_once(storyboard: Path) -> Rendered:
+    """``storyboard run`` of ``storyboard`` through a sandbox of its own, with the cuts,
+    for fixtures that share what it leaves (tests change only copies)."""
+    server = start_sandbox()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            result = run_cli(server, patch, storyboard, cut=True)
+    finally:
+        server.stop()
+    return Rendered(storyboard.parent, Ran(result.exit_code, result.stdout, result.stderr))
+
+
+def shared_by_workers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This test run's scratch folder that each of its pytest-xdist workers sees (their own
+    are folders in it); without xdist, the session's own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def launch_rendered(tmp_path_factory: pytest.TempPathFactory,
+                    tracked_copy: Callable[..., Path]) -> Rendered:
+    """The launch example rendered and cut once for the whole test run: tests of what a
+    run leaves (the cuts, the review page, a rerun) start from a copy of it instead of each
+    rendering and encoding the same 12 generations and 4 cuts again. The first pytest-xdist
+    worker to need it makes it while holding a lock; the others wait, then read it."""
+    folder = shared_by_workers(tmp_path_factory) / "launch-rendered"
+    folder.mkdir(exist_ok=True)
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        made = folder / "ran.json"
+        if not made.exists():  # a worker whose run failed left no ran.json: start over
+            shutil.rmtree(folder / "project", ignore_errors=True)
+            root = tracked_copy(REPO / "examples", folder / "project")
+            made.write_text(json.dumps(asdict(render_once(root / "launch.yaml").result)))
+        return Rendered(folder / "project", Ran(**json.loads(made.read_text())))
+
+
+@pytest.fixture
+def rendered(launch_rendered: Rendered, tmp_path: Path) -> Project:
+    """A copy of the project ``launch_rendered`` left, for this test to change."""
+    return launch_rendered.copy(tmp_path / "project")

@@ -4,6 +4,8 @@ net that still finishes a run whose callbacks are all lost."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import socket
 import threading
@@ -14,12 +16,12 @@ import pytest
 
 from storyboard.api.sandbox import Faults, Sandbox
 from storyboard.compile import plan_file
-from storyboard.execute.callbacks import Listen, Listener, callback_url
+from storyboard.execute.callbacks import Listen, Listener
 from storyboard.execute.entry import execute
 from storyboard.execute.options import Api, PollPolicy, RunOptions
 from storyboard.execute.prepare import prepare
 from storyboard.execute.workspace import Workspace
-from storyboard.journal.sqlite import Journal
+from storyboard.journal.sqlite import Journal, state_id_of
 from storyboard.results import Event
 
 from .conftest import FAKE_KEY, Project, run_cli, start_sandbox
@@ -41,8 +43,12 @@ def test_every_create_names_its_generation_and_one_query_each_suffices(
     assert sorted(c.request_hash for c in creates) == sorted(hashes)
     base = creates[0].callback_url.partition("?")[0] if creates[0].callback_url else ""
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", base)
+    key = state_id_of(project.root / ".storyboard")
+    assert key  # the journal's random id: the tokens' key
     assert [c.callback_url for c in creates] == [
-        f"{base}?generation={c.request_hash}" for c in creates]
+        f"{base}?generation={c.request_hash}&token="
+        f"{hmac.new(key.encode(), c.request_hash.encode(), hashlib.sha256).hexdigest()[:32]}"
+        for c in creates]
     # create + one query when the callback came + download: nothing else
     assert sandbox.ledger.callbacks == {"sent": len(hashes)}
     assert sandbox.ledger.queries == {c.job_id: 1 for c in creates}
@@ -50,6 +56,8 @@ def test_every_create_names_its_generation_and_one_query_each_suffices(
     # (+1 query: the keyless probe that asks whether the API is a sandbox)
     assert sandbox.ledger.calls == {"create": len(hashes), "query": len(hashes) + 1,
                                     "download": len(hashes)}
+    assert "warning" not in result.stdout  # every job was noticed by its callback
+    assert "  callbacks:" not in result.stdout
 
 
 def test_with_every_callback_lost_the_safety_net_finishes_the_run(
@@ -57,8 +65,9 @@ def test_with_every_callback_lost_the_safety_net_finishes_the_run(
     count = LAUNCH[1]
     server = start_sandbox(faults=Faults(no_callback=1.0))
     try:
+        # the net's looks are at most NET_STRETCH x --poll-max apart: 0.3 s, not run_cli's 1 s
         result = run_cli(server, monkeypatch, project.storyboard("launch.yaml"),
-                         "--callback-listen", "0")
+                         "--callback-listen", "0", "--poll-max", "0.03")
     finally:
         server.stop()
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -67,6 +76,14 @@ def test_with_every_callback_lost_the_safety_net_finishes_the_run(
     assert server.ledger.callbacks == {"dropped": len(creates)}
     assert all(server.ledger.queries[c.job_id] >= 1 for c in creates)
     assert server.ledger.duplicates() == {}
+    # a callback URL the API cannot reach is said, once, with what to check
+    base = creates[0].callback_url.partition("?")[0] if creates[0].callback_url else ""
+    [warning] = [line for line in result.stdout.splitlines() if "warning" in line]
+    assert warning == (  # (12 delivered: 10 jobs, 2 generations share theirs)
+        f"  warning: no callback reached {base}; {len(creates)} finished jobs found by the "
+        "slower "
+        "safety-net polls instead — check that the API can reach --callback-url (or "
+        "--callback-listen)")
 
 
 def test_callback_url_alone_is_passed_through_as_given(
@@ -141,14 +158,13 @@ def test_a_hint_for_a_job_still_running_costs_one_query(project: Project) -> Non
     early: list[threading.Thread] = []
 
     def hint_early(event: Event) -> None:  # as soon as the job exists: long before its end
-        if event.phase == "submitted":
-            url = callback_url(listener.url, generation[event.generation_id])
+        if event.phase == "submitted":  # the URL its create carried, token and all
+            [url] = [c.callback_url for c in slow.ledger.creates if c.job_id == event.detail]
             early.append(threading.Thread(target=httpx.post, args=(url,)))
             early[-1].start()
 
     try:
         plan = plan_file(project.storyboard("sequence.yaml"))
-        generation = {item.generation.id: item.generation.hash for item in plan.items}
         workspace = Workspace.beside(Path(plan.root), plan.name)
         options = RunOptions(poll=PollPolicy(start=30, maximum=60, deadline=60),
                              only=("*.1",), callback_listen=Listen("127.0.0.1", 0))

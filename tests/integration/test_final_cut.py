@@ -4,7 +4,9 @@ from the cache alone. Through a real loopback sandbox, checked by decoding the r
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +17,7 @@ from storyboard.cli import cli
 from storyboard.media.placeholder import placeholder_color
 from storyboard.media.srt import parse_srt
 
-from .conftest import Project, run_cli
+from .conftest import Project, Rendered, render_once, run_cli
 
 PROMO = """\
 storyboard: 1
@@ -48,12 +50,13 @@ clips:
 
 
 def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
+        launch_rendered: Rendered, rendered: Project, sandbox: Sandbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = launch_rendered.result  # `run launch.yaml` through a sandbox, with its cuts
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "4 cut ($0: assembled locally)" in first.stdout
-    renders = project.renders("aurora-launch")
-    cuts = {c["variant"]: c for c in project.manifest("aurora-launch")["cuts"]}
+    renders = rendered.renders("aurora-launch")
+    cuts = {c["variant"]: c for c in rendered.manifest("aurora-launch")["cuts"]}
     assert sorted(cuts) == ["jp-tall", "jp-wide", "us-tall", "us-wide"]
     for variant, entry in cuts.items():
         video = renders / f"{variant}.mp4"
@@ -63,11 +66,10 @@ def test_run_ends_with_one_cut_per_variant_and_a_rerun_encodes_nothing(
         assert [s["id"] for s in entry["from"]] == [f"{variant}/hero", f"{variant}/teaser",
                                                     f"{variant}/montage"]
     before = {v: (renders / f"{v}.mp4").stat().st_mtime_ns for v in cuts}
-    creates = len(sandbox.ledger.creates)
-    second = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
+    second = run_cli(sandbox, monkeypatch, rendered.storyboard("launch.yaml"), cut=True)
     assert second.exit_code == 0
     assert "4 reused ($0: assembled locally)" in second.stdout
-    assert len(sandbox.ledger.creates) == creates
+    assert sandbox.ledger.creates == ()
     assert {v: (renders / f"{v}.mp4").stat().st_mtime_ns for v in cuts} == before
 
 
@@ -89,13 +91,20 @@ def test_a_40_second_clip_in_three_takes_becomes_one_seamless_video(
     assert min(loudness(pcm, t - 0.2, t + 0.2) for t in (13, 26)) > 0.03
 
 
-def test_captions_and_crossfades_through_the_sandbox(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = project.storyboard("promo.yaml")
-    path.write_text(PROMO)
-    result = run_cli(sandbox, monkeypatch, path, cut=True)
+@pytest.fixture(scope="module")
+def promo(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """PROMO run once through a sandbox, with its cuts: the tests that only look at what
+    it made share it; those that change it take a copy."""
+    root = tmp_path_factory.mktemp("promo") / "project"
+    root.mkdir()
+    (root / "promo.yaml").write_text(PROMO)
+    return render_once(root / "promo.yaml")
+
+
+def test_captions_and_crossfades_through_the_sandbox(promo: Rendered) -> None:
+    result = promo.result
     assert result.exit_code == 0, result.stdout + result.stderr
-    renders = project.renders("promo")
+    renders = Project(promo.root).renders("promo")
     # 3 + 4 + 3 s, one crossfade of 0.5 s into the product, a plain cut into the close
     video = renders / "us.mp4"
     assert abs(video_seconds(video) - Fraction(19, 2)) <= frame_seconds(video)
@@ -104,10 +113,9 @@ def test_captions_and_crossfades_through_the_sandbox(
 
 
 def test_the_cut_shows_the_clips_in_order_with_sound_in_sync_and_sizes_fitted(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = project.storyboard("promo.yaml")
-    path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
+        promo: Rendered) -> None:
+    assert promo.result.exit_code == 0
+    project = Project(promo.root)  # only read
     video = project.renders("promo") / "us.mp4"
     hashes = {g["id"]: g["hash"] for g in project.manifest("promo")["generations"]}
     # open 0-3 s, crossfade 2.5-3 s into product 2.5-6.5 s, plain cut into close 6.5-9.5 s
@@ -127,10 +135,10 @@ def test_the_cut_shows_the_clips_in_order_with_sound_in_sync_and_sizes_fitted(
 
 
 def test_one_edit_recuts_only_the_variant_that_uses_it(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = project.storyboard("promo.yaml")
-    path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
+        promo: Rendered, tmp_path: Path, sandbox: Sandbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert promo.result.exit_code == 0
+    path = promo.copy(tmp_path / "project").storyboard("promo.yaml")
     path.write_text(PROMO.replace("'Tokyo'", "'Osaka'"))
     again = run_cli(sandbox, monkeypatch, path, cut=True)
     assert again.exit_code == 0
@@ -141,16 +149,15 @@ def test_one_edit_recuts_only_the_variant_that_uses_it(
     assert "1 cut, 1 reused" in again.stdout
 
 
-def test_storyboard_cut_needs_no_key_and_no_api(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_storyboard_cut_needs_no_key_and_no_api(promo: Rendered, tmp_path: Path) -> None:
+    assert promo.result.exit_code == 0
+    project = promo.copy(tmp_path / "project")
     path = project.storyboard("promo.yaml")
-    path.write_text(PROMO)
-    assert run_cli(sandbox, monkeypatch, path, cut=True).exit_code == 0
     renders = project.renders("promo")
     for video in renders.glob("*.mp4"):
         video.unlink()
-    sandbox.stop()  # nothing to talk to
-    monkeypatch.delenv("SHORTAPI_KEY")
+    # no sandbox runs (the one it was rendered with is gone) and no key is set
+    assert "SHORTAPI_KEY" not in os.environ
     result = CliRunner().invoke(cli, ["cut", str(path)])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "2 reused ($0: assembled locally)" in result.stdout  # from the state's cut cache
@@ -188,12 +195,8 @@ def test_a_missing_music_file_or_bad_caption_stops_the_run_before_anything_is_pa
     assert len(sandbox.ledger.creates) == 0
 
 
-def test_the_manifest_keeps_generations_and_cuts_together(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = project.storyboard("promo.yaml")
-    path.write_text(PROMO)
-    run_cli(sandbox, monkeypatch, path, cut=True)
-    data = json.loads((project.renders("promo") / "manifest.json").read_text())
+def test_the_manifest_keeps_generations_and_cuts_together(promo: Rendered) -> None:
+    data = json.loads((Project(promo.root).renders("promo") / "manifest.json").read_text())
     assert len(data["generations"]) == 6 and len(data["cuts"]) == 2
     assert {c["captions"] for c in data["cuts"]} == {"us.srt", "jp.srt"}
 

@@ -184,8 +184,10 @@ def test_detailed_exitcode_says_whether_renders_are_pending(repo: Path) -> None:
     # a sandbox standing in for the real API (one that says it is a sandbox makes
     # placeholders, which --detailed-exitcode never counts: see test_sandbox_origin.py)
     with Sandbox(SandboxConfig(latency=0.02, identify=False)) as sandbox:
+        # no final cut: what --detailed-exitcode counts is generations
         result = CliRunner().invoke(cli, ["run", str(sequence), "--yes", "--api-base",
-                                          sandbox.base_url, "--poll-start", "0.02"],
+                                          sandbox.base_url, "--poll-start", "0.02",
+                                          "--no-cut"],
                                     env={"SHORTAPI_KEY": "k"})
         assert result.exit_code == 0, result.stdout + result.stderr
     code, out, _ = plan(sequence, "--detailed-exitcode")

@@ -16,7 +16,7 @@ from storyboard.api.sandbox import Faults, Sandbox
 from storyboard.cli import EXIT_FLAGGED, cli
 from storyboard.media.frames import MAX_BYTES
 
-from .conftest import Project, run_cli, start_sandbox
+from .conftest import Project, Rendered, run_cli, start_sandbox
 
 
 class _Sources(HTMLParser):
@@ -37,13 +37,15 @@ def sources(page: Path) -> list[str]:
 
 
 def test_report_writes_an_offline_page_with_every_asset_beside_it(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    ran = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
+        launch_rendered: Rendered, rendered: Project) -> None:
+    ran = launch_rendered.result  # `run launch.yaml` through a sandbox, with its cuts
     assert ran.exit_code == 0, ran.stdout + ran.stderr
+    where = launch_rendered.root / "renders" / "aurora-launch" / "report" / "index.html"
+    assert ran.stdout.splitlines()[-1] == f"report: {where}"
+
+    project = rendered
     renders = project.renders("aurora-launch")
     page = renders / "report" / "index.html"
-    assert ran.stdout.splitlines()[-1] == f"report: {page}"
-
     made = CliRunner().invoke(cli, ["report", str(project.storyboard("launch.yaml"))])
     assert made.exit_code == 0, made.stdout + made.stderr
     assert made.stdout == f"{page}\n"
@@ -69,8 +71,8 @@ def test_report_writes_an_offline_page_with_every_asset_beside_it(
 
 
 def test_thumbnails_are_small_and_a_rebuild_reuses_them(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
+        rendered: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = rendered  # launch.yaml run through a sandbox, with its cuts and review
     thumbs = project.renders("aurora-launch") / "report" / "thumbs"
     posters = sorted(thumbs.glob("*.poster.jpg"))
     videos = {g["sha256"] for g in project.manifest("aurora-launch")["generations"]}
@@ -166,7 +168,7 @@ def test_report_without_sandbox_points_at_the_sandboxs_renders(tmp_path: Path) -
     (tmp_path / "launch.yaml").write_text((REPO / "examples" / "launch.yaml").read_text())
     storyboard_file = str(tmp_path / "launch.yaml")
     ran = CliRunner().invoke(cli, ["run", storyboard_file, "--sandbox", "--yes", "--only",
-                                   "us-wide/teaser", "--no-cut"])
+                                   "us-wide/teaser", "--no-cut", "--sandbox-latency", "0.02"])
     assert ran.exit_code == 0, ran.stdout + ran.stderr
     real = CliRunner().invoke(cli, ["report", storyboard_file])
     assert real.exit_code == 0

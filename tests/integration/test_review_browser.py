@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
-from storyboard.api.sandbox import Sandbox
-
-from .conftest import Project, run_cli
+from .conftest import Project, Rendered
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -44,10 +41,10 @@ _LOADS = """async () => {
 }"""
 
 
-def test_the_review_page_works_offline_in_chromium(
-        project: Project, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    result = run_cli(sandbox, monkeypatch, project.storyboard("launch.yaml"), cut=True)
+def test_the_review_page_works_offline_in_chromium(launch_rendered: Rendered) -> None:
+    result = launch_rendered.result  # `run launch.yaml` through a sandbox, with its cuts
     assert result.exit_code == 0, result.stdout + result.stderr
+    project = Project(launch_rendered.root)  # only read: the browser writes nothing there
     page_file = project.renders("aurora-launch") / "report" / "index.html"
     assert f"report: {page_file}" in result.stdout.splitlines()
     ids = [g["id"] for g in project.manifest("aurora-launch")["generations"]]

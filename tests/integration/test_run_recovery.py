@@ -32,8 +32,9 @@ def test_a_local_failure_fails_one_generation_not_the_jobs_beside_it(
 def test_sandbox_runs_never_become_real_renders(project: Project,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     path = project.storyboard("sequence.yaml")
+    # no final cut (test_readme_commands.py checks where the sandbox's cuts go)
     result = CliRunner().invoke(cli, ["run", str(path), "--sandbox", "--yes",
-                                      "--sandbox-latency", "0.02"])
+                                      "--sandbox-latency", "0.02", "--no-cut"])
     assert result.exit_code == 0, result.stdout
     assert (project.root / "renders" / "sandbox" / "title-sequence" / "default"
             / "titles.1.mp4").is_file()

@@ -58,17 +58,22 @@ def sandbox_creates(url: str) -> int:
     return len(httpx.get(f"{url}/_sandbox/ledger").json()["creates"])
 
 
-def run_against(url: str, monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> Result:
+def run_against(url: str, monkeypatch: pytest.MonkeyPatch, *args: str | Path,
+                cut: bool = False) -> Result:
+    """``storyboard run`` against ``url``; without the final cuts unless ``cut``, as
+    ``run_cli`` (what is tested here is where jobs, state and renders go: the cuts are
+    test_final_cut.py's, and encoding them for every run costs seconds)."""
     monkeypatch.setenv("SHORTAPI_KEY", FAKE_KEY)
     result = CliRunner().invoke(cli, ["run", "--yes", "--api-base", url, *FAST,
-                                      *map(str, args)])
+                                      *([] if cut else ["--no-cut"]), *map(str, args)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result
     return result
 
 
 def run_in_process_sandbox(*args: str | Path) -> Result:
+    """``storyboard run --sandbox``, without the final cuts (see ``run_against``)."""
     result = CliRunner().invoke(cli, ["run", "--yes", "--sandbox", "--sandbox-latency", "0.02",
-                                      *FAST, *map(str, args)])
+                                      *FAST, "--no-cut", *map(str, args)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result
     return result
 
@@ -95,14 +100,17 @@ def test_sandbox_on_a_port_then_the_real_api_creates_every_job(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # what the sandbox's own banner suggests: storyboard sandbox --port N; run --api-base
     path = project.storyboard("launch.yaml")
-    rehearsal = run_against(sandbox_on_a_port, monkeypatch, path)
+    rehearsal = run_against(sandbox_on_a_port, monkeypatch, path, cut=True)
     assert rehearsal.exit_code == 0, rehearsal.stdout + rehearsal.stderr
     assert "Running against a sandbox" in rehearsal.stdout
     assert sandbox_creates(sandbox_on_a_port) == LAUNCH_CREATES
-    # its placeholders stay out of the real state and renders
+    # its placeholders, and the cuts and review made of them, stay out of the real state
+    # and renders
     assert not (project.root / "renders" / "aurora-launch").exists()
-    assert (project.root / "renders" / "sandbox" / "aurora-launch" / "us-wide"
-            / "hero.mp4").is_file()
+    sandbox_renders = project.root / "renders" / "sandbox" / "aurora-launch"
+    assert (sandbox_renders / "us-wide" / "hero.mp4").is_file()
+    assert (sandbox_renders / "us-wide.mp4").is_file()
+    assert (sandbox_renders / "report" / "index.html").is_file()
     # a second rehearsal reuses the sandbox's own placeholders, as --sandbox does
     again = run_against(sandbox_on_a_port, monkeypatch, path)
     assert "reused: 12" in again.stdout
@@ -254,7 +262,7 @@ def test_status_shows_the_sandbox_renders_only_when_asked(project: Project) -> N
     """After the README's first command, `status` points at `--sandbox`, which lists the
     placeholders as the sandbox's renders, its charges simulated."""
     path = project.storyboard("launch.yaml")
-    assert run_in_process_sandbox(path, "--no-cut").exit_code == 0
+    assert run_in_process_sandbox(path).exit_code == 0
 
     plain = CliRunner().invoke(cli, ["status", str(path)])
     assert plain.exit_code == 0, plain.output

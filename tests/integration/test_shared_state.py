@@ -17,10 +17,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner, Result
 
 from storyboard.api.sandbox import Sandbox
+from storyboard.cli import cli
 
-from .conftest import FAKE_KEY, FAST, REPO, start_sandbox
+from .conftest import FAKE_KEY, FAST, REPO, run_cli, start_sandbox
 
 LAUNCH = "launch.yaml"
 GENERATIONS = 10  # launch.yaml: 12 generations, two teasers shared by the markets
@@ -113,17 +115,18 @@ def test_a_fresh_checkout_plans_and_reads_status_from_the_shared_state(
     store = tmp_path / "store"
     code, out, err = finish(runner(rendered, api, pg_url, store))
     assert code == 0, out + err
-    env = {**os.environ, "STORYBOARD_STATE": pg_url, "STORYBOARD_STORE": str(store)}
+    # read-only commands on the fresh checkout: in this process, as the runners' own
+    # processes are what this file is about
+    env = {"STORYBOARD_STATE": pg_url, "STORYBOARD_STORE": str(store)}
 
-    def storyboard(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "storyboard", *args], env=env,
-                              capture_output=True, text=True)
+    def storyboard(*args: str) -> Result:
+        return CliRunner(env=env).invoke(cli, args)
 
     plan = storyboard("plan", str(fresh / LAUNCH), "--detailed-exitcode", "--format", "json")
-    assert plan.returncode == 0, plan.stdout + plan.stderr  # nothing left to render
+    assert plan.exit_code == 0, plan.stdout + plan.stderr  # nothing left to render
     assert float(json.loads(plan.stdout)["due_cost_usd"]) == 0
     status = storyboard("status", str(fresh / LAUNCH))
-    assert status.returncode == 0, status.stderr
+    assert status.exit_code == 0, status.stderr
     assert "not rendered" not in status.stdout and "us-wide/hero" in status.stdout, status.stdout
 
 
@@ -248,16 +251,13 @@ def test_a_store_that_is_not_there_is_refused_before_anything_is_sent(
 
 def test_moving_to_shared_state_pays_for_nothing_again(
         pg_url: str, api: Sandbox, checkouts: Callable[[int], list[Path]],
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A project rendered with its state folder, then pointed at a shared journal and
     store: what the folder paid for is imported, not paid again — here and in another
     checkout that has never rendered anything."""
     mine, teammate = checkouts(2)
-    env = {**os.environ, "SHORTAPI_KEY": FAKE_KEY}
-    alone = subprocess.run(
-        [sys.executable, "-m", "storyboard", "run", str(mine / LAUNCH), "--yes", "--no-cut",
-         "--api-base", api.base_url, *FAST], env=env, capture_output=True, text=True)
-    assert alone.returncode == 0, alone.stdout + alone.stderr
+    alone = run_cli(api, monkeypatch, mine / LAUNCH)  # with its state folder: in this process
+    assert alone.exit_code == 0, alone.stdout + alone.stderr
     assert_each_generation_created_once(api)
 
     store = tmp_path / "store"
@@ -273,12 +273,9 @@ def test_moving_to_shared_state_pays_for_nothing_again(
 
 def test_the_import_is_announced_once(pg_url: str, api: Sandbox,
                                       checkouts: Callable[[int], list[Path]],
-                                      tmp_path: Path) -> None:
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, = checkouts(1)
-    env = {**os.environ, "SHORTAPI_KEY": FAKE_KEY}
-    subprocess.run([sys.executable, "-m", "storyboard", "run", str(root / LAUNCH), "--yes",
-                    "--no-cut", "--api-base", api.base_url, *FAST], env=env, check=True,
-                   capture_output=True)
+    assert run_cli(api, monkeypatch, root / LAUNCH).exit_code == 0  # with its state folder
     state = root / ".storyboard"
     notes = []
     for _ in range(2):

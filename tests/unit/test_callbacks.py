@@ -5,9 +5,12 @@ event loop, and hangs up on what is not a small, prompt HTTP request."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import socket
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,13 +24,26 @@ from storyboard.execute.callbacks import (
     Listener,
     callback_url,
 )
+from storyboard.results import Callbacks, RunSummary
 
 
-def test_the_url_names_the_generation_in_its_query() -> None:
-    assert callback_url("http://127.0.0.1:8080/", "ab12") == "http://127.0.0.1:8080/?generation=ab12"
-    assert callback_url("http://127.0.0.1:8080", "ab12") == "http://127.0.0.1:8080/?generation=ab12"
-    assert (callback_url("https://tunnel.example/hook?via=t", "ab12")
-            == "https://tunnel.example/hook?via=t&generation=ab12")
+def test_the_url_names_the_generation_and_its_token_in_its_query() -> None:
+    assert (callback_url("http://127.0.0.1:8080/", "ab12", "t0k")
+            == "http://127.0.0.1:8080/?generation=ab12&token=t0k")
+    assert (callback_url("http://127.0.0.1:8080", "ab12", "t0k")
+            == "http://127.0.0.1:8080/?generation=ab12&token=t0k")
+    assert (callback_url("https://tunnel.example/hook?via=t", "ab12", "t0k")
+            == "https://tunnel.example/hook?via=t&generation=ab12&token=t0k")
+
+
+def test_the_token_is_the_hashs_hmac_under_the_journals_id() -> None:
+    """The same journal (an earlier run's jobs) gives the same token; another, another."""
+    mine = Hints(["ab12"], "http://127.0.0.1:8080/", key="journal-id")
+    expected = hmac.new(b"journal-id", b"ab12", hashlib.sha256).hexdigest()[:32]
+    assert mine.url_for("ab12") == f"http://127.0.0.1:8080/?generation=ab12&token={expected}"
+    assert Hints(["ab12"], "http://x/", key="journal-id").token("ab12") == expected
+    assert Hints(["ab12"], "http://x/", key="another").token("ab12") != expected
+    assert Hints(["ab12"], "http://x/").token("ab12") != expected  # no id: a random key
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -72,6 +88,10 @@ def test_only_a_known_hash_wakes_its_wait_and_junk_changes_nothing() -> None:
                     (await http.post(listener.url, content=b"\x00junk, no generation")
                      ).status_code,
                     (await http.post(listener.url + "?generation=", content=b"")).status_code,
+                    # the known hash without its token, or with another's: a guess
+                    (await http.post(listener.url + "?generation=known")).status_code,
+                    (await http.post(listener.url + "?generation=known&token="
+                                     + hints.token("other"))).status_code,
                 ]
                 # nothing woke: a wait for a known hash runs out its time
                 asleep = await hints.wait("known", 0.05)
@@ -83,9 +103,9 @@ def test_only_a_known_hash_wakes_its_wait_and_junk_changes_nothing() -> None:
         return statuses, hints, asleep, woken
 
     statuses, hints, asleep, woken = asyncio.run(scenario())
-    assert statuses == [204, 204, 204, 204]
+    assert statuses == [204] * 6
     assert (asleep, woken) == (False, True)
-    assert (hints.received, hints.ignored) == (1, 3)
+    assert (hints.received, hints.ignored) == (1, 5)
 
 
 def test_a_slow_client_holds_up_no_one_else() -> None:
@@ -135,7 +155,7 @@ def test_a_stop_ends_every_wait_at_once_and_counts_as_no_hint() -> None:
         await asyncio.sleep(0)  # both are waiting now
         hints.wake_all()
         ended = await asyncio.gather(*waits)
-        hints.hint("a")  # a hint after the stop is kept for the next wait
+        hints.hint("a", hints.token("a"))  # a hint after the stop is kept for the next wait
         return ended, await hints.wait("a", 30), loop.time() - started
 
     ended, later, seconds = asyncio.run(scenario())
@@ -188,10 +208,13 @@ def test_a_request_that_is_not_http_is_answered_400_and_hung_up_on() -> None:
 
 
 def test_a_body_past_the_limit_is_answered_and_hung_up_on_the_hint_counts() -> None:
-    head = (f"POST /?generation=known HTTP/1.1\r\nHost: x\r\nContent-Length: "
-            f"{MAX_BODY_BYTES * 4}\r\n\r\n").encode()
+    def head(hints: Hints) -> bytes:
+        target = hints.url_for("known").removeprefix(hints.base_url.rstrip("/"))
+        return (f"POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                f"{MAX_BODY_BYTES * 4}\r\n\r\n").encode()
+
     answer, hints = _serve(lambda listener, hints: _exchange(
-        listener, head + b"x" * (MAX_BODY_BYTES + 1)))
+        listener, head(hints) + b"x" * (MAX_BODY_BYTES + 1)))
     assert isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 204 ")
     assert b"connection: close" in answer.lower()
     assert hints.received == 1
@@ -208,3 +231,39 @@ def test_a_client_that_sends_nothing_is_hung_up_on(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(callbacks, "READ_TIMEOUT_S", 0.2)
     answer, _ = _serve(lambda listener, hints: _exchange(listener, b"POST /"))
     assert answer == b""
+
+
+def test_the_run_counts_jobs_a_poll_found_done_before_their_callback() -> None:
+    """Of the delivered ones: a job whose last wait ran out unhinted was found by a poll;
+    the URL said in the summary keeps neither credentials nor the query."""
+    async def scenario() -> Hints:
+        hints = Hints(["called", "polled", "failed"],
+                      "https://user:secret@tunnel.example:8443/hook?key=abc", key="id")
+        hints.hint("called", hints.token("called"))
+        assert await hints.wait("called", 30)
+        assert not await hints.wait("polled", 0)  # the safety net's look, then done
+        assert not await hints.wait("failed", 0)
+        return hints
+
+    hints = asyncio.run(scenario())
+    assert hints.count(["called", "polled"]) == Callbacks(
+        "https://tunnel.example:8443/hook", received=1, polled=1)
+
+
+@pytest.mark.parametrize(("received", "polled", "said"), [
+    (12, 0, []),
+    (0, 3, ["  warning: no callback reached http://127.0.0.1:8080/; 3 finished jobs found by "
+            "the slower safety-net polls instead — check that the API can reach "
+            "--callback-url (or --callback-listen)"]),
+    (9, 1, ["  callbacks: 9 received; 1 job found done by a poll first (its callback lost "
+            "or late)"]),
+])
+def test_the_summary_says_when_callbacks_did_not_come(
+        tmp_path: Path, received: int, polled: int, said: list[str]) -> None:
+    from storyboard.execute.workspace import Workspace
+    from storyboard.report.text import run_summary
+
+    summary = RunSummary((), Workspace.beside(tmp_path, "promo"),
+                         callbacks=Callbacks("http://127.0.0.1:8080/", received, polled))
+    lines = run_summary(summary).splitlines()
+    assert [line for line in lines if line.startswith(("  warning", "  callbacks"))] == said
