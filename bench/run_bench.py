@@ -284,36 +284,64 @@ def child(spec_file: Path) -> None:
         "process_wall_s": time.perf_counter() - _STARTED,
         "peak_rss_mb": usage.ru_maxrss / 1024,  # KiB on Linux
         "voluntary_switches": usage.ru_nvcsw, "involuntary_switches": usage.ru_nivcsw,
-        "journal_calls": journal_time["calls"], "journal_s": journal_time["seconds"],
+        "journal_calls": journal_time["loop_calls"], "journal_s": journal_time["loop_s"],
+        "journal_thread_calls": journal_time["thread_calls"],
+        "journal_thread_s": journal_time["thread_s"],
+        "journal_thread_cpu_s": journal_time["thread_cpu_s"],
+        "journal_batches": journal_time["batches"],
         "loop_lags": lags,
     }))
 
 
-JOURNAL_CALLS = ("begin", "created", "done", "get", "note", "failed", "rejected", "unknown")
+JOURNAL_CALLS = ("begin", "created", "done", "get", "latest", "note", "failed", "rejected",
+                 "unknown")
 LAG_TICK = 0.01  # seconds between event-loop lag samples
 
 
 def _time_journal_writes() -> dict[str, float]:
-    """Wrap the journal calls the executor makes from the event loop (all synchronous,
-    so their time is time the loop cannot serve anything else)."""
+    """Wrap the journal calls the executor makes, timing them where they run: on the event
+    loop's thread, each call (time the loop could serve nothing else: all of them, before
+    the journal thread), or in the journal thread, each batch of calls it hands to the
+    journal together (``run_batch``: one transaction, its commit included), in wall and
+    CPU time of that thread."""
+    import asyncio
     import functools
+    import threading
 
     from storyboard.journal.sqlite import Journal
 
-    total = {"calls": 0.0, "seconds": 0.0}
-    for name in JOURNAL_CALLS:
-        method = getattr(Journal, name)
+    total = {"loop_calls": 0.0, "loop_s": 0.0, "thread_calls": 0.0, "thread_s": 0.0,
+             "thread_cpu_s": 0.0, "batches": 0.0}
+    depth = threading.local()  # a call made by another (begin's rejected) counts once
 
+    def timing(name: str, method: Any) -> Any:
         @functools.wraps(method)
-        def timed(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if getattr(depth, "n", 0):
+                return method(*args, **kwargs)
+            on_loop = asyncio._get_running_loop() is not None
+            if name != "run_batch" and not on_loop:
+                total["thread_calls"] += 1  # (timed with its batch)
+                return method(*args, **kwargs)
+            t0, c0 = time.perf_counter(), time.thread_time()
+            depth.n = name != "run_batch"
             try:
-                return _method(*args, **kwargs)
+                return method(*args, **kwargs)
             finally:
-                total["calls"] += 1
-                total["seconds"] += time.perf_counter() - t0
+                depth.n = 0
+                if name == "run_batch":
+                    total["batches"] += 1
+                    total["thread_s"] += time.perf_counter() - t0
+                    total["thread_cpu_s"] += time.thread_time() - c0
+                else:
+                    total["loop_calls"] += 1
+                    total["loop_s"] += time.perf_counter() - t0
 
-        setattr(Journal, name, timed)
+        return timed
+
+    for name in (*JOURNAL_CALLS, "run_batch"):
+        if hasattr(Journal, name):  # (no run_batch before the journal thread)
+            setattr(Journal, name, timing(name, getattr(Journal, name)))
     return total
 
 
@@ -475,6 +503,11 @@ def analyse(n: int, concurrency: int, hashes: list[str], latency: Any,
         "median_create_s": statistics.median(create_s),
         "median_download_s": statistics.median(download_s) if download_s else None,
         "journal_calls": int(child_data["journal_calls"]), "journal_s": child_data["journal_s"],
+        # (a tree before the journal thread times only the loop's)
+        "journal_thread_calls": int(child_data.get("journal_thread_calls", 0)),
+        "journal_thread_s": child_data.get("journal_thread_s", 0.0),
+        "journal_thread_cpu_s": child_data.get("journal_thread_cpu_s", 0.0),
+        "journal_batches": int(child_data.get("journal_batches", 0)),
         "loop_lag_p50_s": statistics.median(lags), "loop_lag_p99_s": _percentile(lags, 0.99),
         "loop_lag_max_s": max(lags),
         "command": child_data["command"],
@@ -593,6 +626,7 @@ COMPARED = (  # (label, key, format) of the side-by-side table
     ("client CPU, whole process", "process_cpu_s", "{:.2f} s"),
     ("sandbox CPU (other process)", "sandbox_cpu_s", "{:.2f} s"),
     ("journal calls blocking the loop", "journal_s", "{:.2f} s"),
+    ("journal calls in the journal thread", "journal_thread_s", "{:.2f} s"),
     ("event-loop lag p99", "loop_lag_p99_s", "ms"),
     ("makespan", "makespan_s", "{:.2f} s"),
     ("delivered", "delivered", "{:,}"),
@@ -691,6 +725,9 @@ def report(r: dict[str, Any], checks: list[dict[str, Any]], spec: str, seed: int
          f"{r['median_download_s'] * 1000:.1f} ms (journal write included)"),
         ("journal calls on the event loop", f"{r['journal_calls']:,} calls, "
          f"{r['journal_s']:.2f} s blocking"),
+        ("journal calls in the journal thread", f"{r['journal_thread_calls']:,} calls in "
+         f"{r['journal_batches']:,} transactions, {r['journal_thread_s']:.2f} s "
+         f"({r['journal_thread_cpu_s']:.2f} s CPU)"),
         (f"event-loop lag ({LAG_TICK * 1000:g} ms ticks) p50 / p99 / max",
          f"{r['loop_lag_p50_s'] * 1000:.1f} / {r['loop_lag_p99_s'] * 1000:.1f} / "
          f"{r['loop_lag_max_s'] * 1000:.1f} ms"),
@@ -751,8 +788,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 1 when a target is missed (by the callbacks run, with "
                              "--ways both)")
     parser.add_argument("--against", type=Path, metavar="DIR",
-                        help="first run the same benchmark with another checkout (its client "
-                             "and sandbox, with DIR/.venv/bin/python), then this one, and "
+                        help="run each way first with another checkout (its client and "
+                             "sandbox, with DIR/.venv/bin/python), then with this one, and "
                              "print their figures side by side")
     parser.add_argument("--fraction", type=float, metavar="F",
                         help="this tree's PollPolicy.fraction (default 0.1): fewer calls or "
@@ -788,18 +825,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     compared = []
-    if args.against is not None:
-        tree = args.against.resolve()
-        python = tree / ".venv" / "bin" / "python"
-        if not (tree / "bench" / "run_bench.py").is_file() or not python.is_file():
-            parser.error(f"--against {tree}: needs bench/run_bench.py and .venv/bin/python")
-        other = measure(args.generations, args.concurrency, 0, args.latency, args.seed,
-                        False, sys.stderr, tree, str(python))
-        other["label"] = tree.name
-        compared.append(other)
+    tree = args.against.resolve() if args.against is not None else None
+    python = tree / ".venv" / "bin" / "python" if tree is not None else None
+    if tree is not None and (not (tree / "bench" / "run_bench.py").is_file()
+                             or python is None or not python.is_file()):
+        parser.error(f"--against {tree}: needs bench/run_bench.py and .venv/bin/python")
     results = []
     for n, way in enumerate(WAYS[args.ways]):  # the baseline and a profile: the first way's
         callbacks = way == "callbacks"
+        if tree is not None:  # the other checkout first, the same way, then this one
+            other = measure(args.generations, args.concurrency, 0, args.latency, args.seed,
+                            False, sys.stderr, tree, str(python), callbacks=callbacks)
+            other["label"] = f"{tree.name} {way}"
+            compared.append(other)
         result = measure(args.generations, args.concurrency, 0 if n else args.baseline,
                          args.latency, args.seed, args.profile and not n, sys.stderr,
                          fraction=None if callbacks else args.fraction, callbacks=callbacks)

@@ -11,13 +11,15 @@ sent the URL can wake a job — a request hash is no secret (anyone with the sto
 compute it) — and a job created by an earlier run on the same journal still wakes the
 next one. A hint without the right token is ignored like an unknown hash.
 
-``Listener`` is the receiving end: a stdlib ``ThreadingHTTPServer`` in a daemon thread
-that answers 204 to any POST (reading at most ``MAX_BODY_BYTES`` of it, with a timeout
-against slow clients) and hands the hash to the event loop with
-``loop.call_soon_threadsafe``. ``Hints`` is the loop's side: one latched event per
-generation of the run (unknown hashes are ignored), which the executor's poll wait
-(``Pace``) wakes on. A lost callback must not stall a job, so polls go on as a safety
-net, sparse and late (``PollPolicy.net_interval``).
+``Listener`` is the receiving end, served on the event loop (an ``asyncio`` server whose
+connections h11 reads): it answers 204 to any POST (reading at most ``MAX_BODY_BYTES``
+of it, with a timeout against slow clients) and hands the hash and token to ``Hints``,
+one latched event per generation of the run (unknown hashes are ignored), which the
+executor's poll wait (``Pace``) wakes on. It was a stdlib ``ThreadingHTTPServer``, a
+thread for every connection (a sender opens one a callback, as the sandbox does)
+contending with the loop for the GIL: ~0.4 ms of CPU a callback, against ~0.3 ms here,
+most of it now the kernel's work for the connection. A lost callback must not stall a
+job, so polls go on as a safety net, sparse and late (``PollPolicy.net_interval``).
 """
 
 from __future__ import annotations
@@ -26,22 +28,23 @@ import asyncio
 import contextlib
 import hmac
 import secrets
-import threading
-from collections.abc import Callable, Iterable, Iterator
+import socket
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import h11
+
 from storyboard.errors import UsageError
-from storyboard.results import Callbacks
 from storyboard.execute.stop import nap, wake
+from storyboard.results import Callbacks
 
 DEFAULT_HOST = "127.0.0.1"
 PARAMETER = "generation"
 TOKEN_PARAMETER = "token"
 TOKEN_CHARS = 32  # hex digits of the HMAC kept: 128 bits
 MAX_BODY_BYTES = 64 * 1024  # a hint's body is read (to keep the connection) and dropped
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers
 READ_TIMEOUT_S = 5.0  # a client that sends slower than this is hung up on
 
 
@@ -132,67 +135,141 @@ class Hints:
         return Callbacks(where, self.received, len(self._unhinted.intersection(delivered)))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = READ_TIMEOUT_S
-    server: _Server
+class _Connection(asyncio.Protocol):
+    """One connection to the listener, on the event loop: HTTP/1.1 read by h11, each POST
+    answered 204 and its generation handed on (anything else: 501). A client that sends
+    nothing for ``READ_TIMEOUT_S``, a body past ``MAX_BODY_BYTES`` or a request h11 cannot
+    read is hung up on."""
 
-    def do_POST(self) -> None:
-        length = self.headers.get("Content-Length", "")
-        if self.headers.get("Transfer-Encoding") or not length.isdigit() \
-                or int(length) > MAX_BODY_BYTES:
-            self.close_connection = True  # the body is not read: the connection cannot go on
+    def __init__(self, listener: Listener) -> None:
+        self._listener = listener
+        self._http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._request: h11.Request | None = None
+        self._body = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._listener.connections.add(self)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._listener.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        self._arm()
+        self._http.receive_data(data)
+        self._read()
+
+    def eof_received(self) -> bool:
+        self._http.receive_data(b"")
+        self._read()
+        return False  # the transport closes itself
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(READ_TIMEOUT_S, self.close)
+
+    def _read(self) -> None:
+        while self._transport is not None and not self._transport.is_closing():
+            try:
+                event = self._http.next_event()
+            except h11.RemoteProtocolError as exc:  # say why where it can, then hang up
+                with contextlib.suppress(h11.LocalProtocolError):
+                    self._transport.write(self._http.send(h11.Response(
+                        status_code=exc.error_status_hint,
+                        headers=[("Content-Length", "0"), ("Connection", "close")])) or b"")
+                return self.close()
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return None
+            if isinstance(event, h11.Request):
+                self._request, self._body = event, 0
+            elif isinstance(event, h11.Data):
+                self._body += len(event.data)
+                if self._body > MAX_BODY_BYTES:  # a hint is small: answer, read no more
+                    return self._answer(closing=True)
+            elif isinstance(event, h11.EndOfMessage):
+                self._answer(closing=False)
+            else:  # ConnectionClosed
+                return self.close()
+        return None
+
+    def _answer(self, *, closing: bool) -> None:
+        assert self._transport is not None and self._request is not None
+        post = self._request.method == b"POST"
+        headers = [("Content-Length", "0"), *([("Connection", "close")] if closing else [])]
+        self._transport.write(self._http.send(h11.Response(status_code=204 if post else 501,
+                                                           headers=headers)) or b"")
+        self._transport.write(self._http.send(h11.EndOfMessage()) or b"")
+        if post:  # whatever it held, a 204: a caller learns nothing by trying
+            query = parse_qs(urlsplit(self._request.target.decode("ascii", "replace")).query)
+            self._listener.deliver(*(query[name][0] if name in query else None
+                                     for name in (PARAMETER, TOKEN_PARAMETER)))
+        if closing or self._http.our_state is h11.MUST_CLOSE:
+            self.close()
         else:
-            self.rfile.read(int(length))
-        query = parse_qs(urlsplit(self.path).query)
-        self.send_response(204)  # whatever it held: a caller learns nothing by trying
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        self.server.deliver(*(query[name][0] if name in query else None
-                              for name in (PARAMETER, TOKEN_PARAMETER)))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # a hint is not worth a line on the user's terminal
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    deliver: Callable[[str | None, str | None], None] = staticmethod(lambda hash, token: None)
+            self._http.start_next_cycle()
 
 
 class Listener:
     """The HTTP end of callbacks: bound when made (a port in use fails before anything is
-    created), serving from ``attach`` until ``close``."""
+    created), served on the run's event loop from ``attach`` until ``detach``, and given
+    back by ``close``. Nothing runs in a thread: a hint costs the loop about what reading
+    a poll's reply does."""
 
     def __init__(self, listen: Listen) -> None:
+        self._socket = socket.socket(socket.AF_INET6 if ":" in listen.host else socket.AF_INET)
         try:
-            self._server = _Server((listen.host, listen.port), _Handler)
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((listen.host, listen.port))
+            self._socket.listen(128)
         except OSError as exc:
+            self._socket.close()
             raise UsageError(f"--callback-listen {listen.host}:{listen.port}: cannot listen "
                              f"there ({exc.strerror or exc})") from None
-        host, port = str(self._server.server_address[0]), int(self._server.server_address[1])
+        host, port = self._socket.getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
-        self._thread: threading.Thread | None = None
+        self.connections: set[_Connection] = set()
+        self._hints: Hints | None = None
+        self._serving: asyncio.Task[asyncio.Server] | None = None
 
     def attach(self, loop: asyncio.AbstractEventLoop, hints: Hints) -> None:
-        """Hand every callback's hash and token to ``hints`` on ``loop`` from now on."""
-        def deliver(hash: str | None, token: str | None) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: the run is over
-                loop.call_soon_threadsafe(hints.hint, hash, token)
+        """Hand every callback's hash to ``hints`` from now on, served on ``loop`` (the
+        running one; connections made before wait to be accepted)."""
+        self._hints = hints
+        if self._serving is None:
+            self._serving = loop.create_task(loop.create_server(
+                lambda: _Connection(self), sock=self._socket.dup()))
 
-        self._server.deliver = deliver
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05}, daemon=True,
-                                            name="storyboard-callbacks")
-            self._thread.start()
+    def deliver(self, hash: str | None, token: str | None) -> None:
+        if self._hints is not None:
+            self._hints.hint(hash, token)
+
+    def detach(self) -> None:
+        """Serve no more (on the loop that served: the run's, before it ends)."""
+        serving, self._serving, self._hints = self._serving, None, None
+        if serving is not None:
+            if not serving.done():
+                serving.cancel()
+            elif not serving.cancelled() and serving.exception() is None:
+                serving.result().close()
+        for connection in list(self.connections):
+            connection.close()
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        with contextlib.suppress(RuntimeError):  # the loop that served it has closed
+            self.detach()
+        self._socket.close()
 
 
 @contextlib.contextmanager
@@ -208,13 +285,18 @@ def listening(listen: Listen | None) -> Iterator[Listener | None]:
         listener.close()
 
 
-def hints_for(listener: Listener | None, hashes: Iterable[str],
-              public_url: str | None, key: str | None) -> Hints | None:
-    """The run's hints, served by ``listener`` on the running loop (None: callbacks off).
-    Creates name ``public_url`` (``--callback-url``) when given, else the listener; their
-    tokens are made with ``key`` (the journal's id)."""
+@contextlib.contextmanager
+def hinted(listener: Listener | None, hashes: Iterable[str], public_url: str | None,
+           key: str | None) -> Iterator[Hints | None]:
+    """The run's hints, served by ``listener`` on the running loop while the run lasts
+    (None: callbacks off). Creates name ``public_url`` (``--callback-url``) when given,
+    else the listener; their tokens are made with ``key`` (the journal's id)."""
     if listener is None:
-        return None
+        yield None
+        return
     hints = Hints(hashes, public_url or listener.url, key)
     listener.attach(asyncio.get_running_loop(), hints)
-    return hints
+    try:
+        yield hints
+    finally:
+        listener.detach()

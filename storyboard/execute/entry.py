@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from storyboard.execute.callbacks import Listener, hints_for, listening
+from storyboard.execute.callbacks import Listener, hinted, listening
 from storyboard.execute.executor import Executor
 from storyboard.execute.manifest import write_manifest
 from storyboard.execute.options import Api, RunOptions
@@ -68,9 +68,9 @@ async def run(plan: Plan, *, client: httpx.AsyncClient, journal: Journal, worksp
     options = options or RunOptions()
     prepared = prepared or prepare(plan, journal, workspace, options)
     kind = SharedExecutor if journal.shared else Executor
-    with listening(options.callback_listen if listener is None else None) as own:
-        hints = hints_for(listener or own, (t.item.generation.hash for t in prepared.tasks),
-                          options.callback_url, journal.state_id)
+    with listening(options.callback_listen if listener is None else None) as own, \
+            hinted(listener or own, (t.item.generation.hash for t in prepared.tasks),
+                   options.callback_url, journal.state_id) as hints:
         executor = kind(prepared, client=api.speak(client), journal=journal,
                         workspace=workspace, options=options, on_event=on_event, hints=hints)
         if on_stop is None:

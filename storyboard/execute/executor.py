@@ -14,7 +14,8 @@ The promise is that no paid job is ever lost and none is paid for twice:
 
 ``prepare`` decides what each generation needs; the ``Executor`` does it with bounded
 concurrency, reporting progress as events (``shared.SharedExecutor`` when runners share
-the journal); ``entry`` runs it.
+the journal), each journal call awaited from a thread of its own (``journal_thread``);
+``entry`` runs it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from storyboard.api.client import ShortAPIClient
 from storyboard.api.contract import STATUS_GENERATING, Created, JobState
@@ -42,21 +42,23 @@ from storyboard.errors import (
     StoryboardError,
 )
 from storyboard.execute.callbacks import Hints
+from storyboard.execute.journal_thread import Cancelled, JournalThread
 from storyboard.execute.latency import Expected, expected_for
 from storyboard.execute.options import RunOptions
 from storyboard.execute.pace import Pace
 from storyboard.execute.prepare import Action, Prepared, Task
 from storyboard.execute.reasons import local_failure, unknown_reason
-from storyboard.execute.rescue import Kept, keep_note
+from storyboard.execute.rescue import Held, Kept
 from storyboard.execute.stop import Stop
 from storyboard.execute.workspace import Workspace
 from storyboard.journal import API, SANDBOX, Attempt, Journal, Status
-from storyboard.model import Generation, PlanItem
+from storyboard.model import PlanItem
 from storyboard.results import Event, Outcome, Result, RunSummary
-from storyboard.store import link_atomic
 
 JOURNAL_RETRY_DELAYS = (0.1, 0.5, 2.0)  # seconds between tries of a failed journal write
+NOT_SENT_CANCELLED = "not sent: the run was cancelled before its create was sent"
 _ORIGIN_NAMES = {API: "the real API", SANDBOX: "a sandbox"}
+T = TypeVar("T")
 
 
 class Executor:
@@ -76,10 +78,9 @@ class Executor:
         self.emit = on_event
         self.clock = clock
         self.stop = Stop()
+        self.io = JournalThread(journal.run_batch)  # every journal call of the loop's
         self._renders: dict[str, asyncio.Future[Outcome]] = {}
-        self._held: dict[int, Created] = {}  # attempt id -> a job the journal has not taken
-        self._hash_of: dict[int, str] = {}
-        self.kept: list[str] = []  # what happened to each held job id, for the summary
+        self.held = Held(workspace.rescue_files)  # job ids the journal could not take
         self._began: set[str] = set()  # hashes whose attempt this runner journaled
         self.expected = expected or expected_for(prepared.tasks, client)  # sets poll times
         self.pace = Pace(options.poll, self.expected, self.stop, hints)  # callbacks' too
@@ -90,18 +91,20 @@ class Executor:
         order = sorted(self.prepared.tasks, key=lambda t: t.action is Action.CREATE)
         for task in order:
             self.emit(Event(task.item.generation.id, "queued"))
-        outcomes = await self._all(order, slots)
+        try:
+            outcomes = await self._all(order, slots)
+        finally:
+            self.io.close()
         by_id = {o.item.generation.id: o for o in outcomes}
         ordered = tuple(by_id[t.item.generation.id] for t in self.prepared.tasks)
         return RunSummary(ordered, self.workspace, interrupted=self.stop.requested,
-                          kept=tuple(self.kept))
+                          kept=tuple(self.held.notes))
 
     async def _all(self, order: list[Task], slots: asyncio.Semaphore) -> list[Outcome]:
         return await asyncio.gather(*(self._one(task, slots) for task in order))
 
     async def _render(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
-        """Reuse, resume, download or create one generation (``SharedExecutor`` claims it
-        first)."""
+        """Reuse, resume, download or create one generation (``SharedExecutor``: claimed)."""
         return await self._work(task, slots)
 
     def request_stop(self) -> None:
@@ -119,10 +122,10 @@ class Executor:
             except (StoryboardError, OSError) as exc:
                 # a local failure (disk full, a folder where a render should go, the
                 # journal) fails this generation only, never the jobs in flight beside it
-                held = self._held_for(g.hash)
+                held = self.held.of(g.hash)
                 outcome = Outcome(task.item, Result.FAILED,
-                                  held.job_id if held else self._job_id(g.hash),
-                                  held.amount if held else None, reason=local_failure(exc))
+                                  held.job_id if held else await self._job_id(g.hash),
+                                  held.charged_usd if held else None, reason=local_failure(exc))
             except BaseException:
                 render.cancel()
                 raise
@@ -130,16 +133,12 @@ class Executor:
         self.emit(Event(g.id, outcome.result.value, outcome.reason or "", outcome.charged))
         return outcome
 
-    def _held_for(self, hash: str) -> Created | None:
-        return next((c for a, c in self._held.items() if self._hash_of.get(a) == hash), None)
-
-    def _job_id(self, hash: str) -> str | None:
+    async def _job_id(self, hash: str) -> str | None:
         """The journaled job id of a generation, if the journal can still say."""
-        try:
-            attempt = self.journal.latest(hash, self.workspace.origin)
-        except StoryboardError:
-            return None
-        return attempt.job_id if attempt is not None else None
+        with contextlib.suppress(StoryboardError):
+            attempt = await self.io(self.journal.latest, hash, self.workspace.origin)
+            return attempt.job_id if attempt is not None else None
+        return None
 
     def _render_of(self, hash: str) -> asyncio.Future[Outcome]:
         """The outcome of rendering one request, awaited by every generation sharing it."""
@@ -151,7 +150,7 @@ class Executor:
         if leader.result in (Result.DELIVERED, Result.REUSED):
             cached = self.workspace.cache_file(item.generation.hash)
             return replace(leader, item=item, charged=None,
-                           file=self._publish(item.generation, cached))
+                           file=self.workspace.publish(item.generation, cached))
         return replace(leader, item=item, charged=None, reason=(
             f"same request as {leader.item.generation.id}: {leader.reason or leader.result}"))
 
@@ -187,7 +186,7 @@ class Executor:
     def _reuse(self, item: PlanItem, attempt: Attempt | None) -> Outcome:
         self.workspace.to_store(item.generation.hash)  # a bucket store that lacks it gets it
         cached = self.workspace.cache_file(item.generation.hash)
-        file = self._publish(item.generation, cached)
+        file = self.workspace.publish(item.generation, cached)
         return Outcome(item, Result.REUSED, attempt.job_id if attempt else None,
                        attempt.charge if attempt else None, file=file,
                        sha256=attempt.sha256 if attempt else None)
@@ -198,7 +197,7 @@ class Executor:
         g = item.generation
         if self.stop.auth_failed:
             return Outcome(item, Result.NOT_STARTED, reason="not sent: the API refused the key")
-        attempt_id = self._begin(item)
+        attempt_id = await self._begin(item)
         if isinstance(attempt_id, Outcome):
             return attempt_id
         created = await self._send(item, attempt_id)
@@ -206,12 +205,21 @@ class Executor:
             return created
         origin = SANDBOX if created.sandbox else API
         self.emit(Event(g.id, "submitted", created.job_id, created.amount))
+
+        def journal_job_id() -> Attempt | None:  # and read the attempt back, in one call
+            self.journal.created(attempt_id, created.job_id, created.amount, origin)
+            with contextlib.suppress(StoryboardError):  # (a read is not retried as a write)
+                return self.journal.get(attempt_id)
+            return None
         try:
-            await self._journal_retrying(
-                lambda: self.journal.created(attempt_id, created.job_id, created.amount, origin))
-            found = self.journal.get(attempt_id)
+            found = (await self._journal_retrying(journal_job_id)
+                     or await self.io(self.journal.get, attempt_id))
         except StoryboardError as exc:
             return self._hold(item, attempt_id, created, origin, exc)
+        except asyncio.CancelledError as cancelled:  # quitting: keep a job id not journaled
+            if not (isinstance(cancelled, Cancelled) and cancelled.made):
+                self._hold(item, attempt_id, created, origin, "the run was cancelled")
+            raise
         if created.sandbox != self.workspace.sandbox:
             return Outcome(item, Result.FAILED, created.job_id, created.amount, reason=(
                 f"{self.client.base_url} answered as {_ORIGIN_NAMES[origin]}, but this run "
@@ -220,16 +228,19 @@ class Executor:
         assert found is not None
         return found
 
-    def _begin(self, item: PlanItem) -> int | Outcome:
+    async def _begin(self, item: PlanItem) -> int | Outcome:
         """The attempt, journaled before anything is sent; or why nothing is sent."""
         g = item.generation
         try:
-            attempt_id = self.journal.begin(hash=g.hash, generation_id=g.id,
-                                            storyboard=self.workspace.name,
-                                            request=g.request(), estimated_usd=item.cost,
-                                            origin=self.workspace.origin,
-                                            api_base=self.client.base_url,
-                                            within=self._within())
+            attempt_id = await self.io(self.journal.begin, hash=g.hash, generation_id=g.id,
+                                       storyboard=self.workspace.name, request=g.request(),
+                                       estimated_usd=item.cost, origin=self.workspace.origin,
+                                       api_base=self.client.base_url, within=self._within())
+        except Cancelled as cancelled:  # no create is sent once the run is cancelled, so
+            if isinstance(cancelled.result, int):  # an attempt written meanwhile says so
+                with contextlib.suppress(StoryboardError):
+                    await self.io(self.journal.rejected, cancelled.result, NOT_SENT_CANCELLED)
+            raise
         except ClaimLost:
             raise
         except OverBudget as exc:
@@ -253,17 +264,18 @@ class Executor:
                                                 g.hash, self.options.callback_url))
         except asyncio.CancelledError:
             # quitting at once (a second Ctrl-C) while the create was in flight
-            self.journal.unknown(attempt_id, "the run was interrupted while sending the create")
+            await self.io(self.journal.unknown, attempt_id,
+                          "the run was interrupted while sending the create")
             raise
         except OutcomeUnknown as exc:
-            self.journal.unknown(attempt_id, str(exc))
+            await self.io(self.journal.unknown, attempt_id, str(exc))
             return Outcome(item, Result.UNKNOWN, reason=unknown_reason(str(exc)))
         except AuthError as exc:
             self.stop.auth_failed = True
-            self.journal.rejected(attempt_id, str(exc))
+            await self.io(self.journal.rejected, attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=str(exc))
         except (RetryableAPIError, APIError) as exc:
-            self.journal.rejected(attempt_id, str(exc))
+            await self.io(self.journal.rejected, attempt_id, str(exc))
             return Outcome(item, Result.FAILED, reason=f"{exc} (not charged; a rerun retries)")
 
     def _within(self) -> Decimal | None:
@@ -271,44 +283,39 @@ class Executor:
         journal's: ``SharedExecutor``); one runner's plan was checked before it ran."""
         return None
 
-    async def _journal_retrying(self, write: Callable[[], None]) -> None:
+    async def _journal_retrying(self, write: Callable[[], T]) -> T:
         """A journal write that failed is tried again a few times (a full disk may clear)."""
         for delay in JOURNAL_RETRY_DELAYS:
-            try:
-                write()
-                return
-            except StoryboardError:
-                await asyncio.sleep(delay)
-        write()
+            with contextlib.suppress(StoryboardError):
+                return await self.io(write)
+            await asyncio.sleep(delay)
+        return await self.io(write)
 
     def _hold(self, item: PlanItem, attempt_id: int, created: Created, origin: str,
-              exc: StoryboardError) -> Attempt:
+              exc: StoryboardError | str) -> Attempt:
         """The job is paid but not journaled: submit nothing more, keep its id where the
         next run adopts it, and go on polling and downloading it from memory."""
         g = item.generation
         self.stop.journal_failed = str(exc)
-        self._held[attempt_id], self._hash_of[attempt_id] = created, g.hash
         kept = Kept(attempt_id, g.hash, g.id, self.workspace.name, g.request(), item.cost,
                     created.job_id, created.amount, origin, self.client.base_url)
-        note = keep_note(kept, self.workspace.rescue_files, exc)
-        self.kept.append(f"{g.id}: {note}")
-        self.emit(Event(g.id, "journal-failed", note))
+        self.emit(Event(g.id, "journal-failed", self.held.hold(kept, exc)))
         return kept.attempt(self.clock())
 
-    def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
-                **fields: Any) -> None:
+    async def _record(self, attempt: Attempt, write: Callable[..., None], *args: Any,
+                      **fields: Any) -> None:
         """``write(attempt_id, *args, **fields)``: a journal write about ``attempt``. For a
         held one, first try again to journal its job id; while the journal cannot take
         it, the rescue file has it."""
-        held = self._held.get(attempt.attempt_id)
+        held = self.held.get(attempt.attempt_id)
         if held is not None:
             try:
-                self.journal.created(attempt.attempt_id, held.job_id, held.amount,
-                                     attempt.origin)
+                await self.io(self.journal.created, held.attempt_id, held.job_id,
+                              held.charged_usd, held.origin)
             except StoryboardError:
                 return
-            del self._held[attempt.attempt_id]
-        write(attempt.attempt_id, *args, **fields)
+            self.held.journaled(held.attempt_id)
+        await self.io(write, attempt.attempt_id, *args, **fields)
 
     async def _poll(self, item: PlanItem, attempt: Attempt) -> JobState | Outcome:
         assert attempt.job_id is not None
@@ -328,10 +335,10 @@ class Executor:
             except ExecutionError as exc:
                 if attempt.status is Status.DONE:  # e.g. results cleared after 30 days
                     reason = f"the finished video can no longer be fetched: {exc}"
-                    self._record(attempt, self.journal.failed, reason, False, None)
+                    await self._record(attempt, self.journal.failed, reason, False, None)
                     return Outcome(item, Result.FAILED, attempt.job_id, reason=(
                         f"{reason}; a rerun renders it again (a new, paid job)"))
-                self._record(attempt, self.journal.note, str(exc))
+                await self._record(attempt, self.journal.note, str(exc))
                 return self._left_pending(item, attempt, f"cannot query the job: {exc}")
             if state is not None:
                 if state.done:
@@ -340,8 +347,8 @@ class Executor:
                     reason = state.message or f"job failed with status {state.status}"
                     if attempt.status is Status.DONE:  # its video was lost from the cache
                         reason = f"the finished video can no longer be fetched: {reason}"
-                    self._record(attempt, self.journal.failed, reason, state.refunded,
-                                 state.status)
+                    await self._record(attempt, self.journal.failed, reason, state.refunded,
+                                       state.status)
                     return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge,
                                    refunded=state.refunded, reason=reason)
                 now_phase = "generating" if state.status == STATUS_GENERATING else "queued-remote"
@@ -350,7 +357,7 @@ class Executor:
                     self.emit(Event(g.id, phase, attempt.job_id))
             if self.clock() - polling_since > policy.deadline:  # ...this run's wait, the end
                 note = f"still running after {policy.deadline:.0f} s of waiting"
-                self._record(attempt, self.journal.note, note)
+                await self._record(attempt, self.journal.note, note)
                 return self._left_pending(item, attempt, note)
             await self.pace.wait(g, attempt.job_id, elapsed,
                                  polling_since + policy.deadline - self.clock())
@@ -382,19 +389,12 @@ class Executor:
                 problem = str(exc)
                 continue
             # relative to the state folder, which moves with the project (and CI caches)
-            self._record(attempt, self.journal.done, url=self.client.redact(url),
-                         sha256=sha256, file=self.workspace.cache_name(cached))
+            await self._record(attempt, self.journal.done, url=self.client.redact(url),
+                               sha256=sha256, file=self.workspace.cache_name(cached))
             if self.workspace.bucket is not None:  # a bucket store gets it (off the loop)
                 await asyncio.to_thread(self.workspace.to_store, g.hash)
-            file = self._publish(g, cached)
             return Outcome(item, Result.DELIVERED, attempt.job_id, attempt.charge,
-                           file=file, sha256=sha256)
-        self._record(attempt, self.journal.note, f"download failed: {problem}")
+                           file=self.workspace.publish(g, cached), sha256=sha256)
+        await self._record(attempt, self.journal.note, f"download failed: {problem}")
         return Outcome(item, Result.FAILED, attempt.job_id, attempt.charge, reason=(
             f"download failed: {problem}; the job is paid — rerun to download it again"))
-
-    def _publish(self, g: Generation, cached: Path) -> Path:
-        """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
-        target = self.workspace.render_file(g)
-        link_atomic(cached, target)
-        return target

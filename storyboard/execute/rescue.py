@@ -59,6 +59,33 @@ class Kept:
                        api_base=self.api_base)
 
 
+class Held:
+    """The jobs of this run whose ids the journal could not take: kept in a rescue file,
+    polled and downloaded from memory, and journaled after all by the first later write
+    about them that the journal takes."""
+
+    def __init__(self, places: Sequence[Path]) -> None:
+        self._places = places
+        self._jobs: dict[int, Kept] = {}  # attempt id -> a job the journal has not taken
+        self.notes: list[str] = []  # what happened to each, for the summary
+
+    def hold(self, kept: Kept, why: object) -> str:
+        """Keep ``kept`` (see ``keep_note``) and hold it; what to tell the user."""
+        self._jobs[kept.attempt_id] = kept
+        note = keep_note(kept, self._places, why)
+        self.notes.append(f"{kept.generation_id}: {note}")
+        return note
+
+    def get(self, attempt_id: int) -> Kept | None:
+        return self._jobs.get(attempt_id)
+
+    def of(self, hash: str) -> Kept | None:
+        return next((k for k in self._jobs.values() if k.hash == hash), None)
+
+    def journaled(self, attempt_id: int) -> None:
+        del self._jobs[attempt_id]
+
+
 def keep_note(kept: Kept, places: Sequence[Path], why: object) -> str:
     """Keep ``kept`` (see ``keep``) and say where, for the summary and the progress."""
     place = keep(kept, places)

@@ -16,6 +16,7 @@ from typing import Any
 
 from storyboard.errors import ClaimLost, StoryboardError
 from storyboard.execute.executor import Executor
+from storyboard.execute.journal_thread import JournalThread
 from storyboard.execute.prepare import Action, Task, decide
 from storyboard.execute.reasons import unknown_reason
 from storyboard.journal import Attempt, Journal, Status
@@ -29,8 +30,10 @@ class Waiter:
     """Generations waiting for other runners' claims, looked up together: one query per
     interval for all of them, however many wait."""
 
-    def __init__(self, journal: Journal, origin: str, *, interval: float) -> None:
+    def __init__(self, journal: Journal, io: JournalThread, origin: str, *,
+                 interval: float) -> None:
         self.journal = journal
+        self.io = io
         self.origin = origin
         self.interval = interval
         self._waiting: dict[str, list[asyncio.Future[None]]] = {}
@@ -48,13 +51,21 @@ class Waiter:
         while self._waiting:
             await asyncio.sleep(self.interval)
             try:
-                free = self.journal.free(list(self._waiting), self.origin)
+                free = await self.io(self.journal.free, list(self._waiting), self.origin)
             except StoryboardError:
                 free = set(self._waiting)  # let them try: the error reaches them there
             for hash in free:
                 for future in self._waiting.pop(hash, []):
                     if not future.done():
                         future.set_result(None)
+
+    async def close(self) -> None:
+        """Stop looking (waits the run gave up on may be left; the journal is not theirs
+        once the run is over)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 class SharedExecutor(Executor):
@@ -64,7 +75,7 @@ class SharedExecutor(Executor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.started = self.clock()
-        self._waiter = Waiter(self.journal, self.workspace.origin,
+        self._waiter = Waiter(self.journal, self.io, self.workspace.origin,
                               interval=min(1.0, self.journal.lease / 4))
 
     async def _all(self, order: list[Task], slots: asyncio.Semaphore) -> list[Outcome]:
@@ -75,6 +86,7 @@ class SharedExecutor(Executor):
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            await self._waiter.close()
 
     async def _render(self, task: Task, slots: asyncio.Semaphore) -> Outcome:
         if task.action is Action.REUSE:
@@ -102,7 +114,7 @@ class SharedExecutor(Executor):
         item, g, origin = task.item, task.item.generation, self.workspace.origin
         waited = False
         while True:
-            latest = self.journal.latest(g.hash, origin)
+            latest = await self.io(self.journal.latest, g.hash, origin)
             if latest is not None and self.workspace.bucket is not None:
                 await asyncio.to_thread(self.workspace.from_store, latest)  # another's render
             settled = self._settled(item, latest)
@@ -113,14 +125,14 @@ class SharedExecutor(Executor):
             async with slots:
                 if self.stop.requested:
                     return Outcome(item, Result.NOT_STARTED, reason="stopped before submitting")
-                if self.journal.claim(g.hash, origin):
+                if await self.io(self.journal.claim, g.hash, origin):
                     try:
                         return await self._claimed(item, slots)
                     except ClaimLost:
                         pass  # another runner took it over while this one was away
                     finally:
                         with contextlib.suppress(StoryboardError):
-                            self.journal.release(g.hash, origin)
+                            await self.io(self.journal.release, g.hash, origin)
             if not waited:
                 waited = True
                 self.emit(Event(g.id, "waiting", "for another runner"))
@@ -140,13 +152,13 @@ class SharedExecutor(Executor):
         """Under this runner's claim: what the journal holds now decides (the runner that
         held it before may have finished it, or stopped while sending its create)."""
         g = item.generation
-        latest = self.journal.latest(g.hash, self.workspace.origin)
+        latest = await self.io(self.journal.latest, g.hash, self.workspace.origin)
         if latest is not None and latest.status is Status.SUBMITTING:
             # its runner stopped (its claim lapsed) while sending the create: it may
             # exist and be charged, so it is never sent again blindly
-            self.journal.unknown(latest.attempt_id, (
+            await self.io(self.journal.unknown, latest.attempt_id, (
                 f"runner {latest.runner or '?'} stopped while sending the create"))
-            latest = self.journal.get(latest.attempt_id)
+            latest = await self.io(self.journal.get, latest.attempt_id)
         settled = self._settled(item, latest)
         if isinstance(settled, Outcome):
             return settled
@@ -179,7 +191,8 @@ class SharedExecutor(Executor):
         after a lease, and another runner takes its generations over. A renewal that
         fails is tried again at the next beat: should the claims lapse meanwhile, ``begin``
         refuses to create what another runner took over, and the journal writes that
-        failed say so themselves."""
+        failed say so themselves. Not in the journal thread: a renewal has a connection of
+        its own, and a slow write must not let the claims lapse."""
         while True:
             await asyncio.sleep(self.journal.lease / 3)
             with contextlib.suppress(StoryboardError):

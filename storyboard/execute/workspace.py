@@ -140,6 +140,12 @@ class Workspace:
             return keeper
         return keeper.with_name(f"{keeper.stem}{CANDIDATE_MARK}{g.candidate}.mp4")
 
+    def publish(self, g: Generation, cached: Path) -> Path:
+        """Place the cached video at renders/<name>/<variant>/<clip>.mp4, atomically."""
+        target = self.render_file(g)
+        link_atomic(cached, target)
+        return target
+
     def keeper_file(self, g: Generation) -> Path:
         take = "" if g.take is None else f".{g.take}"
         return self.out_dir / self.name / g.variant / f"{g.clip}{take}.mp4"

@@ -17,7 +17,7 @@ them (anything else is a bug and raises)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -33,6 +33,7 @@ ORIGINS = (API, SANDBOX)
 ACCEPT_LOST_OPTION = "--accept-lost-journal"
 INTERRUPTED = "the previous run stopped while sending the create"
 DEFAULT_LEASE = 30.0  # seconds a shared journal's claim outlives a runner that stopped renewing it
+Ended = tuple[Any, BaseException | None]  # what a journal call returned, or what it raised
 
 
 class Status(StrEnum):
@@ -125,6 +126,11 @@ class Journal(Protocol):
     ``renew`` while it works, and ``release``s it when done; a claim whose runner stops
     renewing it expires and is taken over. A journal that is not shared has one writer
     (its state folder's lock): every claim is granted.
+
+    ``run_batch`` makes calls that were waiting together (the run's journal thread hands
+    over all it has) and returns each one's result or error only once all are durable:
+    it may commit them together (group commit), never a write before its caller learns
+    of it.
     """
 
     path: Any  # where it is, for messages (a file, or a URL without its password)
@@ -164,6 +170,8 @@ class Journal(Protocol):
     def spent(self, storyboard: str, origin: str = API) -> Spent: ...
     def attempts(self, hash: str | None = None) -> list[Attempt]: ...
 
+    def run_batch(self, calls: Sequence[Callable[[], Any]]) -> list[Ended]: ...  # group commit
+
     def claim(self, hash: str, origin: str) -> bool: ...
     def release(self, hash: str, origin: str) -> None: ...
     def renew(self) -> None: ...
@@ -190,6 +198,14 @@ class OneWriter:
 
     def free(self, hashes: Iterable[str], origin: str) -> set[str]:
         return set(hashes)
+
+
+def ended(call: Callable[[], Any]) -> Ended:
+    """``call()``'s result, or what it raised."""
+    try:
+        return call(), None
+    except BaseException as exc:  # handed to whoever waits for the call
+        return None, exc
 
 
 def spent_by(attempts: Iterable[Attempt], origin: str) -> Spent:

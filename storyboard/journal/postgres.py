@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -39,10 +39,12 @@ from storyboard.journal.base import (
     INTERRUPTED,
     MOVES,
     Attempt,
+    Ended,
     Status,
     Traces,
     check_origin,
     check_within,
+    ended,
     money_text,
 )
 from storyboard.journal.lock import lock_folder
@@ -262,6 +264,11 @@ class PostgresJournal(Claims):
         if hash is None:
             return self._select("ORDER BY attempt_id", ())
         return self._select("WHERE hash = %s ORDER BY attempt_id", (hash,))
+
+    def run_batch(self, calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+        """Each call in a transaction of its own, as when made alone: one transaction for
+        all would need savepoints inside ``_run``'s reconnect-and-retry."""
+        return [ended(call) for call in calls]
 
     def import_attempts(self, attempts: Iterable[Attempt], source: str) -> int:
         """Copy another journal's attempts in — a state folder's, when its team moves to a

@@ -5,7 +5,8 @@ rules every journal keeps are in ``base``). One ``storyboard run`` at a time own
 folder: ``open(exclusive=True)`` takes an ``flock`` on ``<state>/lock`` that the kernel
 drops when the process ends, however it ends. Readers (``status``) open without the lock
 and cannot write. A journal that knows less than its mark or its folder shows is refused
-(``sqlite_mark``).
+(``sqlite_mark``). Its connection may be used from any thread, one call at a time: a run
+makes its journal calls in a thread of their own (``execute.journal_thread``).
 
 Every attempt records where its job was made: ``origin`` is ``api`` or ``sandbox`` (a
 sandbox says so on the wire, in every answer), and ``api_base`` the URL it was sent
@@ -20,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -36,43 +38,36 @@ from storyboard.journal.base import (
     ORIGINS,
     SANDBOX,
     Attempt,
+    Ended,
     OneWriter,
     Status,
     Traces,
     charged_to,
     check_origin,
     check_within,
+    ended,
     money_text,
     spent_by,
 )
-from storyboard.journal.lock import LOCK_FILE, lock_folder
+from storyboard.journal.lock import LOCK_FILE
 from storyboard.journal.sqlite_file import (
     COLUMNS,
     JOURNAL_FILE,
     SCHEMA_VERSION,
     attempt_from_row,
-    connect,
-    empty_in_memory,
     failure,
-    prepare,
     status_text,
 )
-from storyboard.journal.sqlite_mark import (
-    MARK_FILE,
-    Mark,
-    read_mark,
-    refuse_if_lost,
-    state_id_of,
-    write_mark,
-)
+from storyboard.journal.sqlite_mark import MARK_FILE, Mark, state_id_of, write_mark
+from storyboard.journal.sqlite_open import open_reader, open_writer
 from storyboard.model import Spent, canonical_json
 
+NO_MARK = "not sent: the journal's mark could not be written"
 __all__ = [  # what callers imported from here before the interface moved to journal.base
     "ACCEPT_LOST_OPTION", "API", "JOURNAL_FILE", "LOCK_FILE", "MARK_FILE", "ORIGINS", "SANDBOX",
     "SCHEMA_VERSION", "Attempt", "Journal", "SqliteJournal", "Status", "Traces", "charged_to",
     "state_id_of",
 ]
-
 
 
 class SqliteJournal(OneWriter):
@@ -90,6 +85,9 @@ class SqliteJournal(OneWriter):
         self.path = path
         self.state_dir = state_dir
         self._lost: Callable[[], None] = lambda: None
+        self._using = threading.RLock()  # one call at a time on the connection (any thread)
+        self._begun: dict[int, int] | None = None  # in a batch: call number -> attempt begun
+        self._calling = 0  # in a batch: the call being made
 
     def lost(self) -> str | None:
         """Why ``storyboard run`` would refuse this journal as lost (see ``JournalLost``),
@@ -113,63 +111,19 @@ class SqliteJournal(OneWriter):
         unless ``accept_lost``: then it goes on with it and resets the mark.
         """
         state_dir = Path(state_dir)
+        path = state_dir / JOURNAL_FILE
         if not exclusive:
-            return cls._reader(state_dir, clock, traces)
-        return cls._writer(state_dir, clock, traces, accept_lost)
-
-    @classmethod
-    def _reader(cls, state_dir: Path, clock: Callable[[], float],
-                traces: Callable[[], Traces]) -> SqliteJournal:
-        path = state_dir / JOURNAL_FILE
-        existed, has_schema = path.exists(), False
-        if not existed:
-            conn = empty_in_memory()
-        else:
-            conn = connect(path, writable=False)
-            try:
-                has_schema = prepare(conn, path, writable=False)
-                if not has_schema:
-                    conn.close()
-                    conn = empty_in_memory()
-            except BaseException:
-                conn.close()
-                raise
-        reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
-        reader._lost = lambda: refuse_if_lost(
-            conn if has_schema else None, path, has_schema, existed,
-            read_mark(state_dir, accept_lost=True), traces())
-        return reader
-
-    @classmethod
-    def _writer(cls, state_dir: Path, clock: Callable[[], float],
-                traces: Callable[[], Traces], accept_lost: bool) -> SqliteJournal:
-        path = state_dir / JOURNAL_FILE
+            conn, lost = open_reader(state_dir, traces)
+            reader = cls(conn, path=path, state_dir=state_dir, lock_fd=None, clock=clock)
+            reader._lost = lost
+            return reader
+        conn, lock_fd, mark = open_writer(state_dir, traces, accept_lost)
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"{state_dir}: cannot create the state folder: "
-                             f"{exc.strerror or exc}") from None
-        lock_fd = lock_folder(state_dir)
-        try:
-            mark = read_mark(state_dir, accept_lost=accept_lost)
-            existed = path.exists()
-
-            def whole(conn: sqlite3.Connection | None, has_schema: bool) -> None:
-                if not accept_lost:
-                    refuse_if_lost(conn, path, has_schema, existed, mark, traces())
-
-            if not existed:
-                whole(None, False)  # before connecting creates the file
-            conn = connect(path, writable=True)
-            try:
-                prepare(conn, path, writable=True, check=whole)
-                journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd,
-                              clock=clock, mark=mark)
-                journal._write_mark(journal._high_water())
-            except BaseException:
-                conn.close()
-                raise
+            journal = cls(conn, path=path, state_dir=state_dir, lock_fd=lock_fd, clock=clock,
+                          mark=mark)
+            journal._write_mark(journal._high_water())
         except BaseException:
+            conn.close()
             os.close(lock_fd)
             raise
         return journal
@@ -189,7 +143,7 @@ class SqliteJournal(OneWriter):
 
     def close(self) -> None:
         """Close the database, then drop the lock (in that order: no writer after it)."""
-        with contextlib.suppress(sqlite3.Error):
+        with self._using, contextlib.suppress(sqlite3.Error):
             self._conn.close()
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
@@ -216,6 +170,13 @@ class SqliteJournal(OneWriter):
         ``origin`` is where the run believes it sends the create; ``created`` corrects
         it from the answer itself. With ``within``, refuse (``OverBudget``) an attempt
         that would take what ``storyboard`` has spent past it."""
+        with self._using:
+            return self._begin(hash, generation_id, storyboard, request, estimated_usd,
+                               origin, api_base, within)
+
+    def _begin(self, hash: str, generation_id: str, storyboard: str,
+               request: Mapping[str, Any], estimated_usd: Decimal, origin: str,
+               api_base: str | None, within: Decimal | None) -> int:
         now = self._clock()
         with self._writing() as conn:
             if within is not None:
@@ -231,14 +192,47 @@ class SqliteJournal(OneWriter):
             attempt_id = cursor.lastrowid
         if attempt_id is None:
             raise StateError(f"{self.path}: the journal did not return the new attempt's id")
+        if self._begun is not None:  # marked once for the whole batch, after its commit
+            self._begun[self._calling] = attempt_id
+            return attempt_id
         try:
             self._write_mark(attempt_id)
         except StateError:
             # without its mark, a later loss of the journal could go unnoticed: not sent
             with contextlib.suppress(StateError):
-                self.rejected(attempt_id, "not sent: the journal's mark could not be written")
+                self.rejected(attempt_id, NO_MARK)
             raise
         return attempt_id
+
+    def run_batch(self, calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+        """Group commit: ``calls`` (this journal's) in one transaction, committed durably
+        once, and the mark written once for every attempt they begin, before any result
+        is returned. A call that fails is undone alone (a savepoint of its own); a commit
+        that fails fails them all; a mark that cannot be written fails the attempts begun,
+        which are rejected (never sent), as one ``begin``'s would be."""
+        if len(calls) == 1:  # its own transaction and mark, without a savepoint's two
+            return [ended(calls[0])]  # statements
+        with self._using:
+            self._begun = {}
+            outcomes: list[Ended] = []
+            try:
+                with self._writing():
+                    for n, call in enumerate(calls):
+                        self._calling = n
+                        outcomes.append(ended(call))
+            except StateError as exc:  # the commit: nothing of the batch was written
+                return [(None, exc)] * len(calls)
+            finally:
+                begun, self._begun = self._begun, None
+            if begun:
+                try:
+                    self._write_mark(max(begun.values()))
+                except StateError as exc:
+                    for n, attempt_id in begun.items():
+                        with contextlib.suppress(StateError):
+                            self.rejected(attempt_id, NO_MARK)
+                        outcomes[n] = (None, exc)
+            return outcomes
 
     def created(self, attempt_id: int, job_id: str, charged_usd: Decimal | None,
                 origin: str | None = None) -> None:
@@ -332,19 +326,24 @@ class SqliteJournal(OneWriter):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction; only the lock holder writes."""
+        """One durable transaction (within a batch's, a savepoint of its own); only the
+        lock holder writes."""
         if self._lock_fd is None:
             raise StateError(f"{self.path}: the journal is open read-only "
                              "(only a locked `storyboard run` writes it)")
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with self._using:
+                nested = conn.in_transaction
+                conn.execute("SAVEPOINT one" if nested else "BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK TO one" if nested else "ROLLBACK")
+                    if nested:
+                        conn.execute("RELEASE one")
+                    raise
+                conn.execute("RELEASE one" if nested else "COMMIT")
         except sqlite3.Error as exc:
             raise failure(self.path, exc) from exc
 
@@ -378,12 +377,11 @@ class SqliteJournal(OneWriter):
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Attempt]:
         try:
-            rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
+            with self._using:
+                rows = self._conn.execute(f"SELECT * FROM attempts {where}", params).fetchall()
         except sqlite3.Error as exc:
             raise failure(self.path, exc) from exc
         return [attempt_from_row(self.path, row) for row in rows]
-
-
 
 
 Journal = SqliteJournal  # the name it had before the PostgreSQL backend came

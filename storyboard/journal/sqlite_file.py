@@ -55,12 +55,16 @@ PRAGMA user_version = {SCHEMA_VERSION};
 
 
 def connect(path: Path, *, writable: bool) -> sqlite3.Connection:
+    """A connection any thread may use (a run's journal calls are made in a thread of
+    their own); the journal lets one call at a time use it."""
     try:
         if writable:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
         else:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                   isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+                                   isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
     except sqlite3.Error as exc:
         raise failure(path, exc) from exc
     conn.row_factory = sqlite3.Row

@@ -1,5 +1,6 @@
 """The callback listener over real loopback HTTP: a hint names its generation in the URL,
-any POST is answered 204, and only a known hash wakes a wait."""
+any POST is answered 204, and only a known hash wakes a wait. It is served on the run's
+event loop, and hangs up on what is not a small, prompt HTTP request."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ import asyncio
 import hashlib
 import hmac
 import socket
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from storyboard.errors import UsageError
-from storyboard.execute.callbacks import Hints, Listen, Listener, callback_url
+from storyboard.execute import callbacks
+from storyboard.execute.callbacks import (
+    MAX_BODY_BYTES,
+    Hints,
+    Listen,
+    Listener,
+    callback_url,
+)
 from storyboard.results import Callbacks, RunSummary
 
 
@@ -152,6 +162,75 @@ def test_a_stop_ends_every_wait_at_once_and_counts_as_no_hint() -> None:
     assert ended == [False, False]
     assert later is True
     assert seconds < 30  # neither the stop's waits nor the hinted one ran their course
+
+
+async def _exchange(listener: Listener, request: bytes) -> bytes:
+    """What the listener answers ``request`` before it hangs up (raw, on a socket)."""
+    host, port = listener.url.removeprefix("http://").rstrip("/").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)  # until the listener closes
+    writer.close()
+    return answer
+
+
+def _serve(scenario: Callable[[Listener, Hints], Awaitable[object]]) -> tuple[object, Hints]:
+    async def main() -> tuple[object, Hints]:
+        listener = Listener(Listen("127.0.0.1", 0))
+        hints = Hints(["known"], listener.url)
+        listener.attach(asyncio.get_running_loop(), hints)
+        try:
+            return await scenario(listener, hints), hints
+        finally:
+            listener.close()
+
+    return asyncio.run(main())
+
+
+def test_callbacks_are_served_on_the_event_loop_without_a_thread() -> None:
+    async def scenario(listener: Listener, hints: Hints) -> int:
+        before = threading.active_count()
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(3):
+                await http.post(hints.url_for("known"))
+        return threading.active_count() - before
+
+    started, hints = _serve(scenario)
+    assert started == 0
+    assert hints.received == 3
+
+
+def test_a_request_that_is_not_http_is_answered_400_and_hung_up_on() -> None:
+    answer, hints = _serve(lambda listener, hints: _exchange(listener, b"GARBAGE\r\n\r\n"))
+    assert isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 400 ")
+    assert (hints.received, hints.ignored) == (0, 0)
+
+
+def test_a_body_past_the_limit_is_answered_and_hung_up_on_the_hint_counts() -> None:
+    def head(hints: Hints) -> bytes:
+        target = hints.url_for("known").removeprefix(hints.base_url.rstrip("/"))
+        return (f"POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                f"{MAX_BODY_BYTES * 4}\r\n\r\n").encode()
+
+    answer, hints = _serve(lambda listener, hints: _exchange(
+        listener, head(hints) + b"x" * (MAX_BODY_BYTES + 1)))
+    assert isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 204 ")
+    assert b"connection: close" in answer.lower()
+    assert hints.received == 1
+
+
+def test_another_method_is_not_a_hint() -> None:
+    answer, hints = _serve(lambda listener, hints: _exchange(
+        listener, b"GET /?generation=known HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+    assert isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 501 ")
+    assert (hints.received, hints.ignored) == (0, 0)
+
+
+def test_a_client_that_sends_nothing_is_hung_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(callbacks, "READ_TIMEOUT_S", 0.2)
+    answer, _ = _serve(lambda listener, hints: _exchange(listener, b"POST /"))
+    assert answer == b""
 
 
 def test_the_run_counts_jobs_a_poll_found_done_before_their_callback() -> None:
