@@ -108,7 +108,7 @@ class Executor:
         return await self._work(task, slots)
 
     def request_stop(self) -> None:
-        self.stop.event.set()
+        self.stop.request()
         self.pace.wake()
 
     async def _one(self, task: Task, slots: asyncio.Semaphore) -> Outcome:

@@ -33,16 +33,12 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-from storyboard.journal.base import Ended, ended
+from storyboard.journal.base import Ended, one_by_one
 
 P = ParamSpec("P")
 T = TypeVar("T")
 _Job = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 Batch = Callable[[Sequence[Callable[[], Any]]], list[Ended]]  # Journal.run_batch
-
-
-def one_by_one(calls: Sequence[Callable[[], Any]]) -> list[Ended]:
-    return [ended(call) for call in calls]
 
 
 class Cancelled(asyncio.CancelledError):

@@ -5,19 +5,6 @@ kept here too: a refused key, a journal that cannot be written, a spent shared b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-
-
-class _StopEvent(asyncio.Event):
-    """The stop request; setting it also wakes every poll sleeping in ``Stop.sleep``."""
-
-    def __init__(self, on_set: Callable[[], None]) -> None:
-        super().__init__()
-        self._on_set = on_set
-
-    def set(self) -> None:
-        super().set()
-        self._on_set()
 
 
 class Stop:
@@ -25,7 +12,7 @@ class Stop:
 
     def __init__(self) -> None:
         self._sleepers: set[asyncio.Future[None]] = set()
-        self.event: asyncio.Event = _StopEvent(self._wake_sleepers)
+        self.event = asyncio.Event()  # set by ``request``
         self.auth_failed = False
         self.journal_failed: str | None = None  # submit nothing more: it cannot be recorded
         self.over_budget: str | None = None  # submit nothing more: the shared budget is spent
@@ -33,6 +20,12 @@ class Stop:
     @property
     def requested(self) -> bool:
         return self.event.is_set()
+
+    def request(self) -> None:
+        """Stop: set the event, and wake every poll sleeping in ``sleep`` at once."""
+        self.event.set()
+        for waiter in self._sleepers:
+            wake(waiter)
 
     async def sleep(self, seconds: float) -> None:
         """``seconds``, or less when a stop is requested meanwhile. A timer and a future,
@@ -46,10 +39,6 @@ class Stop:
             await nap(seconds, waiter)
         finally:
             self._sleepers.discard(waiter)
-
-    def _wake_sleepers(self) -> None:
-        for waiter in self._sleepers:
-            wake(waiter)
 
 
 async def nap(seconds: float, waiter: asyncio.Future[None]) -> None:

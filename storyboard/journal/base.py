@@ -208,6 +208,11 @@ def ended(call: Callable[[], Any]) -> Ended:
         return None, exc
 
 
+def one_by_one(calls: Sequence[Callable[[], Any]]) -> list[Ended]:
+    """``run_batch`` without group commit: each call as if made alone."""
+    return [ended(call) for call in calls]
+
+
 def spent_by(attempts: Iterable[Attempt], origin: str) -> Spent:
     """What these attempts (made by ``origin``) cost: charged, and possibly charged."""
     charged = unknown = Decimal(0)

@@ -44,8 +44,8 @@ from storyboard.journal.base import (
     Traces,
     check_origin,
     check_within,
-    ended,
     money_text,
+    one_by_one,
 )
 from storyboard.journal.lock import lock_folder
 from storyboard.journal.postgres_claims import LIVE, Claims
@@ -268,7 +268,7 @@ class PostgresJournal(Claims):
     def run_batch(self, calls: Sequence[Callable[[], Any]]) -> list[Ended]:
         """Each call in a transaction of its own, as when made alone: one transaction for
         all would need savepoints inside ``_run``'s reconnect-and-retry."""
-        return [ended(call) for call in calls]
+        return one_by_one(calls)
 
     def import_attempts(self, attempts: Iterable[Attempt], source: str) -> int:
         """Copy another journal's attempts in — a state folder's, when its team moves to a

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from storyboard.errors import StateError
-from storyboard.execute.journal_thread import JournalThread, one_by_one
+from storyboard.execute.journal_thread import JournalThread
 from storyboard.journal import sqlite as sqlite_module
-from storyboard.journal.base import Ended
+from storyboard.journal.base import Ended, one_by_one
 from storyboard.journal.sqlite import JOURNAL_FILE, NO_MARK, Journal, Status
 from storyboard.journal.sqlite_mark import read_mark
 

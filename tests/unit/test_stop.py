@@ -24,7 +24,7 @@ def test_a_stop_wakes_every_sleeping_poll_at_once() -> None:
         sleeping = [asyncio.ensure_future(stop.sleep(30)) for _ in range(3)]
         await asyncio.sleep(0)
         t0 = time.monotonic()
-        stop.event.set()  # what Executor.request_stop does
+        stop.request()  # what Executor.request_stop does
         await asyncio.wait_for(asyncio.gather(*sleeping), timeout=5)
         return time.monotonic() - t0, stop.requested
 
@@ -35,7 +35,7 @@ def test_a_stop_wakes_every_sleeping_poll_at_once() -> None:
 def test_no_sleep_once_stopped() -> None:
     async def main() -> float:
         stop = Stop()
-        stop.event.set()
+        stop.request()
         t0 = time.monotonic()
         await stop.sleep(30)
         return time.monotonic() - t0
@@ -50,7 +50,7 @@ def test_a_cancelled_sleep_leaves_nothing_behind() -> None:
         await asyncio.sleep(0)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        stop.event.set()  # wakes nobody, raises nothing
+        stop.request()  # wakes nobody, raises nothing
         return len(stop._sleepers)
 
     assert asyncio.run(main()) == 0
